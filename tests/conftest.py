@@ -1,0 +1,50 @@
+import pytest
+from starlette.testclient import TestClient
+
+from workshop.config import Settings
+from workshop.domain.plans import default_plans_dir
+from workshop.web.app import create_app
+
+KEY = "test-facilitator-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(db_path=tmp_path / "workshop.db", plan_dirs=(default_plans_dir(),), key=KEY)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def session_code(client):
+    response = client.post("/api/sessions", json={"title": "Service desk SLA", "service": "Service desk"},
+                           headers=AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()["code"]
+
+
+def command(client, code, **body):
+    response = client.post(f"/api/sessions/{code}/commands", json=body, headers=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def join(socket, **fields):
+    socket.send_json({"type": "join", **fields})
+    welcome = socket.receive_json()
+    assert welcome["type"] == "welcome", welcome
+    return welcome
+
+
+def receive_until(socket, kind, limit=20):
+    """Skip broadcasts until a message of `kind` arrives."""
+    for _ in range(limit):
+        message = socket.receive_json()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message in {limit} messages")

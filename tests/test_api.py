@@ -1,0 +1,205 @@
+"""The facilitator's JSON API through the in-process test client."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from conftest import AUTH, command, join, receive_until
+
+
+def test_create_session_returns_the_contract(client):
+    response = client.post("/api/sessions", json={"title": "Payroll SLA", "service": "Payroll",
+                                                  "groups": ["IT", "Finance", "HR"]}, headers=AUTH)
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"code", "title", "plan", "join_url", "present_url", "facilitate_url"}
+    assert len(body["code"]) == 6 and body["plan"] == "frei-variability"
+    assert body["join_url"] == f"http://testserver/j/{body['code']}"
+    snapshot = client.get(f"/api/sessions/{body['code']}", headers=AUTH).json()
+    assert snapshot["groups"] == ["IT", "Finance", "HR"]
+    assert snapshot["participants"] == {"joined": 0, "connected": 0}
+    assert len(snapshot["steps"]) == 7 and snapshot["current_step"] == 0
+    assert snapshot["questions"]["arrival.direction"] == {
+        "id": "arrival.direction", "status": "pending", "round": 1, "revealed": False}
+    listed = client.get("/api/sessions", headers=AUTH).json()["sessions"]
+    assert [row["code"] for row in listed] == [body["code"]]
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/sessions"),
+    ("post", "/api/sessions"),
+    ("get", "/api/sessions/{code}"),
+    ("post", "/api/sessions/{code}/commands"),
+    ("get", "/api/sessions/{code}/results/arrival.direction"),
+    ("get", "/api/sessions/{code}/consensus"),
+    ("put", "/api/sessions/{code}/consensus/arrival"),
+    ("get", "/api/sessions/{code}/export.json"),
+    ("get", "/api/sessions/{code}/export.csv"),
+])
+def test_every_facilitator_endpoint_needs_the_key(client, session_code, method, path):
+    url = path.format(code=session_code)
+    missing = getattr(client, method)(url)
+    assert missing.status_code == 401 and missing.json()["error"] == "unauthorized"
+    wrong = getattr(client, method)(url, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403 and wrong.json()["error"] == "forbidden"
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({}, 422, "title"),
+    ({"title": ""}, 422, "title"),
+    ({"title": 5}, 422, "title"),
+    ({"title": "x" * 121}, 422, "title"),
+    ({"title": "ok", "plan": "nope"}, 422, "plan"),
+    ({"title": "ok", "groups": []}, 422, "groups"),
+    ({"title": "ok", "groups": ["IT", "IT"]}, 422, "groups"),
+    ({"title": "ok", "groups": "IT"}, 422, "groups"),
+    ({"title": "ok", "service": ["x"]}, 422, "service"),
+])
+def test_bad_session_requests_name_the_field_and_create_nothing(client, body, status, field):
+    response = client.post("/api/sessions", json=body, headers=AUTH)
+    assert response.status_code == status
+    assert response.json()["error"] == "invalid_field" and field in response.json()["message"]
+    assert client.get("/api/sessions", headers=AUTH).json()["sessions"] == []
+
+
+def test_malformed_json_is_refused(client, session_code):
+    response = client.post(f"/api/sessions/{session_code}/commands", content=b"{nope", headers=AUTH)
+    assert response.status_code == 400 and response.json()["error"] == "bad_json"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"command": "dance"}, 422, "bad_command"),
+    ({"command": "goto", "step": 7}, 422, "invalid_field"),
+    ({"command": "goto", "step": "1"}, 422, "invalid_field"),
+    ({"command": "open"}, 422, "invalid_field"),
+    ({"command": "open", "question": "arrival.nothing"}, 404, "unknown_question"),
+    ({"command": "reveal", "question": "arrival.impact"}, 409, "question_pending"),
+    ({"command": "approve", "submission": 42}, 404, "unknown_submission"),
+])
+def test_refused_commands_are_typed_and_change_nothing(client, session_code, body, status, code):
+    before = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
+    response = client.post(f"/api/sessions/{session_code}/commands", json=body, headers=AUTH)
+    assert response.status_code == status and response.json()["error"] == code
+    assert client.get(f"/api/sessions/{session_code}", headers=AUTH).json() == before
+
+
+def test_commands_are_idempotent_and_new_round_keeps_the_old_one(client, session_code):
+    first = command(client, session_code, command="open", question="arrival.direction")
+    again = command(client, session_code, command="open", question="arrival.direction")
+    assert first["questions"]["arrival.direction"] == again["questions"]["arrival.direction"]
+    with client.websocket_connect(f"/ws/{session_code}") as phone:
+        join(phone, group="IT")
+        phone.send_json({"type": "vote", "id": "1", "question": "arrival.direction", "value": -2})
+        receive_until(phone, "ack")
+        after = command(client, session_code, command="new_round", question="arrival.direction")
+        assert after["questions"]["arrival.direction"]["round"] == 2
+        assert after["questions"]["arrival.direction"]["status"] == "open"
+        phone.send_json({"type": "vote", "id": "2", "question": "arrival.direction", "value": -1})
+        assert receive_until(phone, "ack")["round"] == 2
+    results = client.get(f"/api/sessions/{session_code}/results/arrival.direction", headers=AUTH).json()
+    assert [r["round"] for r in results["rounds"]] == [1, 2]
+    assert results["rounds"][0]["counts"]["-2"] == 1 and results["rounds"][1]["counts"]["-1"] == 1
+    assert results["shift"]["changed"] == 1 and results["shift"]["transitions"] == {"-2": {"-1": 1}}
+
+
+def test_results_shape_matches_the_contract(client, session_code):
+    command(client, session_code, command="open", question="arrival.direction")
+    votes = [("IT", -2), ("IT", -1), ("Business", -1), ("Business", 1), ("IT", "abstain")]
+    sockets = []
+    for index, (group, value) in enumerate(votes):
+        socket = client.websocket_connect(f"/ws/{session_code}").__enter__()
+        sockets.append(socket)
+        join(socket, group=group)
+        socket.send_json({"type": "vote", "id": f"v{index}", "question": "arrival.direction", "value": value})
+        receive_until(socket, "ack")
+    for socket in sockets:
+        socket.__exit__(None, None, None)
+    body = client.get(f"/api/sessions/{session_code}/results/arrival.direction", headers=AUTH).json()
+    assert body["question"] == "arrival.direction" and body["shift"] is None
+    (only,) = body["rounds"]
+    assert {"round", "n", "abstain", "counts", "mean", "median", "iqr", "consensus", "agreement",
+            "reached", "by_group"} <= set(only)
+    assert only["n"] == 4 and only["abstain"] == 1
+    assert only["counts"] == {"-2": 1, "-1": 2, "0": 0, "1": 1, "2": 0}
+    assert only["mean"] == pytest.approx(-0.75) and only["median"] == -1
+    assert only["agreement"] == pytest.approx(0.75)  # -2 and -1 hold 3 of 4
+    assert only["by_group"]["IT"]["n"] == 2 and only["by_group"]["IT"]["abstain"] == 1
+    assert only["by_group"]["Business"]["mean"] == pytest.approx(0.0)
+    assert only["group_gap"] == pytest.approx(1.5)
+
+
+def test_consensus_record_round_trip_and_exports(client, session_code):
+    command(client, session_code, command="open", question="arrival.direction")
+    with client.websocket_connect(f"/ws/{session_code}") as phone:
+        join(phone, group="IT")
+        phone.send_json({"type": "vote", "id": "1", "question": "arrival.direction", "value": -1})
+        receive_until(phone, "ack")
+    record = {"direction": "less", "strategy": "uncompromised_reduction", "status": "agreed",
+              "notes": "=HYPERLINK(\"http://x\")", "dissent": "<script>alert(1)</script> Ünïcødé"}
+    response = client.put(f"/api/sessions/{session_code}/consensus/arrival", json=record, headers=AUTH)
+    assert response.status_code == 200, response.text
+    saved = response.json()
+    assert saved["direction"] == "less" and saved["recorded_at"]
+    assert saved["sla_input"].startswith("Service hours")  # defaults to the kind's SLA-input hint
+    assert saved["evidence"]["direction"]["round"] == 1 and saved["evidence"]["direction"]["n"] == 1
+    records = client.get(f"/api/sessions/{session_code}/consensus", headers=AUTH).json()["records"]
+    assert list(records) == ["arrival"]
+
+    exported = client.get(f"/api/sessions/{session_code}/export.json", headers=AUTH)
+    data = json.loads(exported.text)
+    arrival = data["kinds"][0]
+    assert data["schema"] == "variability-workshop/export/v1"
+    assert arrival["record"]["strategy_name"] == "Uncompromised reduction"
+    assert arrival["record"]["dissent"] == record["dissent"]
+
+    csv_text = client.get(f"/api/sessions/{session_code}/export.csv", headers=AUTH).content.decode("utf-8")
+    assert csv_text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(csv_text.removeprefix("\ufeff"))))
+    assert [row["kind"] for row in rows] == ["arrival", "request", "capability", "effort", "subjective_preference"]
+    assert rows[0]["notes"] == "'=HYPERLINK(\"http://x\")" and rows[0]["status"] == "agreed"
+    assert rows[1]["status"] == "open"
+
+
+@pytest.mark.parametrize("kind, body, status, field", [
+    ("arrival", {"direction": "fewer", "strategy": "classic_reduction", "status": "agreed"}, 422, "direction"),
+    ("arrival", {"direction": "less", "strategy": "magic", "status": "agreed"}, 422, "strategy"),
+    ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "done"}, 422, "status"),
+    ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed", "notes": 3}, 422, "notes"),
+    ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed", "extra": 1}, 422, "extra"),
+    ("weather", {"direction": "less", "strategy": "classic_reduction", "status": "agreed"}, 404, "kind"),
+])
+def test_bad_consensus_records_are_refused(client, session_code, kind, body, status, field):
+    response = client.put(f"/api/sessions/{session_code}/consensus/{kind}", json=body, headers=AUTH)
+    assert response.status_code == status and field in response.json()["message"]
+    assert client.get(f"/api/sessions/{session_code}/consensus", headers=AUTH).json()["records"] == {}
+
+
+def test_unknown_session_and_format(client, session_code):
+    assert client.get("/api/sessions/ZZZZZZ", headers=AUTH).json()["error"] == "unknown_session"
+    response = client.get(f"/api/sessions/{session_code}/export.pdf", headers=AUTH)
+    assert response.status_code == 404 and response.json()["error"] == "unknown_format"
+
+
+def test_key_in_the_address_becomes_a_cookie_and_leaves_the_address_bar(client, session_code):
+    assert client.get("/").status_code == 401
+    assert client.get("/?key=wrong").status_code == 403
+    response = client.get("/?key=test-facilitator-key", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "test-facilitator-key" not in cookie
+    assert client.get("/").status_code == 200
+    assert client.get(f"/api/sessions/{session_code}").status_code == 200
+    assert client.get(f"/s/{session_code}/facilitate").status_code == 200
+    assert "default-src 'self'" in client.get("/").headers["content-security-policy"]
+
+
+def test_public_pages(client, session_code):
+    assert client.get("/join").status_code == 200
+    assert client.get(f"/join?code={session_code.lower()}", follow_redirects=False).headers["location"] == f"/j/{session_code}"
+    assert client.get("/join?code=NOPE00").status_code == 404
+    assert client.get(f"/j/{session_code}").status_code == 200
+    qr = client.get(f"/j/{session_code}/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/svg+xml" and b"<svg" in qr.content
+    assert client.get(f"/s/{session_code}/present").status_code == 401

@@ -1,0 +1,110 @@
+"""The real server: `workshop serve --port 0` in a subprocess, driven by a websockets client."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "server-test-key"
+
+
+class Server:
+    def __init__(self, folder: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKSHOP_KEY": KEY}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workshop", "serve", "--port", "0", "--host", "127.0.0.1"],
+            cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output = []
+        for line in self.process.stdout:
+            self.output.append(line)
+            if match := re.search(r"Listening on port (\d+)", line):
+                self.port = int(match.group(1))
+                break
+        else:
+            raise AssertionError("the server did not start:\n" + "".join(self.output))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.base + path, headers={"Authorization": f"Bearer {KEY}"},
+                             timeout=10, **kwargs)
+
+    def stop(self) -> str:
+        """Stop with SIGTERM, as a service manager would; return what the server printed meanwhile."""
+        self.process.send_signal(signal.SIGTERM)
+        rest = self.process.stdout.read()
+        self.process.wait(timeout=20)
+        self.process.stdout.close()
+        return rest
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+async def receive(socket, kind):
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        if message["type"] == kind:
+            return message
+
+
+def test_serve_prints_how_to_connect(server):
+    printed = "".join(server.output)
+    assert f"/?key={KEY}" in printed and "/join" in printed
+    assert server.api("GET", "/api/sessions").json() == {"sessions": []}
+
+
+def test_phones_vote_over_real_sockets_and_votes_survive_a_restart(server, tmp_path):
+    code = server.api("POST", "/api/sessions", json={"title": "Real server"}).json()["code"]
+    server.api("POST", f"/api/sessions/{code}/commands", json={"command": "open", "question": "arrival.direction"})
+    url = f"ws://127.0.0.1:{server.port}/ws/{code}"
+
+    async def phones() -> str:
+        async with websockets.connect(url) as first, websockets.connect(url) as second, \
+                websockets.connect(url + "/control", additional_headers={"Authorization": f"Bearer {KEY}"}) as console:
+            assert (await receive(console, "snapshot"))["snapshot"]["code"] == code
+            await first.send(json.dumps({"type": "join", "group": "IT"}))
+            token = (await receive(first, "welcome"))["participant"]["token"]
+            await second.send(json.dumps({"type": "join", "group": "Business"}))
+            await receive(second, "welcome")
+            await first.send(json.dumps({"type": "vote", "id": "1", "question": "arrival.direction", "value": -2}))
+            await second.send(json.dumps({"type": "vote", "id": "1", "question": "arrival.direction", "value": 1}))
+            assert (await receive(first, "ack"))["round"] == 1
+            assert (await receive(second, "ack"))["round"] == 1
+            while True:  # the console sees the tally live, while results are hidden from phones
+                tally = (await receive(console, "snapshot"))["snapshot"]["questions"]["arrival.direction"].get("tally")
+                if tally and tally["voted"] == 2:
+                    break
+            return token
+
+    token = asyncio.run(phones())
+    assert "the writer has drained" in server.stop()
+
+    restarted = Server(tmp_path)
+    try:
+        snapshot = restarted.api("GET", f"/api/sessions/{code}").json()
+        assert snapshot["questions"]["arrival.direction"]["status"] == "open"
+        assert snapshot["questions"]["arrival.direction"]["tally"]["counts"] == {"-2": 1, "-1": 0, "0": 0, "1": 1, "2": 0}
+
+        async def resume() -> dict:
+            async with websockets.connect(f"ws://127.0.0.1:{restarted.port}/ws/{code}") as phone:
+                await phone.send(json.dumps({"type": "join", "token": token}))
+                return await receive(phone, "welcome")
+
+        welcome = asyncio.run(resume())
+        assert welcome["ballot"] == {"arrival.direction": {"round": 1, "value": "-2"}}
+    finally:
+        restarted.stop()

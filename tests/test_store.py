@@ -1,0 +1,96 @@
+"""The store against a real SQLite file: one vote per round, resends counted once, state kept."""
+
+import sqlite3
+from concurrent.futures import wait
+
+import pytest
+
+from workshop.domain.session import QuestionState, SessionState
+from workshop.store.store import Refused, Store
+from workshop.store.writer import WriterStopped
+
+QUESTIONS = ["q.scale", "q.choice"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "record.db")
+    store.start()
+    yield store
+    store.close()
+
+
+def new_session(store):
+    code = store.create_session("T", "", "plan", {"title": "T"}, ["IT"], QUESTIONS).result()
+    state = SessionState(0, {qid: QuestionState() for qid in QUESTIONS})
+    opened = SessionState(0, {**state.questions, "q.scale": QuestionState("open")})
+    store.save_state(code, state, opened).result()
+    return code
+
+
+def test_a_later_vote_replaces_the_earlier_and_a_resent_id_counts_once(store):
+    code = new_session(store)
+    person = store.join(code, None, "Ann", "IT").result()
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "1").result() == ("q.scale", 1)
+    store.record_vote(code, person["id"], "m2", "q.scale", "2").result()
+    store.record_vote(code, person["id"], "m1", "q.scale", "1").result()  # resent after m2
+    assert store.tally(code, "q.scale", 1) == {"2": 1}
+    assert store.ballot(code, person["id"]) == {"q.scale": {"round": 1, "value": "2"}}
+
+
+def test_votes_on_closed_or_unknown_questions_are_refused_and_leave_nothing(store):
+    code = new_session(store)
+    person = store.join(code, None, "", "").result()
+    with pytest.raises(Refused) as closed:
+        store.record_vote(code, person["id"], "m1", "q.choice", "a").result()
+    assert closed.value.code == "question_closed"
+    with pytest.raises(Refused) as unknown:
+        store.record_vote(code, person["id"], "m2", "q.nothing", "a").result()
+    assert unknown.value.code == "unknown_question"
+    # The refused message ids were not remembered: the same ids work once the question opens.
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "3").result() == ("q.scale", 1)
+    assert store.all_votes(code)[0]["value"] == "3"
+
+
+def test_a_burst_commits_in_batches_and_a_refused_job_spoils_none_of_its_batch(store):
+    code = new_session(store)
+    people = [store.join(code, None, "", "IT").result() for _ in range(200)]
+    futures = [store.record_vote(code, person["id"], "m", "q.scale", str(i % 5)) for i, person in
+               enumerate(people)]
+    futures.append(store.record_vote(code, people[0]["id"], "x", "q.choice", "a"))
+    wait(futures)
+    assert sum(store.tally(code, "q.scale", 1).values()) == 200
+    assert isinstance(futures[-1].exception(), Refused)
+
+
+def test_state_and_votes_survive_a_restart(tmp_path):
+    path = tmp_path / "record.db"
+    store = Store(path)
+    store.start()
+    code = new_session(store)
+    person = store.join(code, None, "Ann", "IT").result()
+    store.record_vote(code, person["id"], "m1", "q.scale", "4").result()
+    store.close()
+
+    reopened = Store(path)
+    state = reopened.session_state(code)
+    assert state.question("q.scale") == QuestionState("open", 1, False)
+    assert reopened.tally(code, "q.scale", 1) == {"4": 1}
+    assert reopened.participant_by_token(code, person["token"])["name"] == "Ann"
+
+
+def test_the_schema_enforces_one_vote_per_participant_per_round(store):
+    code = new_session(store)
+    person = store.join(code, None, "", "").result()
+    store.record_vote(code, person["id"], "m1", "q.scale", "1").result()
+    db = sqlite3.connect(store.path)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("insert into votes values (?, 'q.scale', 1, ?, '2', 'now')", (code, person["id"]))
+    db.close()
+
+
+def test_a_stopped_writer_refuses_instead_of_pretending(store):
+    code = new_session(store)
+    store.close()
+    with pytest.raises(WriterStopped):
+        store.join(code, None, "", "").result()

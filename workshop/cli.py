@@ -1,0 +1,140 @@
+"""The `workshop` command: a thin layer over the library."""
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Settings
+from .domain.plans import default_plans_dir, discover_plans
+
+MAX_MESSAGE = 64 * 1024
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workshop", description="Run a customer-introduced variability workshop.")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the server for a meeting")
+    serve.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
+    serve.add_argument("--public-url", help="the address phones should use, e.g. http://192.168.1.20:8000")
+    serve.add_argument("--key", help="facilitator key (default: WORKSHOP_KEY, else one kept in the database)")
+    serve.set_defaults(run=_serve)
+
+    export = commands.add_parser("export", help="export a session's consensus records")
+    export.add_argument("code", help="the session's six-character code")
+    export.add_argument("--format", required=True, help="json or csv")
+    export.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+    export.set_defaults(run=_export)
+
+    plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
+    plans.add_argument("--plans", type=Path, help="a folder of your own session plans")
+    plans.set_defaults(run=_plans)
+    return parser
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    plan_dirs = (default_plans_dir(), args.plans) if getattr(args, "plans", None) else None
+    return Settings.from_env(db_path=args.db, plan_dirs=plan_dirs, **extra)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .web.app import create_app
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(2048)  # connections made before the server has started wait in the backlog
+    port = listener.getsockname()[1]
+    address = _reachable_address(args.host)
+    settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(settings)
+    _announce(settings, app.state.auth.key, port)
+    config = uvicorn.Config(app, ws="websockets-sansio", ws_max_size=MAX_MESSAGE,
+                            ws_per_message_deflate=False, log_level="warning", lifespan="on")
+    uvicorn.Server(config).run(sockets=[listener])
+    return 0
+
+
+def _reachable_address(host: str) -> str:
+    """The address phones on the same network can use to reach this machine."""
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    try:
+        candidates = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        candidates = []
+    for *_, sockaddr in candidates:
+        if not sockaddr[0].startswith("127."):
+            return sockaddr[0]
+    return "127.0.0.1"
+
+
+def _announce(settings: Settings, key: str, port: int) -> None:
+    import segno
+
+    base = settings.public_url.rstrip("/")
+    print(f"variability-workshop is running. Record: {settings.db_path.resolve()}", flush=True)
+    print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
+    print(f"Phones join at: {base}/join", flush=True)
+    print(f"Listening on port {port}", flush=True)
+    segno.make(f"{base}/join", error="m").terminal(compact=True)
+    sys.stdout.flush()
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .exports import EXPORT_FORMATS, render_export
+    from .live.room import Rooms
+    from .store.store import Store
+
+    settings = _settings(args)
+    if args.format not in EXPORT_FORMATS:
+        print(f"workshop export: unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}",
+              file=sys.stderr)
+        return 2
+    if not settings.db_path.exists():
+        print(f"workshop export: no database at {settings.db_path}", file=sys.stderr)
+        return 2
+    room = Rooms(Store(settings.db_path)).get(args.code)
+    if room is None:
+        print(f"workshop export: no session with code {args.code!r} in {settings.db_path}", file=sys.stderr)
+        return 2
+    body, _ = render_export(room, args.format)
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    if args.output:
+        args.output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _plans(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    plans, errors = discover_plans(settings.plan_dirs)
+    for plan in plans.values():
+        print(f"{plan.id}\t{plan.title}\t{len(plan.steps)} steps, {len(plan.questions)} questions")
+    for error in errors:
+        print(f"invalid: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

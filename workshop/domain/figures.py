@@ -1,0 +1,191 @@
+"""Consensus figures for a group's votes: plain functions over plain values.
+
+Scale questions get the Tastle-Wierman consensus (Cns) and percentage agreement;
+choice questions get the leader's share. Abstentions are counted by the caller
+and passed in; they never enter the figures.
+"""
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Levels a group must reach for its consensus to count as reached."""
+
+    consensus: float = 0.70   # Cns must be >= this
+    agreement: float = 0.75   # agreement must be >= this
+
+
+def scale_figures(values: Sequence[int], lo: int, hi: int, abstain: int = 0,
+                  thresholds: Thresholds = Thresholds()) -> dict:
+    """Figures for the non-abstaining votes on an integer scale lo..hi.
+
+    Returns n, abstain, counts (every point lo..hi as a string key, ascending),
+    mean, median, iqr, consensus (Tastle-Wierman Cns), agreement (largest share
+    on at most two adjacent points) and reached. With no votes the statistics
+    are None and reached is False. Raises ValueError if lo >= hi, a value is
+    not an integer in lo..hi, or abstain is negative.
+    """
+    _check_scale(values, lo, hi)
+    _check_abstain(abstain)
+    tally = Counter(values)
+    counts = {str(point): tally.get(point, 0) for point in range(lo, hi + 1)}
+    n = len(values)
+    figures: dict = {"n": n, "abstain": abstain, "counts": counts,
+                     "mean": None, "median": None, "iqr": None,
+                     "consensus": None, "agreement": None, "reached": False}
+    if n == 0:
+        return figures
+    mean = statistics.fmean(values)
+    consensus = _tastle_wierman(tally, mean, n, lo, hi)
+    agreement = _adjacent_agreement(tally, n, lo, hi)
+    figures.update(
+        mean=mean,
+        median=float(statistics.median(values)),
+        iqr=_iqr(values),
+        consensus=consensus,
+        agreement=agreement,
+        reached=(consensus >= thresholds.consensus
+                 and agreement >= thresholds.agreement),
+    )
+    return figures
+
+
+def choice_figures(values: Sequence[str], options: Sequence[str], abstain: int = 0,
+                   thresholds: Thresholds = Thresholds()) -> dict:
+    """Figures for the non-abstaining votes on a choice between option ids.
+
+    Returns n, abstain, counts (every option in the given order), leader (None
+    when there are no votes or the top count is tied), agreement (top count / n,
+    None with no votes), reached (agreement threshold met and a single leader),
+    and consensus, mean, median, iqr as None since options have no order.
+    Raises ValueError for a value not among options, or a negative abstain.
+    """
+    _check_abstain(abstain)
+    counts = dict.fromkeys(options, 0)
+    for value in values:
+        if value not in counts:
+            raise ValueError(f"vote {value!r} is not one of the options")
+        counts[value] += 1
+    n = len(values)
+    top = max(counts.values(), default=0)
+    leaders = [option for option, count in counts.items() if count == top]
+    leader = leaders[0] if n > 0 and len(leaders) == 1 else None
+    agreement = top / n if n > 0 else None
+    return {
+        "n": n, "abstain": abstain, "counts": counts,
+        "leader": leader, "agreement": agreement,
+        "consensus": None, "mean": None, "median": None, "iqr": None,
+        "reached": (leader is not None
+                    and agreement is not None
+                    and agreement >= thresholds.agreement),
+    }
+
+
+def group_gap(by_group: Mapping[str, dict]) -> float | None:
+    """Spread of the groups' means: max(mean) - min(mean) over groups with votes.
+
+    Takes {group name: scale_figures result}. Returns None when fewer than two
+    groups have any votes.
+    """
+    means = [figures["mean"] for figures in by_group.values()
+             if figures.get("n", 0) > 0 and figures.get("mean") is not None]
+    if len(means) < 2:
+        return None
+    return max(means) - min(means)
+
+
+def round_shift(previous: Mapping[object, object], current: Mapping[object, object],
+                previous_figures: dict, current_figures: dict) -> dict:
+    """How the group moved between an earlier and a later round.
+
+    previous and current map a participant key to that participant's value
+    (abstention is "abstain"); the figures are the two rounds' results.
+    Returns consensus_change and agreement_change (None when either side is
+    None), voters_both, changed, changed_share (None when nobody voted in
+    both rounds) and transitions {str(from): {str(to): count}} over the
+    participants present in both rounds, unchanged ones included.
+    """
+    both = [key for key in previous if key in current]
+    pairs = [(previous[key], current[key]) for key in both]
+    changed = sum(1 for before, after in pairs if before != after)
+    return {
+        "consensus_change": _change(previous_figures, current_figures, "consensus"),
+        "agreement_change": _change(previous_figures, current_figures, "agreement"),
+        "voters_both": len(pairs),
+        "changed": changed,
+        "changed_share": changed / len(pairs) if pairs else None,
+        "transitions": _transitions(pairs),
+    }
+
+
+def _check_scale(values: Sequence[int], lo: int, hi: int) -> None:
+    if lo >= hi:
+        raise ValueError(f"scale needs lo < hi, got {lo}..{hi}")
+    for value in values:
+        # bool is an int subclass, but True is not a vote on a scale
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"scale vote {value!r} is not an integer")
+        if not lo <= value <= hi:
+            raise ValueError(f"scale vote {value} is outside {lo}..{hi}")
+
+
+def _check_abstain(abstain: int) -> None:
+    if abstain < 0:
+        raise ValueError(f"abstain count cannot be negative, got {abstain}")
+
+
+def _tastle_wierman(tally: Counter, mean: float, n: int, lo: int, hi: int) -> float:
+    width = hi - lo
+    total = 0.0
+    # walk the points in scale order, not vote order, so the float sum (and
+    # hence Cns) is identical for any ordering of the same ballot
+    for point in range(lo, hi + 1):
+        count = tally[point]
+        if count == 0:
+            continue
+        # a point holding votes lies strictly inside the reach of the mean,
+        # so the log argument is positive; max() only guards rounding
+        distance = abs(point - mean) / width
+        total += (count / n) * math.log2(max(1.0 - distance, 1e-300))
+    return min(1.0, max(0.0, 1.0 + total))
+
+
+def _adjacent_agreement(tally: Counter, n: int, lo: int, hi: int) -> float:
+    best = max(tally[point] + tally[point + 1] for point in range(lo, hi))
+    return best / n
+
+
+def _iqr(values: Sequence[int]) -> float:
+    # statistics.quantiles needs two data points on Python 3.11
+    if len(values) < 2:
+        return 0.0
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return float(q3 - q1)
+
+
+def _change(before: dict, after: dict, key: str) -> float | None:
+    old, new = before.get(key), after.get(key)
+    if old is None or new is None:
+        return None
+    return new - old
+
+
+def _transitions(pairs: list[tuple[object, object]]) -> dict:
+    grouped: dict[object, Counter] = {}
+    for before, after in pairs:
+        grouped.setdefault(before, Counter())[after] += 1
+    return {str(before): {str(after): grouped[before][after]
+                          for after in _ordered(grouped[before])}
+            for before in _ordered(grouped)}
+
+
+def _ordered(keys: Iterable[object]) -> list[object]:
+    keys = list(keys)
+    if all(isinstance(key, int) and not isinstance(key, bool) for key in keys):
+        return sorted(keys)
+    return sorted(keys, key=str)

@@ -1,0 +1,136 @@
+"""The session state machine: which step is shown and where each question stands.
+
+A question is `pending` until first opened, then `open` or `closed`. Each `new_round` keeps the
+earlier round's votes and opens a fresh round. Commands that ask for the state things are already in
+succeed and change nothing, so a retried click is harmless.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from .plans import Plan
+
+QUESTION_COMMANDS = ("open", "close", "reveal", "hide", "new_round")
+SUBMISSION_COMMANDS = ("approve", "reject")
+COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS)
+
+
+class CommandError(Exception):
+    """A command the session refuses; `code` is the typed error sent back to the client."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    status: str = "pending"
+    round: int = 1
+    revealed: bool = False
+
+    def to_public(self) -> dict:
+        return {"status": self.status, "round": self.round, "revealed": self.revealed}
+
+
+@dataclass(frozen=True)
+class SessionState:
+    current_step: int
+    questions: Mapping[str, QuestionState]
+
+    @classmethod
+    def initial(cls, plan: Plan) -> "SessionState":
+        return cls(0, {question.id: QuestionState() for question in plan.questions})
+
+    def question(self, qid: str) -> QuestionState:
+        try:
+            return self.questions[qid]
+        except KeyError:
+            raise CommandError("unknown_question", f"no question {qid!r} in this session") from None
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    step: int | None = None
+    question: str | None = None
+    submission: int | None = None
+
+
+def parse_command(data: object) -> Command:
+    """Check a command's shape (`{"command": ..., ...}`) and return it; raise CommandError if malformed."""
+    if not isinstance(data, dict):
+        raise CommandError("bad_command", "a command must be a JSON object")
+    name = data.get("command")
+    if name not in COMMANDS:
+        raise CommandError("bad_command", f"'command' must be one of {', '.join(COMMANDS)}")
+    if name == "goto":
+        return Command(name, step=_int_field(data, "step"))
+    if name in SUBMISSION_COMMANDS:
+        return Command(name, submission=_int_field(data, "submission"))
+    qid = data.get("question")
+    if not isinstance(qid, str) or not qid:
+        raise CommandError("invalid_field", "'question' must be a question id (a string)")
+    return Command(name, question=qid)
+
+
+def _int_field(data: dict, field: str) -> int:
+    value = data.get(field)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise CommandError("invalid_field", f"'{field}' must be an integer")
+    return value
+
+
+def apply_command(plan: Plan, state: SessionState, command: Command) -> SessionState:
+    """Return the state after `command` (the same object if nothing changes); raise CommandError if refused."""
+    if command.name == "goto":
+        return _goto(plan, state, command.step)
+    if command.name in QUESTION_COMMANDS:
+        current = state.question(command.question)
+        updated = _QUESTION_TRANSITIONS[command.name](current)
+        if updated == current:
+            return state
+        return replace(state, questions={**state.questions, command.question: updated})
+    return state  # moderation changes submissions, not the session's state
+
+
+def _goto(plan: Plan, state: SessionState, step: int | None) -> SessionState:
+    if step is None or not 0 <= step < len(plan.steps):
+        raise CommandError("invalid_field", f"'step' must be between 0 and {len(plan.steps) - 1}")
+    return state if step == state.current_step else replace(state, current_step=step)
+
+
+def _open(question: QuestionState) -> QuestionState:
+    return replace(question, status="open")
+
+
+def _close(question: QuestionState) -> QuestionState:
+    if question.status == "pending":
+        raise CommandError("question_pending", "this question has not been opened yet")
+    return replace(question, status="closed")
+
+
+def _reveal(question: QuestionState) -> QuestionState:
+    if question.status == "pending":
+        raise CommandError("question_pending", "open the question before revealing its results")
+    return replace(question, revealed=True)
+
+
+def _hide(question: QuestionState) -> QuestionState:
+    return replace(question, revealed=False)
+
+
+def _new_round(question: QuestionState) -> QuestionState:
+    if question.status == "pending":
+        raise CommandError("question_pending", "open the question before starting a new round")
+    return QuestionState(status="open", round=question.round + 1, revealed=False)
+
+
+_QUESTION_TRANSITIONS = {
+    "open": _open,
+    "close": _close,
+    "reveal": _reveal,
+    "hide": _hide,
+    "new_round": _new_round,
+}

@@ -1,0 +1,57 @@
+"""Results of a question, built from the stored votes with the domain's figures."""
+
+from ..domain.figures import Thresholds, choice_figures, group_gap, round_shift, scale_figures
+from ..domain.plans import Plan, Question
+from ..store.store import Store
+
+ABSTAIN = "abstain"
+
+
+def figures(question: Question, values: list[str], thresholds: Thresholds) -> dict:
+    """Figures for one set of stored vote values (strings, as the votes table keeps them)."""
+    chosen = [value for value in values if value != ABSTAIN]
+    abstain = len(values) - len(chosen)
+    if question.kind == "scale":
+        return scale_figures([int(value) for value in chosen], question.min, question.max, abstain, thresholds)
+    options = [option.id for option in question.options]
+    return choice_figures(chosen, options, abstain, thresholds)
+
+
+def thresholds_of(plan: Plan) -> Thresholds:
+    return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement)
+
+
+def tally(store: Store, code: str, question: Question, round_: int, thresholds: Thresholds) -> dict:
+    """The current round's figures, computed from the vote counts alone (cheap: one grouped query)."""
+    counts = store.tally(code, question.id, round_)
+    values = [value for value, count in counts.items() for _ in range(count)]
+    return {**figures(question, values, thresholds), "voted": len(values)}
+
+
+def round_figures(question: Question, votes: list[dict], groups: list[str], thresholds: Thresholds) -> dict:
+    overall = figures(question, [vote["value"] for vote in votes], thresholds)
+    by_group = {
+        group: figures(question, [vote["value"] for vote in votes if vote["group_name"] == group], thresholds)
+        for group in groups
+    }
+    gap = group_gap(by_group) if question.kind == "scale" else None
+    return {**overall, "by_group": by_group, "group_gap": gap}
+
+
+def question_results(store: Store, code: str, plan: Plan, groups: list[str], question: Question,
+                     rounds: int) -> dict:
+    """Every round's figures for a scale or choice question, and the shift between the last two."""
+    thresholds = thresholds_of(plan)
+    votes_by_round = [store.votes(code, question.id, number) for number in range(1, rounds + 1)]
+    result_rounds = [
+        {"round": number, **round_figures(question, votes, groups, thresholds)}
+        for number, votes in enumerate(votes_by_round, start=1)
+    ]
+    shift = None
+    if len(votes_by_round) >= 2:
+        previous, current = votes_by_round[-2], votes_by_round[-1]
+        shift = round_shift(
+            {vote["participant_id"]: vote["value"] for vote in previous},
+            {vote["participant_id"]: vote["value"] for vote in current},
+            result_rounds[-2], result_rounds[-1])
+    return {"question": question.id, "kind": question.kind, "rounds": result_rounds, "shift": shift}

@@ -1,0 +1,217 @@
+"""A room is one live session: its plan and state, its phones and consoles, and every change to it.
+
+The database is the truth: a room changes its in-memory state only after the store has committed,
+and what it broadcasts follows commits.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from ..domain.plans import Plan, Question, plan_from_dict
+from ..domain.records import ConsensusInput
+from ..domain.session import SUBMISSION_COMMANDS, CommandError, SessionState, apply_command, parse_command
+from ..store.store import Store
+from . import results
+from .views import phone_state, snapshot
+
+log = logging.getLogger(__name__)
+
+BROADCAST_INTERVAL = 0.1  # seconds: live tallies reach consoles at most ten times a second
+MAX_NAME = 40
+
+
+class Connection(Protocol):
+    async def send_text(self, data: str) -> None: ...
+
+
+def committed(future: Future) -> Awaitable[Any]:
+    """Await a store write from the event loop."""
+    return asyncio.wrap_future(future)
+
+
+class Room:
+    def __init__(self, store: Store, session: dict, plan: Plan, state: SessionState) -> None:
+        self.store = store
+        self.code: str = session["code"]
+        self.title: str = session["title"]
+        self.service: str = session["service"]
+        self.created_at: str = session["created_at"]
+        self.groups: list[str] = session["groups"]
+        self.plan = plan
+        self.state = state
+        self.phones: dict[Connection, dict] = {}
+        self.consoles: set[Connection] = set()
+        self._lock = asyncio.Lock()
+        self._pending: asyncio.TimerHandle | None = None
+        self._pending_phones = False
+
+    def question(self, qid: object) -> Question:
+        question = self.plan.question(qid) if isinstance(qid, str) else None
+        if question is None:
+            raise CommandError("unknown_question", f"no question {qid!r} in this session")
+        return question
+
+    # participants
+
+    async def join(self, token: object, name: object, group: object) -> dict:
+        if token is not None and not isinstance(token, str):
+            raise CommandError("invalid_field", "'token' must be a string")
+        name = _optional_text(name, "name", MAX_NAME)
+        group = _optional_text(group, "group", MAX_NAME)
+        if group and group not in self.groups:
+            raise CommandError("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
+        return await committed(self.store.join(self.code, token or None, name, group))
+
+    async def vote(self, participant: dict, message_id: str, qid: object, value: object) -> tuple[str, int]:
+        question = self.question(qid)
+        try:
+            checked = question.check_value(value)
+        except ValueError as error:
+            raise CommandError("invalid_value", str(error)) from None
+        stored = await committed(
+            self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)))
+        self.changed(phones=self.state.question(question.id).revealed)
+        return stored
+
+    async def submit(self, participant: dict, message_id: str, qid: object, text: object) -> tuple[str, int]:
+        question = self.question(qid)
+        try:
+            checked = question.check_text(text)
+        except ValueError as error:
+            raise CommandError("invalid_value", str(error)) from None
+        stored = await committed(
+            self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
+        self.changed()
+        return stored
+
+    # facilitator
+
+    async def command(self, data: object) -> None:
+        """Apply a facilitator command once it is committed; raise CommandError if refused."""
+        command = parse_command(data)
+        async with self._lock:
+            if command.name in SUBMISSION_COMMANDS:
+                status = "approved" if command.name == "approve" else "rejected"
+                await committed(self.store.moderate(self.code, command.submission, status))
+            else:
+                updated = apply_command(self.plan, self.state, command)
+                if updated is not self.state:
+                    await committed(self.store.save_state(self.code, self.state, updated))
+                    self.state = updated
+        self.changed(phones=True, now=True)
+
+    async def record_consensus(self, record: ConsensusInput) -> dict:
+        evidence = self._evidence(record.kind)
+        stored = await committed(self.store.save_record(self.code, {
+            "kind": record.kind, "direction": record.direction, "strategy": record.strategy,
+            "status": record.status, "notes": record.notes, "dissent": record.dissent,
+            "sla_input": record.sla_input, "evidence": evidence,
+        }))
+        self.changed()
+        return stored
+
+    def _evidence(self, kind: str) -> dict:
+        """The latest round's figures of the kind's direction and strategy questions."""
+        evidence: dict[str, Any] = {}
+        for suffix in ("impact", "direction", "strategy"):
+            question = self.plan.question(f"{kind}.{suffix}")
+            if question is None or self.state.question(question.id).status == "pending":
+                continue
+            found = self.results(question.id)
+            evidence[suffix] = {"question": question.id, **found["rounds"][-1]} if found["rounds"] else None
+        return evidence
+
+    def results(self, qid: object) -> dict:
+        question = self.question(qid)
+        if question.kind == "text":
+            raise CommandError("invalid_field", f"{question.id} takes text submissions; it has no figures")
+        rounds = self.state.question(question.id).round
+        return results.question_results(self.store, self.code, self.plan, self.groups, question, rounds)
+
+    def snapshot(self) -> dict:
+        return snapshot(self)
+
+    def phone_state(self) -> dict:
+        return phone_state(self)
+
+    # connections and broadcasts
+
+    def add_phone(self, connection: Connection, participant: dict) -> None:
+        self.phones[connection] = participant
+        self.changed()
+
+    def add_console(self, connection: Connection) -> None:
+        self.consoles.add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        if self.phones.pop(connection, None) is not None:
+            self.changed()
+        self.consoles.discard(connection)
+
+    def changed(self, phones: bool = False, now: bool = False) -> None:
+        """Schedule a broadcast; bursts of changes are conflated into one message per interval."""
+        self._pending_phones = self._pending_phones or phones
+        if now:
+            if self._pending is not None:
+                self._pending.cancel()
+            self._pending = None
+            asyncio.get_running_loop().create_task(self._flush())
+        elif self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(
+                BROADCAST_INTERVAL, lambda: asyncio.ensure_future(self._flush()))
+
+    async def _flush(self) -> None:
+        self._pending = None
+        to_phones, self._pending_phones = self._pending_phones, False
+        if to_phones and self.phones:
+            await self._send_all(list(self.phones), {"type": "state", **self.phone_state()})
+        if self.consoles:
+            await self._send_all(list(self.consoles), {"type": "snapshot", "snapshot": self.snapshot()})
+
+    async def _send_all(self, connections: list[Connection], message: dict) -> None:
+        text = json.dumps(message)  # serialised once, sent to every socket
+        sent = await asyncio.gather(*(connection.send_text(text) for connection in connections),
+                                    return_exceptions=True)
+        for connection, outcome in zip(connections, sent):
+            if isinstance(outcome, Exception):
+                log.debug("dropping a connection that failed to receive: %s", outcome)
+                self.remove(connection)
+
+
+def _optional_text(value: object, field: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CommandError("invalid_field", f"'{field}' must be a string")
+    value = value.strip()
+    if len(value) > limit:
+        raise CommandError("invalid_field", f"'{field}' must be at most {limit} characters")
+    return value
+
+
+class Rooms:
+    """The rooms of one server, loaded from the store on first use."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._rooms: dict[str, Room] = {}
+
+    def get(self, code: str) -> Room | None:
+        code = code.upper()
+        room = self._rooms.get(code)
+        if room is None:
+            session = self.store.session(code)
+            if session is None:
+                return None
+            plan = plan_from_dict(session["plan_source"], session["plan_id"], f"session {code}")
+            room = self._rooms[code] = Room(self.store, session, plan, self.store.session_state(code))
+        return room
+
+    async def create(self, title: str, service: str, plan: Plan, groups: list[str]) -> Room:
+        code = await committed(self.store.create_session(
+            title, service, plan.id, plan.source, groups, [question.id for question in plan.questions]))
+        return self.get(code)

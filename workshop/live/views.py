@@ -1,0 +1,72 @@
+"""What each audience is sent: the facilitator's snapshot and the phones' state.
+
+Phones never receive a question's figures before the facilitator reveals them.
+"""
+
+from typing import TYPE_CHECKING
+
+from ..domain.plans import Step
+from . import results
+
+if TYPE_CHECKING:
+    from .room import Room
+
+
+def snapshot(room: "Room") -> dict:
+    """Everything the console and projector show: steps, state, live tallies, moderation, records."""
+    thresholds = results.thresholds_of(room.plan)
+    questions = {}
+    for question in room.plan.questions:
+        state = room.state.question(question.id)
+        entry = {"id": question.id, **state.to_public()}
+        if question.kind != "text" and state.status != "pending":
+            entry["tally"] = results.tally(room.store, room.code, question, state.round, thresholds)
+        questions[question.id] = entry
+    return {
+        "code": room.code,
+        "title": room.title,
+        "service": room.service,
+        "created_at": room.created_at,
+        "groups": room.groups,
+        "plan": {"id": room.plan.id, "title": room.plan.title,
+                 "min_consensus": room.plan.min_consensus, "min_agreement": room.plan.min_agreement},
+        "steps": [step.to_public() for step in room.plan.steps],
+        "current_step": room.state.current_step,
+        "participants": {"joined": room.store.participant_count(room.code), "connected": len(room.phones)},
+        "questions": questions,
+        "submissions": room.store.submissions(room.code),
+        "consensus": room.store.records(room.code),
+    }
+
+
+def phone_state(room: "Room") -> dict:
+    """What every phone shows: the current step, its questions that are under way, revealed results."""
+    step = room.plan.steps[room.state.current_step]
+    return {
+        "session": {"code": room.code, "title": room.title, "groups": room.groups},
+        "step": _phone_step(step, len(room.plan.steps)),
+        "questions": [_phone_question(room, question.id) for question in step.questions
+                      if room.state.question(question.id).status != "pending"],
+        "examples": [
+            {"question": item["question_id"], "text": item["text"]}
+            for item in room.store.submissions(room.code, "approved")
+            if room.plan.step_of(item["question_id"]) == step
+        ],
+    }
+
+
+def _phone_step(step: Step, count: int) -> dict:
+    public = step.to_public()
+    shown = ("index", "id", "kind", "title", "body", "category", "definition", "it_example",
+             "everyday_example", "prompts")
+    return {**{key: public.get(key) for key in shown}, "count": count}
+
+
+def _phone_question(room: "Room", qid: str) -> dict:
+    question = room.plan.question(qid)
+    state = room.state.question(qid)
+    entry = {**question.to_public(), **state.to_public()}
+    if state.revealed and question.kind != "text":
+        entry["results"] = results.tally(
+            room.store, room.code, question, state.round, results.thresholds_of(room.plan))
+    return entry

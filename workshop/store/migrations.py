@@ -1,0 +1,94 @@
+"""The database schema, as numbered migrations applied at start."""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("workshop")
+
+
+@migrations(name="001_initial")
+def initial(db: Database) -> None:
+    _run_statements(db, """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            code TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            service TEXT NOT NULL DEFAULT '',
+            plan_id TEXT NOT NULL,
+            plan_json TEXT NOT NULL,
+            groups_json TEXT NOT NULL,
+            current_step INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE questions (
+            session_code TEXT NOT NULL REFERENCES sessions(code),
+            question_id TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'open', 'closed')),
+            round INTEGER NOT NULL DEFAULT 1,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (session_code, question_id)
+        );
+        CREATE TABLE participants (
+            id INTEGER PRIMARY KEY,
+            session_code TEXT NOT NULL REFERENCES sessions(code),
+            token TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            group_name TEXT NOT NULL DEFAULT '',
+            joined_at TEXT NOT NULL
+        );
+        CREATE INDEX participants_by_session ON participants(session_code);
+        -- One vote per participant per question per round: a later vote replaces the earlier one.
+        CREATE TABLE votes (
+            session_code TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            round INTEGER NOT NULL,
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            value TEXT NOT NULL,
+            voted_at TEXT NOT NULL,
+            PRIMARY KEY (session_code, question_id, round, participant_id)
+        ) WITHOUT ROWID;
+        -- Message ids already applied, so a resent vote or submission counts once.
+        CREATE TABLE messages (
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            message_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            round INTEGER NOT NULL,
+            PRIMARY KEY (participant_id, message_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            session_code TEXT NOT NULL REFERENCES sessions(code),
+            question_id TEXT NOT NULL,
+            round INTEGER NOT NULL,
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            text TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected')),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX submissions_by_session ON submissions(session_code, status);
+        CREATE TABLE consensus_records (
+            session_code TEXT NOT NULL REFERENCES sessions(code),
+            kind TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('less', 'same', 'more')),
+            strategy TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('agreed', 'no_consensus', 'deferred')),
+            notes TEXT NOT NULL DEFAULT '',
+            dissent TEXT NOT NULL DEFAULT '',
+            sla_input TEXT NOT NULL DEFAULT '',
+            evidence_json TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (session_code, kind)
+        );
+        """)
+
+
+def _run_statements(db: Database, script: str) -> None:
+    # executescript() would commit the migration's transaction; run statements one by one instead.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)

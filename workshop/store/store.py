@@ -1,0 +1,360 @@
+"""All SQL lives here: the record of sessions, participants, votes, submissions and consensus.
+
+Writes are queued on the single Writer and return futures that resolve after commit; reads use a
+connection per thread and see only committed data (WAL lets them run beside the writer).
+"""
+
+import json
+import secrets
+import threading
+from concurrent.futures import Future
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..domain.session import QuestionState, SessionState
+from .migrations import migrations
+from .writer import Writer
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
+
+
+class Refused(Exception):
+    """A write the record refuses (e.g. a vote on a closed question); nothing was written."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._prepare()
+        self.writer = Writer(self._connect)
+
+    def _connect(self) -> Database:
+        db = Database(self.path)
+        db.conn.execute("PRAGMA busy_timeout = 5000")
+        db.conn.execute("PRAGMA synchronous = FULL")
+        db.conn.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    def _prepare(self) -> None:
+        db = self._connect()
+        try:
+            db.enable_wal()
+            check = db.conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise RuntimeError(f"{self.path} failed its integrity check: {check}")
+            migrations.apply(db)
+        finally:
+            db.close()
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def close(self) -> None:
+        self.writer.stop()
+        reader = getattr(self._local, "db", None)
+        if reader is not None:
+            reader.close()
+            self._local.db = None
+
+    @property
+    def reader(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        # Fetch everything at once: a half-read cursor would pin an old snapshot of the database.
+        return list(self.reader.query(sql, params))
+
+    def _one(self, sql: str, params: tuple = ()) -> dict | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def write(self, fn: Any, *args: Any) -> Future:
+        """Queue a write job `fn(db, *args)`; see Writer.submit."""
+        return self.writer.submit(fn, *args)
+
+    # settings
+
+    def setting(self, key: str) -> str | None:
+        row = self._one("select value from settings where key = ?", (key,))
+        return row["value"] if row else None
+
+    def set_setting(self, key: str, value: str) -> Future:
+        return self.write(_set_setting, key, value)
+
+    def setting_or_default(self, key: str, default: str) -> str:
+        """The stored setting, storing `default` first if there is none (for start-up, before the writer runs)."""
+        db = self._connect()
+        try:
+            with db.atomic():
+                db.execute("insert into settings (key, value) values (?, ?) on conflict(key) do nothing",
+                           (key, default))
+            return db.execute("select value from settings where key = ?", (key,)).fetchone()[0]
+        finally:
+            db.close()
+
+    # sessions
+
+    def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
+                       groups: list[str], question_ids: list[str]) -> Future:
+        return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
+
+    def session(self, code: str) -> dict | None:
+        row = self._one("select * from sessions where code = ?", (code,))
+        if row:
+            row["groups"] = json.loads(row.pop("groups_json"))
+            row["plan_source"] = json.loads(row.pop("plan_json"))
+        return row
+
+    def list_sessions(self) -> list[dict]:
+        return list(self._rows(
+            "select s.code, s.title, s.service, s.plan_id, s.created_at,"
+            " (select count(*) from participants p where p.session_code = s.code) as participants"
+            " from sessions s order by s.created_at desc"
+        ))
+
+    def session_state(self, code: str) -> SessionState:
+        session = self._one("select current_step from sessions where code = ?", (code,))
+        questions = {
+            row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
+            for row in self._rows(
+                "select question_id, status, round, revealed from questions where session_code = ?",
+                (code,))
+        }
+        return SessionState(session["current_step"] if session else 0, questions)
+
+    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Future:
+        return self.write(_save_state, code, previous, state)
+
+    # participants
+
+    def join(self, code: str, token: str | None, name: str, group: str) -> Future:
+        return self.write(_join, code, token, name, group)
+
+    def participant_by_token(self, code: str, token: str) -> dict | None:
+        return self._one("select * from participants where session_code = ? and token = ?", (code, token))
+
+    def participant_count(self, code: str) -> int:
+        return self._one("select count(*) as n from participants where session_code = ?", (code,))["n"]
+
+    def participants(self, code: str) -> list[dict]:
+        return list(self._rows(
+            "select id, name, group_name, joined_at from participants where session_code = ? order by id",
+            (code,)))
+
+    # votes
+
+    def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
+                    value: str) -> Future:
+        """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round)."""
+        return self.write(_record_vote, code, participant_id, message_id, qid, value)
+
+    def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
+        """The participant's vote in the current round of every question, by question id."""
+        rows = self._rows(
+            "select v.question_id, v.round, v.value from votes v join questions q"
+            " on q.session_code = v.session_code and q.question_id = v.question_id and q.round = v.round"
+            " where v.session_code = ? and v.participant_id = ?", (code, participant_id))
+        return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
+
+    def votes(self, code: str, qid: str, round_: int) -> list[dict]:
+        """Every vote of one round with its voter's group: participant_id, group_name, value."""
+        return list(self._rows(
+            "select v.participant_id, p.group_name, v.value from votes v"
+            " join participants p on p.id = v.participant_id"
+            " where v.session_code = ? and v.question_id = ? and v.round = ?", (code, qid, round_)))
+
+    def tally(self, code: str, qid: str, round_: int) -> dict[str, int]:
+        """Number of votes per stored value in one round (abstentions under "abstain")."""
+        return {row["value"]: row["n"] for row in self._rows(
+            "select value, count(*) as n from votes where session_code = ? and question_id = ?"
+            " and round = ? group by value", (code, qid, round_))}
+
+    def voters(self, code: str, qid: str, round_: int) -> set[int]:
+        return {row["participant_id"] for row in self._rows(
+            "select participant_id from votes where session_code = ? and question_id = ? and round = ?",
+            (code, qid, round_))}
+
+    def all_votes(self, code: str) -> list[dict]:
+        return list(self._rows(
+            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at"
+            " from votes v join participants p on p.id = v.participant_id"
+            " where v.session_code = ? order by v.question_id, v.round, v.voted_at", (code,)))
+
+    # submissions
+
+    def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
+                    text: str) -> Future:
+        return self.write(_submit_text, code, participant_id, message_id, qid, text)
+
+    def moderate(self, code: str, submission_id: int, status: str) -> Future:
+        return self.write(_moderate, code, submission_id, status)
+
+    def submissions(self, code: str, status: str | None = None) -> list[dict]:
+        sql = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
+               " from submissions s join participants p on p.id = s.participant_id"
+               " where s.session_code = ?")
+        params: tuple = (code,)
+        if status:
+            sql += " and s.status = ?"
+            params += (status,)
+        return list(self._rows(sql + " order by s.id", params))
+
+    # consensus records
+
+    def save_record(self, code: str, record: dict) -> Future:
+        return self.write(_save_record, code, record)
+
+    def records(self, code: str) -> dict[str, dict]:
+        rows = self._rows("select * from consensus_records where session_code = ?", (code,))
+        return {row["kind"]: _record_from_row(row) for row in rows}
+
+
+def _record_from_row(row: dict) -> dict:
+    row = dict(row)
+    row.pop("session_code")
+    row["evidence"] = json.loads(row.pop("evidence_json"))
+    return row
+
+
+# Write jobs: each runs on the writer thread inside a transaction.
+
+def _set_setting(db: Database, key: str, value: str) -> None:
+    db.execute("insert into settings (key, value) values (?, ?)"
+               " on conflict(key) do update set value = excluded.value", (key, value))
+
+
+def _new_code(db: Database) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if not db.execute("select 1 from sessions where code = ?", (code,)).fetchone():
+            return code
+
+
+def _create_session(db: Database, title: str, service: str, plan_id: str, plan_source: dict,
+                    groups: list[str], question_ids: list[str]) -> str:
+    code = _new_code(db)
+    db.execute(
+        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
+        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
+    db.conn.executemany(
+        "insert into questions (session_code, question_id) values (?, ?)",
+        [(code, qid) for qid in question_ids])
+    return code
+
+
+def _save_state(db: Database, code: str, previous: SessionState, state: SessionState) -> None:
+    if state.current_step != previous.current_step:
+        db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
+    for qid, question in state.questions.items():
+        if previous.questions.get(qid) != question:
+            db.execute(
+                "update questions set status = ?, round = ?, revealed = ?"
+                " where session_code = ? and question_id = ?",
+                (question.status, question.round, int(question.revealed), code, qid))
+
+
+def _join(db: Database, code: str, token: str | None, name: str, group: str) -> dict:
+    if token:
+        row = db.execute("select id, token, name, group_name from participants"
+                         " where session_code = ? and token = ?", (code, token)).fetchone()
+        if row:
+            return _rejoin(db, row, name, group)
+    token = secrets.token_urlsafe(18)
+    cursor = db.execute(
+        "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",
+        (code, token, name, group, now()))
+    return {"id": cursor.lastrowid, "token": token, "name": name, "group": group}
+
+
+def _rejoin(db: Database, row: tuple, name: str, group: str) -> dict:
+    participant_id, token, old_name, old_group = row
+    name, group = name or old_name, group or old_group
+    if (name, group) != (old_name, old_group):
+        db.execute("update participants set name = ?, group_name = ? where id = ?",
+                   (name, group, participant_id))
+    return {"id": participant_id, "token": token, "name": name, "group": group}
+
+
+def _open_round(db: Database, code: str, qid: str) -> int:
+    row = db.execute("select status, round from questions where session_code = ? and question_id = ?",
+                     (code, qid)).fetchone()
+    if row is None:
+        raise Refused("unknown_question", f"no question {qid!r} in this session")
+    status, round_ = row
+    if status != "open":
+        raise Refused("question_closed", f"question {qid!r} is not open for answers")
+    return round_
+
+
+def _seen_message(db: Database, participant_id: int, message_id: str) -> tuple | None:
+    return db.execute("select question_id, round from messages where participant_id = ? and message_id = ?",
+                      (participant_id, message_id)).fetchone()
+
+
+def _remember_message(db: Database, participant_id: int, message_id: str, qid: str, round_: int) -> None:
+    db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
+               (participant_id, message_id, qid, round_))
+
+
+def _record_vote(db: Database, code: str, participant_id: int, message_id: str, qid: str,
+                 value: str) -> tuple[str, int]:
+    seen = _seen_message(db, participant_id, message_id)
+    if seen:
+        return seen[0], seen[1]
+    round_ = _open_round(db, code, qid)
+    db.execute(
+        "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
+        " values (?, ?, ?, ?, ?, ?) on conflict (session_code, question_id, round, participant_id)"
+        " do update set value = excluded.value, voted_at = excluded.voted_at",
+        (code, qid, round_, participant_id, value, now()))
+    _remember_message(db, participant_id, message_id, qid, round_)
+    return qid, round_
+
+
+def _submit_text(db: Database, code: str, participant_id: int, message_id: str, qid: str,
+                 text: str) -> tuple[str, int]:
+    seen = _seen_message(db, participant_id, message_id)
+    if seen:
+        return seen[0], seen[1]
+    round_ = _open_round(db, code, qid)
+    db.execute(
+        "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
+        " values (?, ?, ?, ?, ?, ?)", (code, qid, round_, participant_id, text, now()))
+    _remember_message(db, participant_id, message_id, qid, round_)
+    return qid, round_
+
+
+def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
+    cursor = db.execute("update submissions set status = ? where session_code = ? and id = ?",
+                        (status, code, submission_id))
+    if cursor.rowcount == 0:
+        raise Refused("unknown_submission", f"no submission {submission_id} in this session")
+
+
+def _save_record(db: Database, code: str, record: dict) -> dict:
+    row = {**record, "session_code": code, "recorded_at": now(),
+           "evidence_json": json.dumps(record["evidence"])}
+    row.pop("evidence")
+    columns = ", ".join(row)
+    placeholders = ", ".join("?" for _ in row)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in row if column not in ("session_code", "kind"))
+    db.execute(f"insert into consensus_records ({columns}) values ({placeholders})"
+               f" on conflict (session_code, kind) do update set {updates}", tuple(row.values()))
+    return _record_from_row(row)

@@ -1,0 +1,130 @@
+"""The single writer: one thread owns the write connection and commits jobs in small batches.
+
+Every write in the process goes through here, so SQLite never sees two writers, and a burst of votes
+shares a handful of fsyncs (group commit). A job's future resolves only after its batch has
+committed, which is what lets a socket acknowledge a vote as durable.
+"""
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+MAX_BATCH = 512
+
+
+@dataclass
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple
+    future: Future = field(default_factory=Future)
+
+
+class WriterStopped(RuntimeError):
+    """The writer is shut down (or its database cannot be written); nothing was stored."""
+
+
+class Writer:
+    def __init__(self, connect: Callable[[], Database]) -> None:
+        self._connect = connect
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="workshop-writer", daemon=True)
+        self._stopped = threading.Event()
+        self._ready = threading.Event()
+        self.batches = 0
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Queue `fn(db, *args)` to run inside a transaction; the future holds its result after commit."""
+        job = _Job(fn, args)
+        if self._stopped.is_set():
+            job.future.set_exception(WriterStopped("the database writer has stopped"))
+        else:
+            self._jobs.put(job)
+        return job.future
+
+    def stop(self) -> None:
+        """Drain what is queued, commit it, and stop the thread."""
+        if not self._stopped.is_set():
+            self._stopped.set()
+            self._jobs.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        db = self._connect()
+        self._ready.set()
+        try:
+            while True:
+                batch, stop = self._take_batch()
+                if batch:
+                    self._commit_batch(db, batch)
+                if stop:
+                    break
+        finally:
+            db.close()
+            self._fail_leftovers()
+
+    def _take_batch(self) -> tuple[list[_Job], bool]:
+        first = self._jobs.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return batch, True
+            batch.append(job)
+        return batch, False
+
+    def _commit_batch(self, db: Database, batch: list[_Job]) -> None:
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                outcomes.append(self._run_job(db, job))
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            db.rollback()
+            for job in batch:
+                job.future.set_exception(WriterStopped(f"the database could not be written: {error}"))
+            return
+        self.batches += 1
+        for job, ok, value in outcomes:
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+
+    @staticmethod
+    def _run_job(db: Database, job: _Job) -> tuple[_Job, bool, Any]:
+        # Each job runs in its own savepoint, so a refused job leaves nothing half-written
+        # while the rest of the batch still commits.
+        db.execute("SAVEPOINT job")
+        try:
+            value = job.fn(db, *job.args)
+        except Exception as error:  # the job's own refusal, handed back to its caller
+            db.execute("ROLLBACK TO SAVEPOINT job")
+            db.execute("RELEASE SAVEPOINT job")
+            return job, False, error
+        db.execute("RELEASE SAVEPOINT job")
+        return job, True, value
+
+    def _fail_leftovers(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job.future.set_exception(WriterStopped("the database writer has stopped"))

@@ -1,0 +1,48 @@
+"""The facilitator key: a bearer token for the API, a signed HttpOnly cookie for browsers."""
+
+import hashlib
+import hmac
+import secrets
+
+from starlette.requests import HTTPConnection
+
+from ..store.store import Store
+from .errors import ApiError
+
+COOKIE = "workshop_facilitator"
+KEY_SETTING = "facilitator_key"
+
+
+def resolve_key(store: Store, explicit: str | None) -> str:
+    """The key given on the command line or in WORKSHOP_KEY, else the one kept in the database."""
+    if explicit:
+        return explicit
+    return store.setting_or_default(KEY_SETTING, secrets.token_urlsafe(24))
+
+
+class FacilitatorAuth:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        # The cookie carries a MAC of the key, never the key itself, and changes when the key does.
+        self.cookie_value = hmac.new(key.encode(), b"workshop facilitator cookie", hashlib.sha256).hexdigest()
+
+    def key_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self.key.encode())
+
+    def status(self, connection: HTTPConnection) -> str:
+        """'ok', 'missing' or 'wrong' for the credentials a request or socket handshake carries."""
+        header = connection.headers.get("authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            return "ok" if scheme.lower() == "bearer" and self.key_matches(token.strip()) else "wrong"
+        cookie = connection.cookies.get(COOKIE)
+        if cookie is not None:
+            return "ok" if hmac.compare_digest(cookie.encode(), self.cookie_value.encode()) else "wrong"
+        return "missing"
+
+    def require(self, connection: HTTPConnection) -> None:
+        status = self.status(connection)
+        if status == "missing":
+            raise ApiError(401, "unauthorized", "the facilitator key is required (Authorization: Bearer KEY)")
+        if status == "wrong":
+            raise ApiError(403, "forbidden", "the facilitator key is wrong")
