@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     plan_dirs = (default_plans_dir(), args.plans) if getattr(args, "plans", None) else None
-    return Settings.from_env(db_path=args.db, plan_dirs=plan_dirs, **extra)
+    return Settings.from_env(db_path=getattr(args, "db", None), plan_dirs=plan_dirs, **extra)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,0 +1,333 @@
+"""Tests for workshop.domain.plans: the default plan, vote checks, validation errors and discovery."""
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from workshop.domain.framework import KINDS, STRATEGIES, STRATEGIES_BY_ID
+from workshop.domain.plans import (
+    Option,
+    PlanError,
+    Question,
+    default_plans_dir,
+    discover_plans,
+    load_plan,
+    plan_from_dict,
+)
+
+KIND_IDS = [kind.id for kind in KINDS]
+STRATEGY_IDS = [strategy.id for strategy in STRATEGIES]
+
+
+@pytest.fixture(scope="module")
+def default_plan():
+    return load_plan(default_plans_dir() / "frei-variability.toml")
+
+
+# --- the default plan ---------------------------------------------------------------------------
+
+def test_default_plan_shape(default_plan):
+    assert default_plan.id == "frei-variability"
+    assert default_plan.groups == ("IT", "Business")
+    assert (default_plan.min_consensus, default_plan.min_agreement) == (0.70, 0.75)
+    assert [step.id for step in default_plan.steps] == ["intro", *KIND_IDS, "summary"]
+    assert [step.kind for step in default_plan.steps] == ["intro"] + ["category"] * 5 + ["summary"]
+    assert [step.index for step in default_plan.steps] == list(range(7))
+    assert default_plan.title and default_plan.description and default_plan.steps[0].body
+
+
+def test_default_plan_questions(default_plan):
+    expected = [f"{kind}.{suffix}" for kind in KIND_IDS
+                for suffix in ("impact", "direction", "strategy", "examples")]
+    assert [question.id for question in default_plan.questions] == expected
+    for kind in KIND_IDS:
+        impact = default_plan.question(f"{kind}.impact")
+        assert (impact.kind, impact.min, impact.max) == ("scale", 1, 5)
+        assert set(impact.labels) == {1, 3, 5}
+        direction = default_plan.question(f"{kind}.direction")
+        assert (direction.min, direction.max) == (-2, 2)
+        assert direction.labels == {-2: "Much less", -1: "Less", 0: "As today", 1: "More", 2: "Much more"}
+        strategy = default_plan.question(f"{kind}.strategy")
+        assert strategy.options == tuple(Option(s.id, s.name) for s in STRATEGIES)
+        assert default_plan.question(f"{kind}.examples").kind == "text"
+
+
+def test_default_plan_category_steps(default_plan):
+    for kind in KIND_IDS:
+        step = default_plan.category_step(kind)
+        assert step.category == kind and step.title
+        assert step.definition and step.it_example and step.everyday_example and step.sla_hint
+        assert 2 <= len(step.prompts) <= 3
+        assert [strategy.id for strategy in step.strategies] == STRATEGY_IDS
+        assert all(2 <= len(strategy.tactics) <= 3 for strategy in step.strategies)
+        assert [question.id.split(".")[0] for question in step.questions] == [kind] * 4
+        assert default_plan.step_of(f"{kind}.impact") is step
+    assert default_plan.category_step("nonsense") is None
+
+
+def test_default_plan_public_form_is_json(default_plan):
+    public = json.loads(json.dumps(default_plan.to_public()))
+    assert public["id"] == "frei-variability" and len(public["steps"]) == 7
+    arrival = public["steps"][1]
+    assert arrival["strategies"][0] == {**arrival["strategies"][0], "id": "classic_accommodation",
+                                        "name": "Classic accommodation", "family": "accommodate"}
+    assert {s["family"] for s in arrival["strategies"]} == {"accommodate", "reduce"}
+    assert arrival["questions"][1]["labels"]["-2"] == "Much less"
+    assert arrival["questions"][2]["options"][3] == {
+        "id": "uncompromised_reduction", "label": STRATEGIES_BY_ID["uncompromised_reduction"].name}
+    assert arrival["questions"][3]["max_length"] == 280
+
+
+def test_default_plan_round_trips_through_its_source(default_plan):
+    stored = json.loads(json.dumps(default_plan.source))
+    rebuilt = plan_from_dict(stored, default_plan.id, "session ABC123")
+    assert rebuilt == default_plan
+    assert hash(rebuilt) == hash(default_plan)
+
+
+def test_lookups_for_unknown_ids(default_plan):
+    assert default_plan.question("nope") is None
+    assert default_plan.step_of("nope") is None
+
+
+# --- votes and submissions ------------------------------------------------------------------------
+
+SCALE = Question("q.scale", "scale", "How much?", min=-2, max=2)
+STRICT_SCALE = Question("q.strict", "scale", "How much?", allow_abstain=False, min=1, max=5)
+CHOICE = Question("q.choice", "choice", "Which?",
+                  options=(Option("red", "Red"), Option("blue", "Blue")))
+STRICT_CHOICE = Question("q.choice2", "choice", "Which?", allow_abstain=False,
+                         options=(Option("red", "Red"), Option("blue", "Blue")))
+TEXT = Question("q.text", "text", "Tell us", max_length=10)
+
+
+@pytest.mark.parametrize("question, value, expected", [
+    (SCALE, -2, -2), (SCALE, 0, 0), (SCALE, 2, 2), (SCALE, "abstain", "abstain"),
+    (STRICT_SCALE, 1, 1), (STRICT_SCALE, 5, 5),
+    (CHOICE, "red", "red"), (CHOICE, "abstain", "abstain"), (STRICT_CHOICE, "blue", "blue"),
+])
+def test_check_value_accepts(question, value, expected):
+    assert question.check_value(value) == expected
+
+
+@pytest.mark.parametrize("question, value, needle", [
+    (SCALE, True, "integer"),
+    (SCALE, False, "integer"),
+    (SCALE, 3, "from -2 to 2"),
+    (SCALE, -3, "from -2 to 2"),
+    (SCALE, 1.0, "integer"),
+    (SCALE, "1", "integer"),
+    (SCALE, None, "integer"),
+    (STRICT_SCALE, "abstain", "does not allow abstaining"),
+    (CHOICE, "green", "one of: red, blue, abstain"),
+    (CHOICE, 1, "one of"),
+    (CHOICE, ["red"], "one of"),
+    (STRICT_CHOICE, "abstain", "does not allow abstaining"),
+    (TEXT, "hello", "takes text submissions, not votes"),
+])
+def test_check_value_refuses(question, value, needle):
+    with pytest.raises(ValueError, match=needle):
+        question.check_value(value)
+
+
+def test_check_text():
+    assert TEXT.check_text("  hello  ") == "hello"
+    assert TEXT.check_text("x" * 10) == "x" * 10
+    for bad, needle in [("x" * 11, "at most 10"), ("   ", "empty"), ("", "empty"), (5, "string")]:
+        with pytest.raises(ValueError, match=needle):
+            TEXT.check_text(bad)
+    with pytest.raises(ValueError, match="takes votes, not text"):
+        SCALE.check_text("hello")
+
+
+def test_question_public_forms():
+    assert SCALE.to_public()["labels"] == {}
+    labelled = Question("q", "scale", "?", min=1, max=3, labels={3: "High", 1: "Low"})
+    assert labelled.to_public() == {"id": "q", "kind": "scale", "prompt": "?", "allow_abstain": True,
+                                    "min": 1, "max": 3, "labels": {"1": "Low", "3": "High"}}
+    assert CHOICE.to_public()["options"] == [{"id": "red", "label": "Red"}, {"id": "blue", "label": "Blue"}]
+    assert TEXT.to_public()["max_length"] == 10 and "options" not in TEXT.to_public()
+
+
+# --- invalid plans --------------------------------------------------------------------------------
+
+HEADER = 'title = "Test"\ngroups = ["IT", "Business"]\n'
+
+INTRO = '[[steps]]\nid = "intro"\nkind = "intro"\ntitle = "Hello"\n'
+
+ARRIVAL = """
+[[steps]]
+id = "arrival"
+kind = "category"
+category = "arrival"
+title = "Arrival"
+  [[steps.questions]]
+  id = "arrival.impact"
+  kind = "scale"
+  prompt = "How much?"
+  min = 1
+  max = 5
+"""
+
+
+def _with_question(question: str, step_id: str = "arrival") -> str:
+    return HEADER + INTRO + ARRIVAL.replace('id = "arrival"', f'id = "{step_id}"', 1) + question
+
+
+INVALID = {
+    "duplicate question id": (
+        _with_question('[[steps.questions]]\nid = "arrival.impact"\nkind = "text"\nprompt = "Again"\n'),
+        "'arrival' (#2)", "questions[1].id", "duplicate question id 'arrival.impact'"),
+    "duplicate question id in another step": (
+        HEADER + INTRO + ARRIVAL + ARRIVAL.replace('"arrival"', '"request"'),
+        "'request' (#3)", "questions[0].id", "also in step 'arrival' (#2)"),
+    "scale min equals max": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = 3\nmax = 3\n'),
+        "'arrival' (#2)", "questions[1].max", "must be greater than min"),
+    "scale min above max": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = 2\nmax = -2\n'),
+        "'arrival' (#2)", "questions[1].max", "must be greater than min"),
+    "scale bool bound": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = true\nmax = 3\n'),
+        "'arrival' (#2)", "questions[1].min", "must be an integer"),
+    "scale too wide": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = 0\nmax = 11\n'),
+        "'arrival' (#2)", "questions[1].max", "at most 10"),
+    "label outside the scale": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = 1\nmax = 5\n'
+                       'labels = { "6" = "Too far" }\n'),
+        "'arrival' (#2)", 'questions[1].labels."6"', "outside the scale 1..5"),
+    "unknown key in a question": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "text"\nprompt = "?"\nmax_lenght = 50\n'),
+        "'arrival' (#2)", "questions[1].max_lenght", "unknown key 'max_lenght'"),
+    "unknown key in a step": (
+        HEADER + INTRO.replace('title = "Hello"', 'titel = "Hello"'),
+        "'intro' (#1)", "titel", "unknown key 'titel'"),
+    "unknown category": (
+        HEADER + INTRO + ARRIVAL.replace('category = "arrival"', 'category = "arival"'),
+        "'arrival' (#2)", "category", "must be one of: arrival, request"),
+    "category twice": (
+        HEADER + ARRIVAL + ARRIVAL.replace('id = "arrival"', 'id = "again"', 1)
+        .replace('"arrival.impact"', '"again.impact"'),
+        "'again' (#2)", "category", "already has a step: 'arrival' (#1)"),
+    "category on an intro step": (
+        HEADER + INTRO + 'category = "arrival"\n',
+        "'intro' (#1)", "category", "only allowed on steps of kind 'category'"),
+    "missing step title": (
+        HEADER + INTRO.replace('title = "Hello"\n', ""),
+        "'intro' (#1)", "title", "is required"),
+    "title of the wrong type": (
+        HEADER + INTRO.replace('title = "Hello"', "title = 3"),
+        "'intro' (#1)", "title", "must be a string"),
+    "prompts of the wrong type": (
+        HEADER + INTRO + 'prompts = ["one", 2]\n',
+        "'intro' (#1)", "prompts", "must be a list of strings"),
+    "bad step id": (
+        HEADER + INTRO.replace('id = "intro"', 'id = "Intro Step"'),
+        "'Intro Step' (#1)", "id", "must start with a lower-case letter"),
+    "unknown strategy": (
+        HEADER + ARRIVAL + '  [[steps.strategies]]\n  id = "magic"\n  tactics = ["x"]\n',
+        "'arrival' (#1)", "strategies[0].id", "must be one of: classic_accommodation"),
+    "choice with one option": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "choice"\nprompt = "?"\n'
+                       'options = [{ id = "only", label = "Only" }]\n'),
+        "'arrival' (#2)", "questions[1].options", "at least 2 options"),
+    "choice with duplicate options": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "choice"\nprompt = "?"\n'
+                       'options = [{ id = "x", label = "X" }, { id = "x", label = "Also X" }]\n'),
+        "'arrival' (#2)", "questions[1].options[1].id", "duplicate option id 'x'"),
+    "choice option with empty label": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "choice"\nprompt = "?"\n'
+                       'options = [{ id = "x", label = "X" }, { id = "y", label = " " }]\n'),
+        "'arrival' (#2)", "questions[1].options[1].label", "must not be empty"),
+    "text too long": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "text"\nprompt = "?"\nmax_length = 2001\n'),
+        "'arrival' (#2)", "questions[1].max_length", "from 1 to 2000"),
+    "unknown question kind": (
+        _with_question('[[steps.questions]]\nid = "a.b"\nkind = "slider"\nprompt = "?"\n'),
+        "'arrival' (#2)", "questions[1].kind", "must be one of: scale, choice, text"),
+    "no steps": (HEADER, None, "steps", "is required"),
+    "empty groups": (HEADER.replace('["IT", "Business"]', "[]") + INTRO, None, "groups", "at least one group"),
+    "duplicate group": (HEADER.replace('"Business"', '"it"') + INTRO, None, "groups[1]", "duplicate group"),
+    "threshold out of range": (
+        HEADER + "[consensus]\nmin_agreement = 1.5\n" + INTRO,
+        None, "consensus.min_agreement", "from 0 to 1"),
+    "missing plan title": (HEADER.replace('title = "Test"\n', "") + INTRO, None, "title", "is required"),
+    "bad TOML syntax": (HEADER + "[[steps]\nid = 1\n", None, None, "invalid TOML"),
+}
+
+
+@pytest.mark.parametrize("text, step, field, needle", INVALID.values(), ids=INVALID.keys())
+def test_invalid_plans_are_refused_with_a_precise_message(tmp_path, text, step, field, needle):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    error = caught.value
+    assert (error.file, error.step, error.field) == (str(path), step, field)
+    assert needle in error.message
+    message = str(error)
+    assert message.startswith(f"{path}: ")
+    if step:
+        assert f"step {step}" in message
+    if field:
+        assert f"field '{field}': " in message
+
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text(HEADER + "[[steps]\n", encoding="utf-8")
+    with pytest.raises(PlanError, match=r"broken\.toml: invalid TOML: .*line 3"):
+        load_plan(path)
+
+
+def test_plan_error_reads_like_the_documented_form():
+    error = PlanError("sessions/bad.toml", "must be greater than min", "'arrival' (#2)", "questions[1].max")
+    assert str(error) == ("sessions/bad.toml: step 'arrival' (#2), field 'questions[1].max': "
+                          "must be greater than min")
+    assert str(PlanError("x.toml", "oops")) == "x.toml: oops"
+    assert str(PlanError("x.toml", "oops", field="groups")) == "x.toml: field 'groups': oops"
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+def test_plan_from_dict_refuses_non_tables():
+    with pytest.raises(PlanError, match="session X: a plan must be a table"):
+        plan_from_dict(["not", "a", "table"], "p", "session X")  # type: ignore[arg-type]
+
+
+def test_minimal_plan_gets_defaults(tmp_path):
+    path = tmp_path / "mini.toml"
+    path.write_text(HEADER + INTRO, encoding="utf-8")
+    plan = load_plan(path)
+    assert (plan.id, plan.description, plan.min_consensus, plan.min_agreement) == ("mini", "", 0.70, 0.75)
+    assert plan.questions == ()
+
+
+# --- discovery ------------------------------------------------------------------------------------
+
+def _write(folder: Path, name: str, title: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(HEADER.replace("Test", title) + INTRO, encoding="utf-8")
+
+
+def test_discover_reports_invalid_files_and_lets_later_folders_override(tmp_path):
+    shipped, mine = tmp_path / "shipped", tmp_path / "mine"
+    _write(shipped, "alpha.toml", "Shipped alpha")
+    _write(shipped, "beta.toml", "Shipped beta")
+    _write(mine, "alpha.toml", "My alpha")
+    (mine / "broken.toml").write_text("title = ", encoding="utf-8")
+    (mine / "notes.txt").write_text("not a plan", encoding="utf-8")
+    plans, errors = discover_plans([shipped, mine, tmp_path / "missing"])
+    assert sorted(plans) == ["alpha", "beta"]
+    assert plans["alpha"].title == "My alpha"
+    assert plans["beta"].title == "Shipped beta"
+    assert [error.file for error in errors] == [str(mine / "broken.toml"), str(tmp_path / "missing")]
+    assert all(isinstance(error, PlanError) for error in errors)
+
+
+def test_discover_finds_the_default_plan():
+    plans, errors = discover_plans([default_plans_dir()])
+    assert "frei-variability" in plans
+    assert errors == []
