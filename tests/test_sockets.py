@@ -167,3 +167,22 @@ def test_unknown_session_socket_is_refused(client):
         with client.websocket_connect("/ws/NOPE00") as phone:
             phone.receive_json()
     assert refused.value.code == 4404
+
+
+def test_console_sees_who_has_not_voted_and_what_the_votes_lean_to(client, session_code):
+    command(client, session_code, command="open", question="arrival.direction")
+    command(client, session_code, command="open", question="arrival.strategy")
+    with client.websocket_connect(f"/ws/{session_code}") as ann, \
+            client.websocket_connect(f"/ws/{session_code}") as ben, \
+            client.websocket_connect(f"/ws/{session_code}") as anonymous:
+        join(ann, name="Ann")
+        join(ben, name="Ben")
+        join(anonymous)
+        ann.send_json({"type": "vote", "id": "1", "question": "arrival.direction", "value": -1})
+        receive_until(ann, "ack")
+        ann.send_json({"type": "vote", "id": "2", "question": "arrival.strategy", "value": "classic_reduction"})
+        receive_until(ann, "ack")
+        snapshot = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
+    assert snapshot["questions"]["arrival.direction"]["not_voted"] == {"count": 2, "names": ["Ben"]}
+    assert snapshot["proposals"]["arrival"] == {"direction": "less", "strategy": "classic_reduction",
+                                               "reached": True}

@@ -63,3 +63,26 @@ def _text(data: dict, field: str, default: str = "") -> str:
     if len(value) > MAX_TEXT:
         raise RecordError(field, f"must be at most {MAX_TEXT} characters")
     return value.strip()
+
+
+def propose(direction: dict | None, strategy: dict | None) -> dict:
+    """The direction and strategy the latest votes lean to, from their figures (None where no votes)."""
+    lean = None
+    if direction and direction.get("median") is not None:
+        median = direction["median"]
+        lean = "less" if median < 0 else "more" if median > 0 else "same"
+    leader = strategy.get("leader") if strategy else None
+    return {"direction": lean, "strategy": leader}
+
+
+def warnings_for(direction: str, strategy: str, status: str, reached: bool | None) -> list[str]:
+    """What a facilitator should look at twice before recording this decision."""
+    found = []
+    family = STRATEGIES_BY_ID[strategy].family if strategy in STRATEGIES_BY_ID else None
+    if direction == "less" and family == "accommodate":
+        found.append("Less variability allowed, but an accommodation strategy: reducing strategies fit 'less'.")
+    if direction == "more" and family == "reduce":
+        found.append("More variability allowed, but a reduction strategy: accommodating strategies fit 'more'.")
+    if status == "agreed" and reached is False:
+        found.append("Recorded as agreed, but the votes did not reach the consensus threshold.")
+    return found

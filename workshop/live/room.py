@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from ..domain.plans import Plan, Question, plan_from_dict
-from ..domain.records import ConsensusInput
+from ..domain.records import ConsensusInput, warnings_for
 from ..domain.session import SUBMISSION_COMMANDS, CommandError, SessionState, apply_command, parse_command
 from ..store.store import Store
 from . import results
@@ -106,6 +106,8 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
+        reached = (evidence.get("direction") or {}).get("reached")
+        evidence["warnings"] = warnings_for(record.direction, record.strategy, record.status, reached)
         stored = await committed(self.store.save_record(self.code, {
             "kind": record.kind, "direction": record.direction, "strategy": record.strategy,
             "status": record.status, "notes": record.notes, "dissent": record.dissent,

@@ -5,7 +5,8 @@ Phones never receive a question's figures before the facilitator reveals them.
 
 from typing import TYPE_CHECKING
 
-from ..domain.plans import Step
+from ..domain.plans import Question, Step
+from ..domain.records import propose
 from . import results
 
 if TYPE_CHECKING:
@@ -14,14 +15,7 @@ if TYPE_CHECKING:
 
 def snapshot(room: "Room") -> dict:
     """Everything the console and projector show: steps, state, live tallies, moderation, records."""
-    thresholds = results.thresholds_of(room.plan)
-    questions = {}
-    for question in room.plan.questions:
-        state = room.state.question(question.id)
-        entry = {"id": question.id, **state.to_public()}
-        if question.kind != "text" and state.status != "pending":
-            entry["tally"] = results.tally(room.store, room.code, question, state.round, thresholds)
-        questions[question.id] = entry
+    questions = {question.id: _console_question(room, question) for question in room.plan.questions}
     return {
         "code": room.code,
         "title": room.title,
@@ -36,7 +30,34 @@ def snapshot(room: "Room") -> dict:
         "questions": questions,
         "submissions": room.store.submissions(room.code),
         "consensus": room.store.records(room.code),
+        "proposals": {step.category: _proposal(step, questions) for step in room.plan.steps if step.category},
     }
+
+
+def _console_question(room: "Room", question: Question) -> dict:
+    state = room.state.question(question.id)
+    entry = {"id": question.id, **state.to_public()}
+    if question.kind != "text" and state.status != "pending":
+        entry["tally"] = results.tally(
+            room.store, room.code, question, state.round, results.thresholds_of(room.plan))
+    if state.status == "open" and question.kind != "text":
+        entry["not_voted"] = _not_voted(room, question.id, state.round)
+    return entry
+
+
+def _not_voted(room: "Room", qid: str, round_: int) -> dict:
+    """Connected phones without a vote (or submission) in this round: a count, and names where given."""
+    voters = room.store.voters(room.code, qid, round_)
+    waiting = {participant["id"]: participant["name"] for participant in room.phones.values()
+               if participant["id"] not in voters}
+    return {"count": len(waiting), "names": sorted(name for name in waiting.values() if name)}
+
+
+def _proposal(step: Step, questions: dict) -> dict:
+    """What the votes on this kind lean to, for the console's consensus form."""
+    direction = questions.get(f"{step.category}.direction", {}).get("tally")
+    strategy = questions.get(f"{step.category}.strategy", {}).get("tally")
+    return {**propose(direction, strategy), "reached": direction.get("reached") if direction else None}
 
 
 def phone_state(room: "Room") -> dict:
