@@ -186,3 +186,28 @@ def test_console_sees_who_has_not_voted_and_what_the_votes_lean_to(client, sessi
     assert snapshot["questions"]["arrival.direction"]["not_voted"] == {"count": 2, "names": ["Ben"]}
     assert snapshot["proposals"]["arrival"] == {"direction": "less", "strategy": "classic_reduction",
                                                "reached": True}
+
+
+def test_cross_origin_sockets_are_refused(client, session_code):
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect(f"/ws/{session_code}", headers={"Origin": "http://evil.example"}) as phone:
+            phone.receive_json()
+    assert refused.value.code == 1008
+    with client.websocket_connect(f"/ws/{session_code}", headers={"Origin": "http://testserver"}) as phone:
+        join(phone)
+
+
+def test_a_flooding_phone_is_rate_limited_then_closed(client, session_code):
+    command(client, session_code, command="open", question="arrival.direction")
+    with client.websocket_connect(f"/ws/{session_code}") as phone:
+        join(phone)
+        codes = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for index in range(200):
+                phone.send_json({"type": "vote", "id": f"f{index}", "question": "arrival.direction", "value": 1})
+            while True:
+                codes.append(phone.receive_json().get("code"))
+        assert "rate_limited" in codes
+        assert closed.value.code == 1008
+    snapshot = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
+    assert snapshot["questions"]["arrival.direction"]["tally"]["voted"] == 1  # one phone, one vote

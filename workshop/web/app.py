@@ -21,6 +21,7 @@ from . import api, pages, sockets
 from .auth import FacilitatorAuth, resolve_key
 from .errors import ApiError, api_error_handler
 from .headers import SecurityHeaders
+from .limits import JoinLimit
 
 log = logging.getLogger("workshop")
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.auth = FacilitatorAuth(resolve_key(store, settings.key))
     app.state.store = store
     app.state.rooms = Rooms(store)
+    app.state.join_limit = JoinLimit()
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

@@ -7,7 +7,8 @@ become typed `error` messages and the socket stays open.
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -17,6 +18,7 @@ from ..store.store import Refused
 from ..store.writer import WriterStopped
 from . import protocol
 from .auth import FacilitatorAuth
+from .limits import JoinLimit, MessageLimit
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,18 @@ class PhoneConnection:
     room: Room
     websocket: WebSocket
     participant: dict | None = None
+    limit: MessageLimit = field(default_factory=MessageLimit)
 
     async def send(self, message: dict) -> None:
         await self.websocket.send_text(json.dumps(message))
 
 
 async def _join(phone: PhoneConnection, message: dict) -> None:
+    token = message.get("token")
+    known = isinstance(token, str) and phone.room.store.participant_by_token(phone.room.code, token)
+    join_limit: JoinLimit = phone.websocket.app.state.join_limit
+    if not known and not join_limit.allow(_address(phone.websocket)):
+        raise CommandError("rate_limited", "too many new participants from this address; wait a minute")
     participant = await phone.room.join(message.get("token"), message.get("name"), message.get("group"))
     if phone.participant is not None and phone.participant["id"] != participant["id"]:
         raise CommandError("already_joined", "this connection has joined as another participant")
@@ -92,6 +100,12 @@ async def participant_socket(websocket: WebSocket) -> None:
     try:
         while True:
             text = await _receive(websocket)
+            if not phone.limit.allow():
+                if phone.limit.exhausted:
+                    await websocket.close(code=POLICY_VIOLATION, reason="too many messages")
+                    break
+                await _send_error(websocket, "rate_limited", "too many messages; slow down", None)
+                continue
             await _handle(websocket, text, protocol.PHONE_MESSAGES,
                           lambda kind, message: PHONE_HANDLERS[kind](phone, message))
     except WebSocketDisconnect:
@@ -121,7 +135,22 @@ async def control_socket(websocket: WebSocket) -> None:
         room.remove(websocket)
 
 
+def _address(websocket: WebSocket) -> str:
+    return websocket.client.host if websocket.client else "unknown"
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """A browser's Origin must name the host that served the page; other clients send none."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
+
+
 async def _open_room(websocket: WebSocket) -> Room | None:
+    if not _same_origin(websocket):
+        await websocket.close(code=POLICY_VIOLATION, reason="cross-origin sockets are refused")
+        return None
     rooms: Rooms = websocket.app.state.rooms
     room = rooms.get(websocket.path_params["code"])
     if room is None:
