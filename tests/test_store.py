@@ -94,3 +94,16 @@ def test_a_stopped_writer_refuses_instead_of_pretending(store):
     store.close()
     with pytest.raises(WriterStopped):
         store.join(code, None, "", "").result()
+
+
+def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(store):
+    from workshop.store.writer import StorageError
+    code = new_session(store)
+    person = store.join(code, None, "", "").result()
+    pages = store.write(lambda db: db.execute("PRAGMA page_count").fetchone()[0]).result()
+    store.write(lambda db, limit: db.execute(f"PRAGMA max_page_count = {limit}"), pages).result()
+    long_name = "x" * 50_000  # needs new pages, which the 'disk' no longer has
+    with pytest.raises(StorageError, match="could not be written"):
+        store.join(code, None, long_name, "").result()
+    assert store.participant_count(code) == 1
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "2").result() == ("q.scale", 1)

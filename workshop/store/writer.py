@@ -5,6 +5,7 @@ shares a handful of fsyncs (group commit). A job's future resolves only after it
 committed, which is what lets a socket acknowledge a vote as durable.
 """
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -17,6 +18,8 @@ from sqlite_utils import Database
 
 MAX_BATCH = 512
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class _Job:
@@ -25,8 +28,12 @@ class _Job:
     future: Future = field(default_factory=Future)
 
 
-class WriterStopped(RuntimeError):
-    """The writer is shut down (or its database cannot be written); nothing was stored."""
+class StorageError(RuntimeError):
+    """The database could not store a write; nothing of it was stored."""
+
+
+class WriterStopped(StorageError):
+    """The writer is shut down; nothing was stored."""
 
 
 class Writer:
@@ -96,8 +103,9 @@ class Writer:
             db.execute("COMMIT")
         except sqlite3.Error as error:
             db.rollback()
+            log.error("THE DATABASE COULD NOT BE WRITTEN, %d writes refused: %s", len(batch), error)
             for job in batch:
-                job.future.set_exception(WriterStopped(f"the database could not be written: {error}"))
+                job.future.set_exception(StorageError(f"the database could not be written: {error}"))
             return
         self.batches += 1
         for job, ok, value in outcomes:
@@ -113,6 +121,11 @@ class Writer:
         db.execute("SAVEPOINT job")
         try:
             value = job.fn(db, *job.args)
+        except sqlite3.Error as error:
+            db.execute("ROLLBACK TO SAVEPOINT job")
+            db.execute("RELEASE SAVEPOINT job")
+            log.error("THE DATABASE COULD NOT BE WRITTEN: %s", error)
+            return job, False, StorageError(f"the database could not be written: {error}")
         except Exception as error:  # the job's own refusal, handed back to its caller
             db.execute("ROLLBACK TO SAVEPOINT job")
             db.execute("RELEASE SAVEPOINT job")

@@ -17,6 +17,7 @@ from ..domain.plans import discover_plans
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store.store import Store
+from ..store.writer import StorageError
 from . import api, pages, sockets
 from .auth import FacilitatorAuth, resolve_key
 from .errors import ApiError, api_error_handler
@@ -50,6 +51,10 @@ def routes() -> list:
     ]
 
 
+async def storage_failed(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"error": "unavailable", "message": f"{error}; nothing was recorded"}, status_code=503)
+
+
 async def not_found(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"error": "not_found", "message": f"nothing at {request.url.path}"}, status_code=404)
 
@@ -77,7 +82,8 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes(),
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={ApiError: api_error_handler, 404: not_found, 405: method_not_allowed},
+        exception_handlers={ApiError: api_error_handler, StorageError: storage_failed,
+                            404: not_found, 405: method_not_allowed},
     )
     app.state.settings = settings
     app.state.auth = FacilitatorAuth(resolve_key(store, settings.key))

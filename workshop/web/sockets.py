@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..domain.session import CommandError
 from ..live.room import Room, Rooms
 from ..store.store import Refused
-from ..store.writer import WriterStopped
+from ..store.writer import StorageError
 from . import protocol
 from .auth import FacilitatorAuth
 from .limits import JoinLimit, MessageLimit
@@ -178,9 +178,8 @@ async def _handle(websocket: WebSocket, text: str | bytes | None, described: dic
         await _send_error(websocket, error.code, error.message, error.message_id)
     except (CommandError, Refused) as error:
         await _send_error(websocket, error.code, error.message, message_id)
-    except WriterStopped as error:
-        log.error("refusing a write: %s", error)
-        await _send_error(websocket, "unavailable", str(error), message_id)
+    except StorageError as error:
+        await _send_error(websocket, "unavailable", f"{error}; nothing was recorded", message_id)
 
 
 async def _send_error(websocket: WebSocket, code: str, message: str, message_id: str | None) -> None:

@@ -1,0 +1,48 @@
+"""A real `workshop serve` in a subprocess, for tests that need the whole server."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2 as httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "server-test-key"
+
+
+class Server:
+    def __init__(self, folder: Path, *extra: str) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKSHOP_KEY": KEY}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workshop", "serve", "--port", "0", "--host", "127.0.0.1", *extra],
+            cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output = []
+        for line in self.process.stdout:
+            self.output.append(line)
+            if match := re.search(r"Listening on port (\d+)", line):
+                self.port = int(match.group(1))
+                break
+        else:
+            raise AssertionError("the server did not start:\n" + "".join(self.output))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.base + path, headers={"Authorization": f"Bearer {KEY}"},
+                             timeout=10, **kwargs)
+
+    def stop(self) -> str:
+        """Stop with SIGTERM, as a service manager would; return what the server printed meanwhile."""
+        self.process.send_signal(signal.SIGTERM)
+        rest = self.process.stdout.read()
+        self.process.wait(timeout=20)
+        self.process.stdout.close()
+        return rest
+
+    def kill(self) -> None:
+        """Stop at once, as a power cut or the OOM killer would: no shutdown, no drain."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+        self.process.stdout.close()
