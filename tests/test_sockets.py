@@ -213,17 +213,18 @@ def test_a_flooding_phone_is_rate_limited_then_closed(client, session_code):
     assert snapshot["questions"]["arrival.direction"]["tally"]["voted"] == 1  # one phone, one vote
 
 
-def test_a_database_that_cannot_be_written_refuses_votes_instead_of_acknowledging(client, session_code):
+def test_a_failing_database_refuses_votes_instead_of_acknowledging(client, session_code):
     command(client, session_code, command="open", question="arrival.direction")
     store = client.app.state.store
     with client.websocket_connect(f"/ws/{session_code}") as phone:
         join(phone)
-        # As if the file had become read-only (even the transaction setting this fails to commit).
-        store.write(lambda db: db.execute("PRAGMA query_only = ON")).exception()
+        # As if the disk had failed under the votes table.
+        store.write(lambda db: db.execute("CREATE TRIGGER broken BEFORE INSERT ON votes"
+                                          " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")).result()
         phone.send_json({"type": "vote", "id": "v1", "question": "arrival.direction", "value": 1})
         error = receive_until(phone, "error")
         assert error["code"] == "unavailable" and error["id"] == "v1" and "nothing was recorded" in error["message"]
-        store.write(lambda db: db.execute("PRAGMA query_only = OFF")).result()
+        store.write(lambda db: db.execute("DROP TRIGGER broken")).result()
         phone.send_json({"type": "vote", "id": "v1", "question": "arrival.direction", "value": 1})
         assert receive_until(phone, "ack")["id"] == "v1"
     assert client.get(f"/api/sessions/{session_code}", headers=AUTH).json()[
