@@ -1,33 +1,127 @@
-"""Gather what every export shows from one room: the session, and each kind's record with evidence."""
+"""Gather what every export shows from one room: the session, each kind's record and its evidence.
 
-from ..domain.framework import KINDS, STRATEGIES_BY_ID
+Everything is read once: one query for every vote of the session, from which every round's figures
+are computed with the same functions the results API uses, so an export never disagrees with what
+the console showed.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from ..domain.figures import round_shift
+from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
+from ..domain.plans import Question
+from ..live.results import round_figures, thresholds_of
 from ..live.room import Room
 
 SCHEMA = "variability-workshop/export/v1"
+QUESTION_ROLES = ("impact", "direction", "strategy")
+RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_input", "recorded_at")
+DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variability as today",
+                   "more": "More variability allowed"}
+STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
 
 
 def collect(room: Room) -> dict:
+    """Everything the exports show, as JSON-ready data (the documented export schema plus raw votes).
+
+    The key "votes" holds the pseudonymous raw votes for the audit formats; the JSON export
+    leaves it out.
+    """
+    participants = room.store.participants(room.code)
+    pseudonyms = {row["id"]: f"P{number}" for number, row in enumerate(participants, start=1)}
+    votes = room.store.all_votes(room.code)
+    rounds = _votes_by_round(votes)
     records = room.store.records(room.code)
+    examples = _approved_examples(room)
     return {
         "schema": SCHEMA,
-        "session": {
-            "code": room.code, "title": room.title, "service": room.service,
-            "plan": room.plan.id, "groups": room.groups, "held_at": room.created_at,
-            "participants": room.store.participant_count(room.code),
-        },
-        "kinds": [_kind_entry(room, kind.id, kind.name, records.get(kind.id)) for kind in KINDS],
+        "session": _session(room, participants),
+        "kinds": [_kind_entry(room, kind, records.get(kind.id), rounds, examples.get(kind.id, []))
+                  for kind in KINDS],
+        "votes": _raw_votes(room, votes, pseudonyms),
     }
 
 
-def _kind_entry(room: Room, kind: str, name: str, record: dict | None) -> dict:
-    entry: dict = {"kind": kind, "name": name, "record": None}
+def _session(room: Room, participants: list[dict]) -> dict:
+    by_group = {group: 0 for group in room.groups}
+    for row in participants:
+        if row["group_name"] in by_group:
+            by_group[row["group_name"]] += 1
+    return {
+        "code": room.code, "title": room.title, "service": room.service,
+        "plan": room.plan.id, "plan_title": room.plan.title, "groups": list(room.groups),
+        "held_at": room.created_at, "participants": len(participants),
+        "participants_by_group": by_group,
+        "thresholds": {"consensus": room.plan.min_consensus, "agreement": room.plan.min_agreement},
+    }
+
+
+def _votes_by_round(votes: Iterable[dict]) -> dict[tuple[str, int], list[dict]]:
+    grouped: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for vote in votes:
+        grouped[(vote["question_id"], vote["round"])].append(vote)
+    return grouped
+
+
+def _kind_entry(room: Room, kind: Kind, record: dict | None, rounds: dict, examples: list[dict]) -> dict:
+    entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint, "record": None}
     if record is not None:
         strategy = STRATEGIES_BY_ID[record["strategy"]]
-        entry["record"] = {
-            key: record[key]
-            for key in ("direction", "strategy", "status", "notes", "dissent", "sla_input", "recorded_at")
-        }
-        entry["record"]["strategy_name"] = strategy.name
-        entry["record"]["strategy_family"] = strategy.family
+        entry["record"] = {key: record[key] for key in RECORD_FIELDS}
+        entry["record"].update(
+            direction_name=DIRECTION_NAMES[record["direction"]], strategy_name=strategy.name,
+            strategy_family=strategy.family, status_name=STATUS_NAMES[record["status"]],
+            warnings=list(record["evidence"].get("warnings", [])))
+        # The figures as they stood when the record was made: what the decision rests on.
         entry["evidence"] = record["evidence"]
+    entry["questions"] = {role: _question_entry(room, f"{kind.id}.{role}", rounds) for role in QUESTION_ROLES}
+    entry["examples"] = examples
     return entry
+
+
+def _question_entry(room: Room, qid: str, rounds: dict) -> dict | None:
+    question = room.plan.question(qid)
+    if question is None or question.kind == "text":
+        return None
+    state = room.state.question(qid)
+    entry = {**question.to_public(), "status": state.status, "rounds": [], "shift": None}
+    if state.status == "pending":
+        return entry
+    entry["rounds"] = [_round(room, question, number, rounds.get((qid, number), []))
+                       for number in range(1, state.round + 1)]
+    if state.round >= 2:
+        previous, current = rounds.get((qid, state.round - 1), []), rounds.get((qid, state.round), [])
+        entry["shift"] = round_shift(_ballots(previous), _ballots(current),
+                                     entry["rounds"][-2], entry["rounds"][-1])
+    return entry
+
+
+def _round(room: Room, question: Question, number: int, votes: list[dict]) -> dict:
+    return {"round": number, **round_figures(question, votes, room.groups, thresholds_of(room.plan))}
+
+
+def _ballots(votes: list[dict]) -> dict[int, str]:
+    return {vote["participant_id"]: vote["value"] for vote in votes}
+
+
+def _approved_examples(room: Room) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = defaultdict(list)
+    for item in room.store.submissions(room.code, "approved"):
+        step = room.plan.step_of(item["question_id"])
+        if step is None or step.category is None:
+            continue
+        # Names stay out of exports: an example is attributed to its group only.
+        found[step.category].append({"question": item["question_id"], "round": item["round"],
+                                     "group": item["group_name"], "text": item["text"],
+                                     "submitted_at": item["created_at"]})
+    return found
+
+
+def _raw_votes(room: Room, votes: list[dict], pseudonyms: dict[int, str]) -> list[dict]:
+    order = {question.id: index for index, question in enumerate(room.plan.questions)}
+    ordered = sorted(votes, key=lambda vote: (order.get(vote["question_id"], len(order)), vote["question_id"],
+                                             vote["round"], vote["voted_at"], vote["participant_id"]))
+    return [{"question": vote["question_id"], "round": vote["round"],
+             "participant": pseudonyms[vote["participant_id"]], "group": vote["group_name"],
+             "value": vote["value"], "voted_at": vote["voted_at"]} for vote in ordered]

@@ -1,7 +1,9 @@
-"""The JSON export: the collected session, as is."""
+"""The JSON export: the collected session in the documented schema (docs/export-schema.md)."""
 
 import json
 
 
 def session_json(data: dict) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """The export as JSON text; raw votes stay in the audit formats (votes CSV, XLSX)."""
+    document = {key: value for key, value in data.items() if key != "votes"}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

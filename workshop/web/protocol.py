@@ -53,7 +53,7 @@ def parse(text: str | bytes | None, described: dict[str, tuple[Field, ...]]) -> 
         raise ProtocolError("bad_message", "a message must be a JSON object")
     message_id = message.get("id") if isinstance(message.get("id"), str) else None
     kind = message.get("type")
-    if kind not in described:
+    if not isinstance(kind, str) or kind not in described:
         raise ProtocolError("bad_message", f"'type' must be one of {', '.join(described)}", message_id)
     for field in described[kind]:
         _check_field(message, field, message_id)
