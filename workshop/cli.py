@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=_export)
 
+    rotate = commands.add_parser("rotate-key", help="replace the facilitator key kept in the database")
+    rotate.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    rotate.set_defaults(run=_rotate_key)
+
     plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
     plans.add_argument("--plans", type=Path, help="a folder of your own session plans")
     plans.set_defaults(run=_plans)
@@ -123,6 +127,25 @@ def _export(args: argparse.Namespace) -> int:
         args.output.write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    from .store.store import Store
+    from .web.auth import KEY_SETTING, new_key
+
+    settings = _settings(args)
+    store = Store(settings.db_path)
+    store.start()
+    key = new_key()
+    try:
+        store.set_setting(KEY_SETTING, key).result()
+    finally:
+        store.close()
+    print(f"New facilitator key: {key}")
+    print("Open the facilitator URL with ?key=NEW_KEY; browsers holding the old key are signed out.")
+    if settings.key:
+        print("Note: WORKSHOP_KEY is set, and a server started with it uses that key instead.", file=sys.stderr)
     return 0
 
 

@@ -19,7 +19,7 @@ from ..resources import TEMPLATES, shipped
 from ..store.store import Store
 from ..store.writer import StorageError
 from . import api, pages, sockets
-from .auth import FacilitatorAuth, resolve_key
+from .auth import FacilitatorAuth, key_source
 from .errors import ApiError, api_error_handler
 from .headers import SecurityHeaders
 from .limits import JoinLimit
@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> Starlette:
                             404: not_found, 405: method_not_allowed},
     )
     app.state.settings = settings
-    app.state.auth = FacilitatorAuth(resolve_key(store, settings.key))
+    app.state.auth = FacilitatorAuth(key_source(store, settings.key))
     app.state.store = store
     app.state.rooms = Rooms(store)
     app.state.join_limit = JoinLimit()

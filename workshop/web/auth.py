@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from starlette.requests import HTTPConnection
 
@@ -13,18 +14,33 @@ COOKIE = "workshop_facilitator"
 KEY_SETTING = "facilitator_key"
 
 
-def resolve_key(store: Store, explicit: str | None) -> str:
-    """The key given on the command line or in WORKSHOP_KEY, else the one kept in the database."""
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def key_source(store: Store, explicit: str | None) -> Callable[[], str]:
+    """The key given on the command line or in WORKSHOP_KEY, else the one kept in the database.
+
+    The stored key is read on every check, so `workshop rotate-key` takes effect without a restart.
+    """
     if explicit:
-        return explicit
-    return store.setting_or_default(KEY_SETTING, secrets.token_urlsafe(24))
+        return lambda: explicit
+    store.setting_or_default(KEY_SETTING, new_key())
+    return lambda: store.setting(KEY_SETTING) or ""
 
 
 class FacilitatorAuth:
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, current_key: Callable[[], str]) -> None:
+        self._current_key = current_key
+
+    @property
+    def key(self) -> str:
+        return self._current_key()
+
+    @property
+    def cookie_value(self) -> str:
         # The cookie carries a MAC of the key, never the key itself, and changes when the key does.
-        self.cookie_value = hmac.new(key.encode(), b"workshop facilitator cookie", hashlib.sha256).hexdigest()
+        return hmac.new(self.key.encode(), b"workshop facilitator cookie", hashlib.sha256).hexdigest()
 
     def key_matches(self, candidate: str) -> bool:
         return hmac.compare_digest(candidate.encode(), self.key.encode())

@@ -1,0 +1,215 @@
+"""The SLA-input brief as plain sentences, shared by the Markdown and HTML exports.
+
+Everything here is plain text; each format escapes it on the way out, because group names and the
+facilitator's notes are user text.
+"""
+
+from ..domain.framework import STRATEGIES_BY_ID
+
+STATUS_PHRASES = {"agreed": "agreed", "no_consensus": "no consensus", "deferred": "deferred",
+                  "open": "no consensus record yet"}
+
+
+def basis(entry: dict, role: str) -> dict | None:
+    """The figures of one question (impact, direction, strategy) that a kind's headline rests on.
+
+    With a record, the round the record was made on (as stored with it); otherwise the latest round.
+    """
+    stored = (entry.get("evidence") or {}).get(role)
+    if entry["record"] is not None and stored:
+        return stored
+    question = entry["questions"].get(role)
+    return question["rounds"][-1] if question and question["rounds"] else None
+
+
+def status_of(entry: dict) -> str:
+    """The record's status, or "open" for a kind without a record."""
+    return entry["record"]["status"] if entry["record"] else "open"
+
+
+def number(value: float | None, places: int = 2) -> str:
+    """A figure for reading: fixed places, no minus sign on zero, "n/a" when missing."""
+    if value is None:
+        return "n/a"
+    text = f"{value:.{places}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{round(value * 100)}%"
+
+
+def signed(value: float, places: int = 2) -> str:
+    text = number(value, places)
+    return text if text.startswith("-") or float(text) == 0 else "+" + text
+
+
+def position(entry: dict) -> str:
+    """The agreed (or working) position in one sentence, with direction and strategy by name."""
+    record = entry["record"]
+    kind = entry["name"].lower()
+    if record is None:
+        return f"Open: no consensus has been recorded for {kind} variability yet."
+    core = _core(kind, record["direction"], record["strategy"])
+    if record["status"] == "agreed":
+        return f"Agreed: the service will {core}."
+    if record["status"] == "deferred":
+        return f"Deferred: the decision was put off; the working position is to {core}."
+    return f"No consensus: the working position, not agreed, is to {core}."
+
+
+def _core(kind: str, direction: str, strategy_id: str) -> str:
+    allow = {"less": f"allow less {kind} variability than today",
+             "same": f"allow as much {kind} variability as today",
+             "more": f"allow more {kind} variability than today"}[direction]
+    strategy = STRATEGIES_BY_ID[strategy_id]
+    verb = "absorb" if strategy.family == "accommodate" else "reduce"
+    return f"{allow} and {verb} it through {strategy.name}"
+
+
+def strength_word(figures: dict | None) -> str:
+    """The strength of a direction vote in a word or two."""
+    if not figures or not figures.get("n"):
+        return "no votes"
+    consensus = figures["consensus"]
+    if figures["reached"]:
+        return "strong" if consensus >= 0.85 else "clear"
+    return "partial" if consensus >= 0.5 else "weak"
+
+
+def strength(entry: dict, thresholds: dict) -> str:
+    """The strength of the consensus on direction, in words and numbers."""
+    figures = basis(entry, "direction")
+    if not figures or not figures.get("n"):
+        return "Strength of consensus: no votes on the direction of this kind."
+    rounds = len(entry["questions"]["direction"]["rounds"]) if entry["questions"].get("direction") else 1
+    met = "met" if figures["reached"] else "not met"
+    abstained = figures["abstain"]
+    return (f"{strength_word(figures).capitalize()} consensus: Cns {number(figures['consensus'])} and "
+            f"{percent(figures['agreement'])} agreement from {figures['n']} "
+            f"vote{'s' if figures['n'] != 1 else ''} ({abstained} abstained), round {figures['round']} "
+            f"of {rounds}; the threshold (Cns {number(thresholds['consensus'])}, agreement "
+            f"{percent(thresholds['agreement'])}) was {met}.")
+
+
+def middle(entry: dict) -> str | None:
+    """Where the direction vote sits: median (with its label) and mean."""
+    figures = basis(entry, "direction")
+    question = entry["questions"].get("direction")
+    if not figures or not figures.get("n") or question is None:
+        return None
+    median = figures["median"]
+    label = question["labels"].get(str(int(median))) if float(median).is_integer() else None
+    named = f"{label} ({number(median, 0)})" if label else number(median, 1)
+    return f"Median vote: {named}; mean {number(figures['mean'])} on a scale of {question['min']} to {question['max']}."
+
+
+def groups(entry: dict) -> str | None:
+    """The groups' direction figures side by side, and the gap between their means."""
+    figures = basis(entry, "direction")
+    if not figures or not figures.get("n"):
+        return None
+    parts = [f"{group} mean {number(found['mean'])} (n {found['n']}, Cns {number(found['consensus'])})"
+             for group, found in figures["by_group"].items() if found["n"]]
+    if not parts:
+        return None
+    gap = figures.get("group_gap")
+    tail = f"; gap between the group means {number(gap)}" if gap is not None else ""
+    return "By group: " + ", ".join(parts) + tail + "."
+
+
+def impact(entry: dict) -> str | None:
+    figures = basis(entry, "impact")
+    question = entry["questions"].get("impact")
+    if not figures or not figures.get("n") or question is None:
+        return None
+    return (f"Impact today: mean {number(figures['mean'], 1)} on a scale of {question['min']} to "
+            f"{question['max']} ({figures['n']} vote{'s' if figures['n'] != 1 else ''}).")
+
+
+def strategy_vote(entry: dict) -> str | None:
+    """The strategy vote: options with votes, most votes first."""
+    figures = basis(entry, "strategy")
+    if not figures or not figures.get("n"):
+        return None
+    ranked = sorted(((count, option) for option, count in figures["counts"].items() if count),
+                    key=lambda pair: -pair[0])
+    listed = ", ".join(f"{_option_name(option)} {count} ({percent(count / figures['n'])})"
+                       for count, option in ranked)
+    return f"Strategy vote ({figures['n']} vote{'s' if figures['n'] != 1 else ''}): {listed}."
+
+
+def _option_name(option: str) -> str:
+    strategy = STRATEGIES_BY_ID.get(option)
+    return strategy.name if strategy else option
+
+
+def shift(entry: dict) -> str | None:
+    """How the room moved between the last two rounds of the direction vote."""
+    question = entry["questions"].get("direction")
+    moved = question.get("shift") if question else None
+    if not moved:
+        return None
+    last = len(question["rounds"])
+    parts = []
+    if moved["consensus_change"] is not None:
+        parts.append(f"Cns changed by {signed(moved['consensus_change'])}")
+    if moved["agreement_change"] is not None:
+        parts.append(f"agreement by {signed(moved['agreement_change'] * 100, 0)} points")
+    changed = (f"{moved['changed']} of {moved['voters_both']} participants who voted in both rounds "
+               f"changed their vote")
+    return f"Between rounds {last - 1} and {last}: " + " and ".join(parts + [changed]) + "."
+
+
+def open_items(data: dict) -> list[str]:
+    """Kinds without an agreed record, each in a sentence."""
+    items = []
+    for entry in data["kinds"]:
+        status = status_of(entry)
+        if status == "agreed":
+            continue
+        figures = basis(entry, "direction")
+        detail = ""
+        if figures and figures.get("n"):
+            detail = f" (Cns {number(figures['consensus'])}, {percent(figures['agreement'])} agreement)"
+        items.append(f"{entry['name']}: {STATUS_PHRASES[status]}{detail}.")
+    return items
+
+
+def kind_brief(entry: dict, thresholds: dict) -> dict:
+    """One kind's section of the brief, every part plain text (None where there is nothing to say)."""
+    record = entry["record"] or {}
+    return {
+        "id": entry["kind"], "name": entry["name"], "status": status_of(entry),
+        "status_name": record.get("status_name", "Open"),
+        "position": position(entry),
+        "sla_input": record.get("sla_input") or None,
+        "strength_word": strength_word(basis(entry, "direction")),
+        "evidence": [line for line in (strength(entry, thresholds), middle(entry), groups(entry),
+                                       shift(entry), impact(entry), strategy_vote(entry)) if line],
+        "dissent": record.get("dissent") or None,
+        "notes": record.get("notes") or None,
+        "warnings": record.get("warnings", []),
+        "examples": [example["text"] for example in entry["examples"]],
+        "recorded_at": record.get("recorded_at"),
+    }
+
+
+def summary_row(entry: dict) -> dict:
+    """A kind's line in the brief's overview table."""
+    record = entry["record"]
+    figures = basis(entry, "direction")
+    counted = bool(figures and figures.get("n"))
+    return {
+        "name": entry["name"],
+        "direction": record["direction_name"] if record else "",
+        "strategy": record["strategy_name"] if record else "",
+        "status": record["status_name"] if record else "Open",
+        "consensus": number(figures["consensus"]) if counted else "",
+        "agreement": percent(figures["agreement"]) if counted else "",
+    }
+
+
+def held_on(data: dict) -> str:
+    """The session's date, as the calendar day it was held (UTC)."""
+    return data["session"]["held_at"][:10]
