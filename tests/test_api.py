@@ -203,3 +203,50 @@ def test_public_pages(client, session_code):
     qr = client.get(f"/j/{session_code}/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"] == "image/svg+xml" and b"<svg" in qr.content
     assert client.get(f"/s/{session_code}/present").status_code == 401
+
+
+def test_two_groups_two_rounds_match_a_hand_computation(client, session_code):
+    """IT votes -2, -2, -1 and Business +1, +2 in round one; after discussion four of five move."""
+    command(client, session_code, command="goto", step=1)
+    command(client, session_code, command="open", question="arrival.direction")
+    plan = [("IT", -2, -1), ("IT", -2, -1), ("IT", -1, -1), ("Business", 1, -1), ("Business", 2, -2)]
+    phones = []
+    for index, (group, first, _) in enumerate(plan):
+        phone = client.websocket_connect(f"/ws/{session_code}").__enter__()
+        phones.append(phone)
+        join(phone, group=group)
+        phone.send_json({"type": "vote", "id": f"r1-{index}", "question": "arrival.direction", "value": first})
+        receive_until(phone, "ack")
+    command(client, session_code, command="new_round", question="arrival.direction")
+    for index, (phone, (_, _, second)) in enumerate(zip(phones, plan)):
+        phone.send_json({"type": "vote", "id": f"r2-{index}", "question": "arrival.direction", "value": second})
+        assert receive_until(phone, "ack")["round"] == 2
+    for phone in phones:
+        phone.__exit__(None, None, None)
+    body = client.get(f"/api/sessions/{session_code}/results/arrival.direction", headers=AUTH).json()
+    first, second = body["rounds"]
+    # Round 1: values -2,-2,-1,1,2; mean -0.4; scale width 4.
+    # Cns = 1 + .4*log2(.6) + .2*log2(.85) + .2*log2(.65) + .2*log2(.4)
+    #     = 1 - .29478 - .04690 - .12430 - .26439 = 0.26964
+    assert first["mean"] == pytest.approx(-0.4)
+    assert first["consensus"] == pytest.approx(0.26964, abs=1e-4)
+    assert first["agreement"] == pytest.approx(0.6) and first["reached"] is False
+    assert first["by_group"]["IT"]["mean"] == pytest.approx(-5 / 3)
+    assert first["by_group"]["Business"]["mean"] == pytest.approx(1.5)
+    assert first["group_gap"] == pytest.approx(1.5 + 5 / 3)
+    # Round 2: -1,-1,-1,-1,-2; mean -1.2.
+    # Cns = 1 + .8*log2(1-.2/4) + .2*log2(1-.8/4) = 1 - .05920 - .06439 = 0.87641
+    assert second["mean"] == pytest.approx(-1.2)
+    assert second["consensus"] == pytest.approx(0.87641, abs=1e-4)
+    assert second["agreement"] == pytest.approx(1.0) and second["reached"] is True
+    assert second["by_group"]["Business"]["mean"] == pytest.approx(-1.5)
+    shift = body["shift"]
+    assert shift["changed"] == 4 and shift["changed_share"] == pytest.approx(0.8)
+    assert shift["consensus_change"] == pytest.approx(0.87641 - 0.26964, abs=1e-4)
+    assert shift["agreement_change"] == pytest.approx(0.4)
+    assert shift["transitions"] == {"-2": {"-1": 2}, "-1": {"-1": 1}, "1": {"-1": 1}, "2": {"-2": 1}}
+    snapshot = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
+    entry = snapshot["questions"]["arrival.direction"]
+    assert entry["tally"]["round"] == 2 and len(entry["rounds"]) == 2 and entry["shift"] == shift
+    assert snapshot["summary"][0]["kind"] == "arrival"
+    assert snapshot["summary"][0]["consensus"] == pytest.approx(second["consensus"])

@@ -21,13 +21,6 @@ def thresholds_of(plan: Plan) -> Thresholds:
     return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement)
 
 
-def tally(store: Store, code: str, question: Question, round_: int, thresholds: Thresholds) -> dict:
-    """The current round's figures, computed from the vote counts alone (cheap: one grouped query)."""
-    counts = store.tally(code, question.id, round_)
-    values = [value for value, count in counts.items() for _ in range(count)]
-    return {**figures(question, values, thresholds), "voted": len(values)}
-
-
 def round_figures(question: Question, votes: list[dict], groups: list[str], thresholds: Thresholds) -> dict:
     overall = figures(question, [vote["value"] for vote in votes], thresholds)
     by_group = {

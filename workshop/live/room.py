@@ -48,6 +48,7 @@ class Room:
         self._lock = asyncio.Lock()
         self._pending: asyncio.TimerHandle | None = None
         self._pending_phones = False
+        self._results: dict[str, dict] = {}  # per question, dropped when its votes or state change
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
@@ -74,6 +75,7 @@ class Room:
             raise CommandError("invalid_value", str(error)) from None
         stored = await committed(
             self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)))
+        self._results.pop(question.id, None)
         self.changed(phones=self.state.question(question.id).revealed)
         return stored
 
@@ -102,6 +104,7 @@ class Room:
                 if updated is not self.state:
                     await committed(self.store.save_state(self.code, self.state, updated))
                     self.state = updated
+                    self._results.pop(command.question or "", None)
         self.changed(phones=True, now=True)
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
@@ -128,11 +131,16 @@ class Room:
         return evidence
 
     def results(self, qid: object) -> dict:
+        """Every round's figures of a scale or choice question, and the shift between the last two."""
         question = self.question(qid)
         if question.kind == "text":
             raise CommandError("invalid_field", f"{question.id} takes text submissions; it has no figures")
-        rounds = self.state.question(question.id).round
-        return results.question_results(self.store, self.code, self.plan, self.groups, question, rounds)
+        cached = self._results.get(question.id)
+        if cached is None:
+            rounds = self.state.question(question.id).round
+            cached = self._results[question.id] = results.question_results(
+                self.store, self.code, self.plan, self.groups, question, rounds)
+        return cached
 
     def snapshot(self) -> dict:
         return snapshot(self)

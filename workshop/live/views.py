@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 def snapshot(room: "Room") -> dict:
     """Everything the console and projector show: steps, state, live tallies, moderation, records."""
     questions = {question.id: _console_question(room, question) for question in room.plan.questions}
+    records = room.store.records(room.code)
     return {
         "code": room.code,
         "title": room.title,
@@ -29,8 +30,22 @@ def snapshot(room: "Room") -> dict:
         "participants": {"joined": room.store.participant_count(room.code), "connected": len(room.phones)},
         "questions": questions,
         "submissions": room.store.submissions(room.code),
-        "consensus": room.store.records(room.code),
+        "consensus": records,
         "proposals": {step.category: _proposal(step, questions) for step in room.plan.steps if step.category},
+        "summary": [_summary_row(step, questions, records.get(step.category))
+                    for step in room.plan.steps if step.category],
+    }
+
+
+def _summary_row(step: Step, questions: dict, record: dict | None) -> dict:
+    """One cell row of the summary heat map: how much a kind hurts against how strongly the room agrees."""
+    impact = questions.get(f"{step.category}.impact", {}).get("tally") or {}
+    direction = questions.get(f"{step.category}.direction", {}).get("tally") or {}
+    return {
+        "kind": step.category, "title": step.title,
+        "impact": impact.get("mean"), "consensus": direction.get("consensus"),
+        "agreement": direction.get("agreement"), "reached": direction.get("reached"),
+        "record": {key: record[key] for key in ("direction", "strategy", "status")} if record else None,
     }
 
 
@@ -38,11 +53,17 @@ def _console_question(room: "Room", question: Question) -> dict:
     state = room.state.question(question.id)
     entry = {"id": question.id, **state.to_public()}
     if question.kind != "text" and state.status != "pending":
-        entry["tally"] = results.tally(
-            room.store, room.code, question, state.round, results.thresholds_of(room.plan))
+        found = room.results(question.id)
+        entry["tally"] = _tally(found["rounds"][-1])
+        entry["rounds"] = found["rounds"]
+        entry["shift"] = found["shift"]
     if state.status == "open" and question.kind != "text":
         entry["not_voted"] = _not_voted(room, question.id, state.round)
     return entry
+
+
+def _tally(figures: dict) -> dict:
+    return {**figures, "voted": figures["n"] + figures["abstain"]}
 
 
 def _not_voted(room: "Room", qid: str, round_: int) -> dict:
@@ -88,6 +109,6 @@ def _phone_question(room: "Room", qid: str) -> dict:
     state = room.state.question(qid)
     entry = {**question.to_public(), **state.to_public()}
     if state.revealed and question.kind != "text":
-        entry["results"] = results.tally(
-            room.store, room.code, question, state.round, results.thresholds_of(room.plan))
+        latest = room.results(qid)["rounds"][-1]
+        entry["results"] = {key: value for key, value in _tally(latest).items() if key not in ("by_group", "group_gap")}
     return entry

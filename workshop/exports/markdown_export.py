@@ -1,0 +1,86 @@
+"""The Markdown brief: per kind, the agreed position, the SLA input, the strength of consensus,
+dissent and open items, ready to paste into an SLA draft.
+
+All text is escaped, sentences included (they carry group names), so nothing typed in the workshop
+can turn into a link, an image, a heading or raw HTML.
+"""
+
+import re
+
+from . import brief
+
+# Characters Markdown gives meaning to anywhere in a line (CommonMark lets any ASCII punctuation be
+# backslash-escaped, so the escaped text always reads back as typed).
+_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
+# Characters that only mean something at the start of a line: lists, setext underlines.
+_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
+
+
+def escape(text: str) -> str:
+    """One line of user text, safe in Markdown (newlines become spaces)."""
+    line = " ".join(text.split())
+    line = _INLINE.sub(r"\\\1", line)
+    return _LINE_START.sub(lambda match: "\\" + match.group(1) if match.group(1)
+                           else match.group(2) + "\\" + match.group(3), line)
+
+
+def escape_block(text: str) -> str:
+    """Several lines of user text, safe in Markdown, keeping its line breaks (blank lines dropped)."""
+    lines = [escape(line) for line in text.splitlines() if line.strip()]
+    return "  \n".join(lines)
+
+
+def session_markdown(data: dict) -> str:
+    """The brief as Markdown text."""
+    session = data["session"]
+    lines = [f"# SLA inputs: {escape(session['title'])}", "", *_meta(data), ""]
+    lines += _overview(data)
+    for entry in data["kinds"]:
+        lines += _kind(brief.kind_brief(entry, session["thresholds"]))
+    lines += ["## Open items", ""]
+    items = brief.open_items(data)
+    lines += [f"- {escape(item)}" for item in items] if items else ["None: every kind has an agreed record."]
+    return "\n".join(lines) + "\n"
+
+
+def _meta(data: dict) -> list[str]:
+    session = data["session"]
+    groups = ", ".join(f"{escape(group)} {count}" for group, count in session["participants_by_group"].items())
+    thresholds = session["thresholds"]
+    return [
+        f"- Service: {escape(session['service']) or 'not named'}",
+        f"- Session: {session['code']}, held on {brief.held_on(data)}, plan {escape(session['plan_title'])}",
+        f"- Participants: {session['participants']} ({groups})",
+        f"- Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more "
+        f"with {brief.percent(thresholds['agreement'])} agreement or more.",
+    ]
+
+
+def _overview(data: dict) -> list[str]:
+    lines = ["## Overview", "", "| Kind | Variability allowed | Strategy | Status | Cns | Agreement |",
+             "| --- | --- | --- | --- | ---: | ---: |"]
+    for entry in data["kinds"]:
+        row = brief.summary_row(entry)
+        lines.append("| " + " | ".join(escape(row[key]) for key in
+                                        ("name", "direction", "strategy", "status", "consensus", "agreement"))
+                     + " |")
+    return lines + [""]
+
+
+def _kind(section: dict) -> list[str]:
+    lines = [f"## {escape(section['name'])}", "", f"**Position.** {escape(section['position'])}", ""]
+    if section["sla_input"]:
+        lines += [f"**SLA input.** {escape_block(section['sla_input'])}", ""]
+    lines += [f"**Evidence.** {escape(section['evidence'][0])}", ""]
+    lines += [f"- {escape(line)}" for line in section["evidence"][1:]]
+    if len(section["evidence"]) > 1:
+        lines.append("")
+    lines += [f"**Dissent.** {escape_block(section['dissent'] or 'None recorded.')}", ""]
+    if section["notes"]:
+        lines += [f"**Notes.** {escape_block(section['notes'])}", ""]
+    for warning in section["warnings"]:
+        lines += [f"**Check.** {escape(warning)}", ""]
+    if section["examples"]:
+        lines += ["**Examples from the room.**", ""]
+        lines += [f"- {escape(example)}" for example in section["examples"]] + [""]
+    return lines
