@@ -6,9 +6,7 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("workshop")
 
 
-@migrations(name="001_initial")
-def initial(db: Database) -> None:
-    _run_statements(db, """
+SCHEMA_001 = """
         CREATE TABLE settings (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -84,7 +82,12 @@ def initial(db: Database) -> None:
             recorded_at TEXT NOT NULL,
             PRIMARY KEY (session_code, kind)
         );
-        """)
+"""
+
+
+@migrations(name="001_initial")
+def initial(db: Database) -> None:
+    _run_statements(db, SCHEMA_001)
 
 
 def _run_statements(db: Database, script: str) -> None:

@@ -162,7 +162,7 @@ class Store:
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
                     value: str) -> Future:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round)."""
-        return self.write(_record_vote, code, participant_id, message_id, qid, value)
+        return self.write(_answer_once, VOTE_SQL, code, participant_id, message_id, qid, value)
 
     def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
         """The participant's vote in the current round of every question, by question id."""
@@ -200,7 +200,7 @@ class Store:
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Future:
-        return self.write(_submit_text, code, participant_id, message_id, qid, text)
+        return self.write(_answer_once, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 
     def moderate(self, code: str, submission_id: int, status: str) -> Future:
         return self.write(_moderate, code, submission_id, status)
@@ -303,41 +303,28 @@ def _open_round(db: Database, code: str, qid: str) -> int:
     return round_
 
 
-def _seen_message(db: Database, participant_id: int, message_id: str) -> tuple | None:
-    return db.execute("select question_id, round from messages where participant_id = ? and message_id = ?",
+VOTE_SQL = (
+    "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
+    " values (?, ?, ?, ?, ?, ?) on conflict (session_code, question_id, round, participant_id)"
+    " do update set value = excluded.value, voted_at = excluded.voted_at"
+)
+SUBMISSION_SQL = (
+    "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
+    " values (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _answer_once(db: Database, sql: str, code: str, participant_id: int, message_id: str, qid: str,
+                 answer: str) -> tuple[str, int]:
+    """Store a vote or submission in the question's open round, unless this message id was seen before."""
+    seen = db.execute("select question_id, round from messages where participant_id = ? and message_id = ?",
                       (participant_id, message_id)).fetchone()
-
-
-def _remember_message(db: Database, participant_id: int, message_id: str, qid: str, round_: int) -> None:
+    if seen:
+        return seen[0], seen[1]
+    round_ = _open_round(db, code, qid)
+    db.execute(sql, (code, qid, round_, participant_id, answer, now()))
     db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
                (participant_id, message_id, qid, round_))
-
-
-def _record_vote(db: Database, code: str, participant_id: int, message_id: str, qid: str,
-                 value: str) -> tuple[str, int]:
-    seen = _seen_message(db, participant_id, message_id)
-    if seen:
-        return seen[0], seen[1]
-    round_ = _open_round(db, code, qid)
-    db.execute(
-        "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
-        " values (?, ?, ?, ?, ?, ?) on conflict (session_code, question_id, round, participant_id)"
-        " do update set value = excluded.value, voted_at = excluded.voted_at",
-        (code, qid, round_, participant_id, value, now()))
-    _remember_message(db, participant_id, message_id, qid, round_)
-    return qid, round_
-
-
-def _submit_text(db: Database, code: str, participant_id: int, message_id: str, qid: str,
-                 text: str) -> tuple[str, int]:
-    seen = _seen_message(db, participant_id, message_id)
-    if seen:
-        return seen[0], seen[1]
-    round_ = _open_round(db, code, qid)
-    db.execute(
-        "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
-        " values (?, ?, ?, ?, ?, ?)", (code, qid, round_, participant_id, text, now()))
-    _remember_message(db, participant_id, message_id, qid, round_)
     return qid, round_
 
 

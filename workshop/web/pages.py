@@ -76,25 +76,20 @@ async def present(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
+    return _session_page(request, "facilitator/report.html", with_export=True)
+
+
+def _session_page(request: Request, template: str, with_export: bool = False) -> Response:
     gate = _facilitator_gate(request)
     if gate is not None:
         return gate
     room = _session_room_or_404(request)
     if isinstance(room, Response):
         return room
-    return render(request, "facilitator/report.html", {
-        "room": room, "export": collect(room), "kinds": KINDS, "strategies": STRATEGIES})
-
-
-def _session_page(request: Request, template: str) -> Response:
-    gate = _facilitator_gate(request)
-    if gate is not None:
-        return gate
-    room = _session_room_or_404(request)
-    if isinstance(room, Response):
-        return room
-    return render(request, template, {"room": room, "urls": session_urls(request, room.code),
-                                      "kinds": KINDS, "strategies": STRATEGIES})
+    context = {"room": room, "urls": session_urls(request, room.code), "kinds": KINDS, "strategies": STRATEGIES}
+    if with_export:
+        context["export"] = collect(room)
+    return render(request, template, context)
 
 
 def _session_room_or_404(request: Request) -> Room | Response:
