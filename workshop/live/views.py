@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from ..domain.plans import Question, Step
 from ..domain.records import propose
-from . import results
 
 if TYPE_CHECKING:
     from .room import Room

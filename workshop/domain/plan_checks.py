@@ -1,0 +1,339 @@
+"""Validation of session plans: every failure names the file, the step and the field."""
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import NoReturn
+
+from .framework import KINDS_BY_ID, STRATEGIES_BY_ID
+from .plan_model import (
+    ABSTAIN,
+    DEFAULT_MIN_CONSENSUS,
+    DEFAULT_MIN_AGREEMENT,
+    DEFAULT_TEXT_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_SCALE_SPAN,
+    MAX_GROUP_LENGTH,
+    STEP_KINDS,
+    QUESTION_KINDS,
+    Option,
+    Question,
+    StrategyTactics,
+    Step,
+    Plan,
+    PlanError,
+)
+
+_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+_ID_RULE = "must start with a lower-case letter or digit and hold only a-z, 0-9, '_', '.', '-'"
+# Label keys are TOML keys and so always strings; only plain integers ("-2", "0", "5") are accepted.
+_LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
+
+_PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps"})
+_CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement"})
+_STEP_KEYS = frozenset({
+    "id", "kind", "title", "body", "category", "definition", "it_example", "everyday_example",
+    "prompts", "sla_hint", "strategies", "questions",
+})
+_QUESTION_COMMON_KEYS = frozenset({"id", "kind", "prompt", "allow_abstain"})
+_QUESTION_KEYS = {
+    "scale": _QUESTION_COMMON_KEYS | {"min", "max", "labels"},
+    "choice": _QUESTION_COMMON_KEYS | {"options"},
+    "text": _QUESTION_COMMON_KEYS | {"max_length"},
+}
+
+
+# --- the plan model ----------------------------------------------------------------------------
+
+# --- reading values, each failure naming where it happened --------------------------------------
+
+@dataclass(frozen=True)
+class _Where:
+    file: str
+    step: str | None = None
+    prefix: str = ""
+
+    def at(self, part: str) -> "_Where":
+        return replace(self, prefix=_join(self.prefix, part))
+
+    def fail(self, message: str, key: str | None = None) -> NoReturn:
+        path = _join(self.prefix, key) if key is not None else self.prefix
+        raise PlanError(self.file, message, self.step, path or None)
+
+
+def _join(prefix: str, part: str) -> str:
+    if not prefix or part.startswith("["):
+        return prefix + part
+    return f"{prefix}.{part}"
+
+
+def _check_keys(table: dict, allowed: frozenset[str], where: _Where, what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            where.fail(f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})", str(key))
+
+
+def _string(table: dict, key: str, where: _Where, *, required: bool = False) -> str:
+    if key not in table:
+        if required:
+            where.fail("is required", key)
+        return ""
+    value = table[key]
+    if not isinstance(value, str):
+        where.fail("must be a string", key)
+    if required and not value.strip():
+        where.fail("must not be empty", key)
+    return value.strip()
+
+
+def _strings(table: dict, key: str, where: _Where) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        where.fail("must be a list of strings", key)
+    for position, item in enumerate(value):
+        if not item.strip():
+            where.fail("must not be empty", f"{key}[{position}]")
+    return tuple(item.strip() for item in value)
+
+
+def _integer(table: dict, key: str, where: _Where, default: int | None = None) -> int:
+    if key not in table:
+        if default is None:
+            where.fail("is required", key)
+        return default
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        where.fail("must be an integer", key)
+    return value
+
+
+def _boolean(table: dict, key: str, where: _Where, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        where.fail("must be true or false", key)
+    return value
+
+
+def _fraction(table: dict, key: str, where: _Where, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        where.fail("must be a number", key)
+    # Written so that NaN fails too.
+    if not 0 <= value <= 1:
+        where.fail(f"must be from 0 to 1 (got {value})", key)
+    return float(value)
+
+
+def _identifier(table: dict, key: str, where: _Where) -> str:
+    value = _string(table, key, where, required=True)
+    if not _ID_PATTERN.fullmatch(table[key]):
+        where.fail(f"{_ID_RULE} (got {table[key]!r})", key)
+    return value
+
+
+def _one_of(table: dict, key: str, allowed: Sequence[str], where: _Where) -> str:
+    value = _string(table, key, where, required=True)
+    if table[key] not in allowed:
+        where.fail(f"must be one of: {', '.join(allowed)} (got {table[key]!r})", key)
+    return value
+
+
+def _tables(table: dict, key: str, where: _Where) -> list[dict]:
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        where.fail("must be a list of tables", key)
+    for position, item in enumerate(value):
+        if not isinstance(item, dict):
+            where.fail("must be a table", f"{key}[{position}]")
+    return value
+
+
+# --- the parts of a plan -------------------------------------------------------------------------
+
+@dataclass
+class _Seen:
+    """Ids already used in the plan, each mapped to the step that used it."""
+
+    steps: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    questions: dict[str, str] = field(default_factory=dict)
+
+
+def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
+    """Validate parsed plan data (a TOML document as a dict) and build the plan.
+
+    `source_name` names the plan in errors (a file path, or e.g. "session ABC123"). Raises PlanError.
+    """
+    where = _Where(source_name)
+    if not isinstance(data, dict):
+        where.fail("a plan must be a table")
+    _check_keys(data, _PLAN_KEYS, where, "the plan")
+    title = _string(data, "title", where, required=True)
+    description = _string(data, "description", where)
+    groups = _groups(data, where)
+    min_consensus, min_agreement = _thresholds(data, where)
+    return Plan(id=plan_id, title=title, description=description, groups=groups,
+                min_consensus=min_consensus, min_agreement=min_agreement,
+                steps=_steps(data, where), source=copy.deepcopy(data))
+
+
+def _groups(data: dict, where: _Where) -> tuple[str, ...]:
+    if "groups" not in data:
+        where.fail("is required", "groups")
+    groups = _strings(data, "groups", where)
+    if not groups:
+        where.fail("must list at least one group", "groups")
+    seen: set[str] = set()
+    for position, group in enumerate(groups):
+        if len(group) > MAX_GROUP_LENGTH:
+            where.fail(f"must be at most {MAX_GROUP_LENGTH} characters", f"groups[{position}]")
+        # "IT" and "it" would look like one group on a phone, so they may not both exist.
+        if group.casefold() in seen:
+            where.fail(f"duplicate group {group!r}", f"groups[{position}]")
+        seen.add(group.casefold())
+    return groups
+
+
+def _thresholds(data: dict, where: _Where) -> tuple[float, float]:
+    consensus = data.get("consensus", {})
+    if not isinstance(consensus, dict):
+        where.fail("must be a table", "consensus")
+    inner = where.at("consensus")
+    _check_keys(consensus, _CONSENSUS_KEYS, inner, "consensus")
+    return (_fraction(consensus, "min_consensus", inner, DEFAULT_MIN_CONSENSUS),
+            _fraction(consensus, "min_agreement", inner, DEFAULT_MIN_AGREEMENT))
+
+
+def _steps(data: dict, where: _Where) -> tuple[Step, ...]:
+    if "steps" not in data:
+        where.fail("is required: a plan needs at least one step", "steps")
+    tables = _tables(data, "steps", where)
+    if not tables:
+        where.fail("must hold at least one step", "steps")
+    seen = _Seen()
+    return tuple(_step(table, index, where.file, seen) for index, table in enumerate(tables))
+
+
+def _step_label(raw_id: object, index: int) -> str:
+    if isinstance(raw_id, str) and raw_id:
+        return f"{raw_id!r} (#{index + 1})"
+    return f"#{index + 1}"
+
+
+def _step(table: dict, index: int, file: str, seen: _Seen) -> Step:
+    where = _Where(file, _step_label(table.get("id"), index))
+    _check_keys(table, _STEP_KEYS, where, "a step")
+    step_id = _identifier(table, "id", where)
+    if step_id in seen.steps:
+        where.fail(f"duplicate step id {step_id!r} (also step {seen.steps[step_id]})", "id")
+    seen.steps[step_id] = where.step or ""
+    kind = _one_of(table, "kind", STEP_KINDS, where)
+    return Step(
+        index=index, id=step_id, kind=kind,
+        title=_string(table, "title", where, required=True),
+        body=_string(table, "body", where),
+        category=_category(table, kind, where, seen),
+        definition=_string(table, "definition", where),
+        it_example=_string(table, "it_example", where),
+        everyday_example=_string(table, "everyday_example", where),
+        prompts=_strings(table, "prompts", where),
+        sla_hint=_string(table, "sla_hint", where),
+        strategies=_strategies(table, where),
+        questions=tuple(_question(item, where.at(f"questions[{position}]"), seen)
+                        for position, item in enumerate(_tables(table, "questions", where))),
+    )
+
+
+def _category(table: dict, kind: str, where: _Where, seen: _Seen) -> str | None:
+    if kind != "category":
+        if "category" in table:
+            where.fail(f"is only allowed on steps of kind 'category' (this one is {kind!r})", "category")
+        return None
+    category = _one_of(table, "category", tuple(KINDS_BY_ID), where)
+    if category in seen.categories:
+        where.fail(f"category {category!r} already has a step: {seen.categories[category]}", "category")
+    seen.categories[category] = where.step or ""
+    return category
+
+
+def _strategies(table: dict, where: _Where) -> tuple[StrategyTactics, ...]:
+    result: list[StrategyTactics] = []
+    for position, item in enumerate(_tables(table, "strategies", where)):
+        at = where.at(f"strategies[{position}]")
+        _check_keys(item, frozenset({"id", "tactics"}), at, "a strategy")
+        strategy_id = _one_of(item, "id", tuple(STRATEGIES_BY_ID), at)
+        if any(existing.id == strategy_id for existing in result):
+            at.fail(f"duplicate strategy {strategy_id!r}", "id")
+        tactics = _strings(item, "tactics", at)
+        if not tactics:
+            at.fail("must list at least one tactic", "tactics")
+        result.append(StrategyTactics(strategy_id, tactics))
+    return tuple(result)
+
+
+def _question(item: dict, where: _Where, seen: _Seen) -> Question:
+    kind = _one_of(item, "kind", QUESTION_KINDS, where)
+    _check_keys(item, _QUESTION_KEYS[kind], where, f"a {kind} question")
+    question_id = _identifier(item, "id", where)
+    if question_id in seen.questions:
+        earlier = seen.questions[question_id]
+        place = "earlier in this step" if earlier == where.step else f"also in step {earlier}"
+        where.fail(f"duplicate question id {question_id!r} ({place})", "id")
+    seen.questions[question_id] = where.step or ""
+    prompt = _string(item, "prompt", where, required=True)
+    allow_abstain = _boolean(item, "allow_abstain", where, True)
+    parts = {"scale": _scale_parts, "choice": _choice_parts, "text": _text_parts}[kind](item, where)
+    return Question(id=question_id, kind=kind, prompt=prompt, allow_abstain=allow_abstain, **parts)
+
+
+def _scale_parts(item: dict, where: _Where) -> dict:
+    low = _integer(item, "min", where)
+    high = _integer(item, "max", where)
+    if high <= low:
+        where.fail(f"must be greater than min (min is {low}, max is {high})", "max")
+    if high - low > MAX_SCALE_SPAN:
+        where.fail(f"the scale may span at most {MAX_SCALE_SPAN} (min is {low}, max is {high})", "max")
+    return {"min": low, "max": high, "labels": _labels(item, low, high, where)}
+
+
+def _labels(item: dict, low: int, high: int, where: _Where) -> dict[int, str]:
+    raw = item.get("labels", {})
+    if not isinstance(raw, dict):
+        where.fail('must be a table like { "1" = "Low", "5" = "High" }', "labels")
+    labels: dict[int, str] = {}
+    for key, text in raw.items():
+        path = f'labels."{key}"'
+        if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key):
+            where.fail(f"label keys must be whole numbers written as strings, like \"1\" (got {key!r})", path)
+        if not low <= int(key) <= high:
+            where.fail(f"is outside the scale {low}..{high}", path)
+        if not isinstance(text, str) or not text.strip():
+            where.fail("must be a non-empty string", path)
+        labels[int(key)] = text.strip()
+    return dict(sorted(labels.items()))
+
+
+def _choice_parts(item: dict, where: _Where) -> dict:
+    tables = _tables(item, "options", where)
+    if len(tables) < 2:
+        where.fail(f"a choice question needs at least 2 options (got {len(tables)})", "options")
+    options: list[Option] = []
+    for position, table in enumerate(tables):
+        at = where.at(f"options[{position}]")
+        _check_keys(table, frozenset({"id", "label"}), at, "an option")
+        option_id = _identifier(table, "id", at)
+        # A vote of "abstain" must stay unambiguous.
+        if option_id == ABSTAIN:
+            at.fail(f"{ABSTAIN!r} is reserved for abstaining", "id")
+        if any(option.id == option_id for option in options):
+            at.fail(f"duplicate option id {option_id!r}", "id")
+        options.append(Option(option_id, _string(table, "label", at, required=True)))
+    return {"options": tuple(options)}
+
+
+def _text_parts(item: dict, where: _Where) -> dict:
+    max_length = _integer(item, "max_length", where, DEFAULT_TEXT_LENGTH)
+    if not 1 <= max_length <= MAX_TEXT_LENGTH:
+        where.fail(f"must be from 1 to {MAX_TEXT_LENGTH} (got {max_length})", "max_length")
+    return {"max_length": max_length}
