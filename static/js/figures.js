@@ -1,0 +1,43 @@
+// The headline figures under a chart: the same wording on the phone, the console and the projector.
+
+import { h } from './dom.js';
+import { decimal, percent, valueLabel } from './format.js';
+
+/** A <dl> of figures. `full` adds median and IQR (for the facilitator). */
+export function figuresList(question, figures, { full = false } = {}) {
+  const items = [];
+  const add = (term, detail, className) => items.push(h('div', { class: ['figure', className] },
+    h('dt', {}, term), h('dd', {}, detail)));
+  if (!figures) return h('dl', { class: 'figures' });
+  add('Votes', String(figures.n ?? 0));
+  if (figures.abstain) add('Abstained', String(figures.abstain));
+  if (question.kind === 'scale') {
+    add('Mean', decimal(figures.mean));
+    if (full) {
+      add('Median', decimal(figures.median, 1));
+      add('IQR', decimal(figures.iqr, 1));
+    }
+    add('Consensus', percent(figures.consensus));
+    add('Agreement', percent(figures.agreement));
+  } else if (question.kind === 'choice') {
+    add('Leading', figures.leader ? valueLabel(question, figures.leader) : (figures.n ? 'Tied' : '–'));
+    add('Leader’s share', percent(figures.agreement));
+  }
+  if (figures.n) {
+    add('Consensus reached', figures.reached ? 'Yes' : 'Not yet', figures.reached ? 'figure--yes' : 'figure--no');
+  }
+  return h('dl', { class: 'figures' }, items);
+}
+
+/** One line for screens with little room: "Consensus 82% · agreement 90% · reached". */
+export function figuresLine(question, figures) {
+  if (!figures || !figures.n) return 'No votes yet';
+  const parts = [`${figures.n} ${figures.n === 1 ? 'vote' : 'votes'}`];
+  if (question.kind === 'scale') {
+    parts.push(`consensus ${percent(figures.consensus)}`, `agreement ${percent(figures.agreement)}`);
+  } else if (figures.leader) {
+    parts.push(`${valueLabel(question, figures.leader)} leads with ${percent(figures.agreement)}`);
+  }
+  parts.push(figures.reached ? 'consensus reached' : 'no consensus yet');
+  return parts.join(' · ');
+}

@@ -1,0 +1,563 @@
+// The participant's phone: join, show the current step, vote, and see results once revealed.
+// The server is the truth: every `state` message is a full picture, and a vote counts as received
+// only when its `ack` arrives (sent after the vote is committed).
+
+import { ReconnectingSocket } from './socket.js';
+import { h, clear, randomId, renderIfChanged } from './dom.js';
+import { Outbox, storage } from './outbox.js';
+import { stepContent } from './step-view.js';
+import { tallyChart } from './chart.js';
+import { figuresList } from './figures.js';
+import { isCentred, signed, valueLabel } from './format.js';
+
+// A vote without an ack for this long means the connection is probably dead even if the browser
+// has not noticed (common on phones switching networks): reconnect and re-send.
+const ACK_TIMEOUT = 8000;
+const TOAST_TIME = 4500;
+const JOIN_RETRY = 15000;
+const UNKNOWN_SESSION = 4404;
+
+const ERROR_TEXT = {
+  question_closed: 'Voting has closed',
+  rate_limited: 'Too many taps at once. Wait a moment and try again.',
+  unknown_question: 'That question is no longer available',
+  unavailable: 'The server could not save that just now. Try again.',
+};
+
+const main = document.querySelector('main[data-code]');
+const code = main.dataset.code;
+const tokenStore = storage(`workshop:${code}:token`, null);
+const outbox = new Outbox(`workshop:${code}:outbox`);
+
+const el = {
+  connection: document.getElementById('connection'),
+  joinView: document.getElementById('join-view'),
+  joinForm: document.getElementById('join-form'),
+  liveView: document.getElementById('live-view'),
+  step: document.getElementById('step'),
+  stepDetails: document.getElementById('step-details'),
+  questions: document.getElementById('questions'),
+  waiting: document.getElementById('waiting'),
+  examples: document.getElementById('examples'),
+  examplesList: document.getElementById('examples-list'),
+  toast: document.getElementById('toast'),
+  announcer: document.getElementById('announcer'),
+};
+
+let token = tokenStore.load();
+let joinDetails = null; // name and group of a first join, until the welcome arrives
+let joined = false;
+let started = false;
+let state = null;
+// Per question: the round, the value the server has confirmed, and a tapped value awaiting its ack.
+let choices = new Map();
+const submissions = new Map(); // message id -> {question, text, status}
+const drafts = new Map(); // question id -> unsent text, kept across re-renders
+const views = new Map(); // question id -> rendered question
+let ackTimer = null;
+let toastTimer = null;
+let joinTimer = null;
+
+const socket = new ReconnectingSocket(`/ws/${code}`, {
+  isFatal: (event) => event.code === UNKNOWN_SESSION,
+});
+
+socket.onopen = () => {
+  joined = false;
+  setConnection('joining');
+  sendJoin();
+};
+
+socket.onstatus = (status, detail) => {
+  if (status === 'open') return; // "Connected" waits for the welcome
+  joined = false;
+  if (status === 'stopped' && detail && detail.code === UNKNOWN_SESSION) {
+    showToast('This session no longer exists. Check the code on the big screen.', 0);
+  }
+  setConnection(status);
+  refreshAllChoices();
+};
+
+socket.onmessage = (message) => {
+  const handler = HANDLERS[message.type];
+  if (handler) handler(message);
+};
+
+const HANDLERS = {
+  welcome(message) {
+    joined = true;
+    clearTimeout(joinTimer);
+    token = message.participant.token;
+    tokenStore.save(token);
+    joinDetails = null;
+    showLive();
+    setConnection('joined');
+    choices = choicesFrom(message.ballot || {});
+    applyState(message.state);
+    flushOutbox();
+  },
+
+  state(message) {
+    const { type, ...rest } = message;
+    applyState(rest);
+  },
+
+  ack(message) {
+    const item = outbox.remove(message.id);
+    if (!outbox.size) clearTimeout(ackTimer);
+    const submission = submissions.get(message.id);
+    if (submission || (item && item.type === 'submit')) {
+      const entry = submission || { question: item.question, text: item.text };
+      submissions.set(message.id, { ...entry, status: 'received' });
+      refreshChoice(entry.question);
+      announce('Example sent for review');
+      return;
+    }
+    const choice = choices.get(message.question);
+    if (choice && choice.pending && choice.pending.id === message.id) {
+      choice.confirmed = String(choice.pending.value);
+      choice.pending = null;
+      choice.round = message.round;
+      refreshChoice(message.question);
+      refreshResults(message.question);
+      announce('Vote received');
+    }
+  },
+
+  error(message) {
+    if (message.code === 'not_joined') {
+      joined = false;
+      sendJoin();
+      return;
+    }
+    if (message.id) forget(message.id);
+    if (!joined && !message.id) joinRefused(message);
+    showToast(ERROR_TEXT[message.code] || message.message || 'Something went wrong');
+  },
+};
+
+// --- joining -----------------------------------------------------------------------------------
+
+function sendJoin() {
+  const message = { type: 'join' };
+  if (token) message.token = token;
+  if (joinDetails) {
+    if (joinDetails.name) message.name = joinDetails.name;
+    if (joinDetails.group) message.group = joinDetails.group;
+  }
+  socket.send(message);
+}
+
+function joinRefused(message) {
+  if (message.code === 'rate_limited') {
+    clearTimeout(joinTimer);
+    joinTimer = setTimeout(() => { if (!joined) sendJoin(); }, JOIN_RETRY);
+    return;
+  }
+  if (!token) {
+    el.joinView.hidden = false;
+    el.liveView.hidden = true;
+    setFormBusy(false);
+  }
+}
+
+function startSocket() {
+  if (started) {
+    if (socket.connected) sendJoin();
+    return;
+  }
+  started = true;
+  socket.start();
+}
+
+function showLive() {
+  el.joinView.hidden = true;
+  el.liveView.hidden = false;
+}
+
+function setFormBusy(busy) {
+  const button = el.joinForm.querySelector('button[type="submit"]');
+  button.disabled = busy;
+  button.textContent = busy ? 'Joining…' : 'Join';
+}
+
+el.joinForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = new FormData(el.joinForm);
+  joinDetails = { name: String(form.get('name') || '').trim(), group: String(form.get('group') || '') };
+  setFormBusy(true);
+  startSocket();
+});
+
+// --- state and ballot --------------------------------------------------------------------------
+
+function choicesFrom(ballot) {
+  const next = new Map();
+  for (const [qid, vote] of Object.entries(ballot)) {
+    next.set(qid, { round: vote.round, confirmed: String(vote.value), pending: null });
+  }
+  // Votes still waiting in the outbox show as pending until their ack comes back.
+  for (const item of outbox.all()) {
+    if (item.type !== 'vote') continue;
+    const choice = next.get(item.question) || { round: item.round, confirmed: null, pending: null };
+    if (choice.round !== item.round) {
+      choice.round = item.round;
+      choice.confirmed = null;
+    }
+    choice.pending = { id: item.id, value: item.value };
+    next.set(item.question, choice);
+  }
+  return next;
+}
+
+function applyState(next) {
+  state = next;
+  for (const question of state.questions) {
+    const choice = choices.get(question.id);
+    if (choice && choice.round !== question.round) choices.delete(question.id);
+    // A vote queued for a round that has since been replaced would land in the new round.
+    outbox.dropWhere((item) => item.type === 'vote' && item.question === question.id && item.round < question.round);
+  }
+  render();
+}
+
+function flushOutbox() {
+  const items = outbox.all();
+  for (const item of items) socket.send(messageOf(item));
+  if (items.length) armAckTimer();
+}
+
+function messageOf(item) {
+  if (item.type === 'submit') return { type: 'submit', id: item.id, question: item.question, text: item.text };
+  return { type: 'vote', id: item.id, question: item.question, value: item.value };
+}
+
+function armAckTimer() {
+  clearTimeout(ackTimer);
+  ackTimer = setTimeout(() => {
+    if (outbox.size && socket.connected) socket.restart();
+  }, ACK_TIMEOUT);
+}
+
+/** A refused message: drop it from the outbox and show the vote the server does have. */
+function forget(id) {
+  const item = outbox.remove(id);
+  const submission = submissions.get(id);
+  if (submission) {
+    submissions.delete(id);
+    if (!drafts.get(submission.question)) drafts.set(submission.question, submission.text);
+    rebuildQuestion(submission.question);
+    return;
+  }
+  if (!item) return;
+  const choice = choices.get(item.question);
+  if (choice && choice.pending && choice.pending.id === id) {
+    choice.pending = null;
+    refreshChoice(item.question);
+  }
+}
+
+function vote(question, value) {
+  if (question.status !== 'open') return;
+  const id = randomId();
+  outbox.add({ type: 'vote', id, question: question.id, value, round: question.round });
+  let choice = choices.get(question.id);
+  if (!choice || choice.round !== question.round) {
+    choice = { round: question.round, confirmed: null, pending: null };
+    choices.set(question.id, choice);
+  }
+  choice.pending = { id, value };
+  refreshChoice(question.id);
+  if (joined && socket.send(messageOf({ type: 'vote', id, question: question.id, value }))) armAckTimer();
+}
+
+function submitText(question, text) {
+  const id = randomId();
+  const item = { type: 'submit', id, question: question.id, text, round: question.round };
+  outbox.add(item);
+  submissions.set(id, { question: question.id, text, status: 'pending' });
+  drafts.delete(question.id);
+  if (joined && socket.send(messageOf(item))) armAckTimer();
+}
+
+// --- rendering ---------------------------------------------------------------------------------
+
+function render() {
+  renderStep();
+  renderQuestions();
+  renderExamples();
+}
+
+function renderStep() {
+  const step = state.step;
+  renderIfChanged(el.step, { index: step.index, count: step.count, title: step.title }, () => [
+    h('p', { class: 'step-count' }, `Step ${step.index + 1} of ${step.count}`),
+    h('h2', { class: 'step-title' }, step.title),
+  ]);
+  renderIfChanged(el.stepDetails, step, () => {
+    const content = stepContent(step);
+    if (!content.length) return [];
+    // With questions open the buttons matter most; the step text waits below them.
+    return h('details', { class: 'step-details', open: true },
+      h('summary', {}, step.kind === 'category' ? `About ${step.title.toLowerCase()}` : 'About this step'),
+      content);
+  });
+}
+
+function renderQuestions() {
+  const wanted = state.questions.map((question) => question.id);
+  for (const question of state.questions) {
+    const definition = { ...question };
+    delete definition.results;
+    delete definition.revealed;
+    const signature = JSON.stringify(definition);
+    let view = views.get(question.id);
+    if (!view || view.signature !== signature) {
+      const built = buildQuestion(question);
+      built.signature = signature;
+      if (view) view.el.replaceWith(built.el);
+      view = built;
+      views.set(question.id, view);
+    }
+    view.question = question;
+    refreshChoice(question.id);
+    refreshResults(question.id);
+  }
+  for (const [qid, view] of views) {
+    if (!wanted.includes(qid)) {
+      view.el.remove();
+      views.delete(qid);
+    }
+  }
+  const current = [...el.questions.children];
+  const ordered = wanted.map((qid) => views.get(qid).el);
+  if (current.length !== ordered.length || current.some((node, index) => node !== ordered[index])) {
+    el.questions.replaceChildren(...ordered);
+  }
+  el.waiting.hidden = wanted.length > 0;
+}
+
+function renderExamples() {
+  const examples = state.examples || [];
+  el.examples.hidden = examples.length === 0;
+  renderIfChanged(el.examplesList, examples, () => examples.map((item) => h('li', {}, item.text)));
+}
+
+function buildQuestion(question) {
+  const headingId = `q-${question.id.replace(/[^a-z0-9_-]/gi, '-')}`;
+  const card = h('section', { class: ['card', 'question', `question--${question.status}`], 'aria-labelledby': headingId });
+  const meta = [question.status === 'open' ? (question.kind === 'text' ? 'Open for examples' : 'Voting open') : 'Voting closed'];
+  if (question.round > 1) meta.unshift(`Round ${question.round}`);
+  card.append(
+    h('p', { class: 'question-meta' }, meta.join(' · ')),
+    h('h3', { id: headingId, class: 'question-prompt' }, question.prompt),
+  );
+  const view = { el: card, question, buttons: [], status: null, results: null, submitted: null };
+  if (question.kind === 'text') buildText(view, question);
+  else if (question.status === 'open') buildChoices(view, question);
+  else {
+    view.status = h('p', { class: 'vote-status vote-status--closed' });
+    card.append(view.status);
+  }
+  view.results = h('div', { class: 'results' });
+  card.append(view.results);
+  return view;
+}
+
+function buildChoices(view, question) {
+  const options = [];
+  if (question.kind === 'scale') {
+    for (let value = question.min; value <= question.max; value += 1) {
+      const label = (question.labels || {})[String(value)] || '';
+      options.push({ value, number: signed(value, isCentred(question)), label });
+    }
+  } else {
+    for (const option of question.options || []) options.push({ value: option.id, number: '', label: option.label });
+  }
+  const group = h('div', { class: ['choices', `choices--${question.kind}`], role: 'group', 'aria-label': question.prompt });
+  for (const option of options) {
+    const button = h('button', {
+      type: 'button', class: 'choice', 'aria-pressed': 'false', dataset: { value: String(option.value) },
+      on: { click: () => vote(view.question, option.value) },
+    },
+    option.number ? h('span', { class: 'choice-number' }, option.number) : null,
+    option.label ? h('span', { class: 'choice-label' }, option.label) : null,
+    h('span', { class: 'choice-mark', 'aria-hidden': 'true' }));
+    view.buttons.push(button);
+    group.append(button);
+  }
+  if (question.allow_abstain) {
+    const abstain = h('button', {
+      type: 'button', class: 'choice choice--abstain', 'aria-pressed': 'false', dataset: { value: 'abstain' },
+      on: { click: () => vote(view.question, 'abstain') },
+    }, h('span', { class: 'choice-label' }, 'Abstain'), h('span', { class: 'choice-mark', 'aria-hidden': 'true' }));
+    view.buttons.push(abstain);
+    group.append(abstain);
+  }
+  view.status = h('p', { class: 'vote-status' });
+  view.el.append(group, view.status);
+}
+
+function buildText(view, question) {
+  view.submitted = h('ul', { class: 'submitted' });
+  if (question.status !== 'open') {
+    view.status = h('p', { class: 'vote-status vote-status--closed' }, 'Submissions are closed.');
+    view.el.append(view.status, view.submitted);
+    return;
+  }
+  const fieldId = `${view.el.getAttribute('aria-labelledby')}-text`;
+  const countId = `${fieldId}-count`;
+  const limit = question.max_length || 280;
+  const textarea = h('textarea', {
+    id: fieldId, name: 'text', maxlength: limit, rows: 4, required: true, 'aria-describedby': countId,
+  });
+  textarea.value = drafts.get(question.id) || '';
+  const counter = h('p', { id: countId, class: 'hint char-count' });
+  const updateCount = () => { counter.textContent = `${textarea.value.length} of ${limit} characters`; };
+  updateCount();
+  textarea.addEventListener('input', () => {
+    drafts.set(question.id, textarea.value);
+    updateCount();
+  });
+  const form = h('form', {
+    class: 'text-form',
+    on: {
+      submit: (event) => {
+        event.preventDefault();
+        const text = textarea.value.trim();
+        if (!text) return;
+        submitText(view.question, text);
+        textarea.value = '';
+        updateCount();
+        refreshChoice(question.id);
+      },
+    },
+  },
+  h('label', { for: fieldId, class: 'visually-hidden' }, 'Your example'),
+  textarea, counter,
+  h('button', { type: 'submit', class: 'button button--primary button--big' }, 'Send'));
+  view.status = h('p', { class: 'vote-status' }, 'The facilitator reads examples before they are shown to the room.');
+  view.el.append(form, view.status, view.submitted);
+}
+
+function displayed(question) {
+  const choice = choices.get(question.id);
+  if (!choice || choice.round !== question.round) return { value: null, pending: false };
+  if (choice.pending) return { value: String(choice.pending.value), pending: true };
+  return { value: choice.confirmed, pending: false };
+}
+
+function refreshChoice(qid) {
+  const view = views.get(qid);
+  if (!view) return;
+  const question = view.question;
+  if (question.kind === 'text') {
+    const mine = [...submissions.values()].filter((item) => item.question === qid);
+    clear(view.submitted);
+    for (const item of mine) {
+      view.submitted.append(h('li', { class: item.status === 'received' ? 'is-received' : 'is-pending' },
+        h('span', { class: 'submitted-text' }, item.text),
+        h('span', { class: 'submitted-status' }, item.status === 'received' ? 'Sent for review' : (joined ? 'Sending…' : 'Waiting for connection…'))));
+    }
+    return;
+  }
+  const { value, pending } = displayed(question);
+  for (const button of view.buttons) {
+    const chosen = button.dataset.value === value;
+    button.setAttribute('aria-pressed', chosen ? 'true' : 'false');
+    button.classList.toggle('is-pending', chosen && pending);
+  }
+  if (!view.status) return;
+  const label = value === null ? '' : valueLabel(question, value);
+  let text;
+  let mode = 'idle';
+  if (question.status !== 'open') {
+    text = value === null ? 'Voting closed. You did not vote.' : `Voting closed. Your vote: ${label}`;
+    mode = 'closed';
+  } else if (pending) {
+    text = joined ? `Sending: ${label}…` : `Saved on this phone: ${label}. It is sent when the connection is back.`;
+    mode = 'pending';
+  } else if (value !== null) {
+    text = `Vote received: ${label}. You can change it while voting is open.`;
+    mode = 'received';
+  } else {
+    text = 'Tap your answer. You can change it while voting is open.';
+  }
+  view.status.textContent = text;
+  view.status.dataset.mode = mode;
+}
+
+function refreshAllChoices() {
+  for (const qid of views.keys()) refreshChoice(qid);
+}
+
+function refreshResults(qid) {
+  const view = views.get(qid);
+  if (!view || !view.results) return;
+  const question = view.question;
+  const { value, pending } = displayed(question);
+  const shown = question.revealed && question.results ? { results: question.results, mine: pending ? null : value } : null;
+  renderIfChanged(view.results, shown, () => {
+    if (!shown) return [];
+    return [
+      h('h4', { class: 'results-title' }, 'Results'),
+      tallyChart(question, shown.results, { mine: shown.mine, title: question.prompt }),
+      shown.mine ? h('p', { class: 'hint' }, 'Your vote is highlighted.') : null,
+      figuresList(question, shown.results),
+    ];
+  });
+}
+
+function rebuildQuestion(qid) {
+  const view = views.get(qid);
+  if (!view) return;
+  const built = buildQuestion(view.question);
+  built.signature = view.signature;
+  view.el.replaceWith(built.el);
+  views.set(qid, built);
+  refreshChoice(qid);
+  refreshResults(qid);
+}
+
+// --- status, toasts and announcements -----------------------------------------------------------
+
+const CONNECTION_TEXT = {
+  connecting: 'Connecting…',
+  joining: 'Joining…',
+  joined: 'Connected',
+  reconnecting: 'Reconnecting…',
+  stopped: 'Disconnected',
+};
+
+function setConnection(status) {
+  const text = CONNECTION_TEXT[status] || CONNECTION_TEXT.connecting;
+  el.connection.dataset.status = status;
+  const label = el.connection.querySelector('.connection-text');
+  if (label.textContent !== text) label.textContent = text;
+}
+
+function showToast(text, duration = TOAST_TIME) {
+  clearTimeout(toastTimer);
+  el.toast.textContent = text;
+  el.toast.hidden = false;
+  if (duration) toastTimer = setTimeout(() => { el.toast.hidden = true; }, duration);
+}
+
+function announce(text) {
+  // Clearing first makes screen readers repeat the same words for a second vote.
+  el.announcer.textContent = '';
+  setTimeout(() => { el.announcer.textContent = text; }, 50);
+}
+
+// --- start -------------------------------------------------------------------------------------
+
+if (token) {
+  showLive();
+  startSocket();
+} else {
+  el.joinView.hidden = false;
+  setConnection('connecting');
+  el.connection.hidden = true;
+  const observer = () => { el.connection.hidden = false; };
+  el.joinForm.addEventListener('submit', observer, { once: true });
+}

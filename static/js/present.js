@@ -1,0 +1,190 @@
+// The projector: read-only, driven by the facilitator's snapshots. It shows what the room needs at
+// each moment: how to join, the step's content, which questions are open, and revealed results only.
+
+import { ReconnectingSocket } from './socket.js';
+import { h, isTyping, renderIfChanged } from './dom.js';
+import { stepContent, strategiesGrid } from './step-view.js';
+import { tallyChart } from './chart.js';
+import { DIRECTIONS, STATUSES, percent, valueLabel } from './format.js';
+
+const POLICY_VIOLATION = 1008;
+const UNKNOWN_SESSION = 4404;
+const MAX_EXAMPLES = 6;
+
+const main = document.querySelector('main[data-code]');
+const code = main.dataset.code;
+const $ = (id) => document.getElementById(id);
+const strategyNames = new Map([...$('strategy-names').children].map((item) => [item.dataset.strategy, item.dataset.name]));
+
+const socket = new ReconnectingSocket(`/ws/${code}/control`, {
+  isFatal: (event) => event.code === UNKNOWN_SESSION || event.code === POLICY_VIOLATION,
+});
+
+socket.onstatus = (status) => setConnection(status);
+socket.onmessage = (message) => {
+  if (message.type === 'snapshot') {
+    setConnection('open');
+    render(message.snapshot);
+  }
+};
+
+function render(snapshot) {
+  const step = snapshot.steps[snapshot.current_step];
+  const live = (question) => snapshot.questions[question.id] || { status: 'pending' };
+  const open = step.questions.filter((question) => live(question).status === 'open' && !live(question).revealed);
+  const revealed = step.questions.filter((question) => question.kind !== 'text' && live(question).revealed && live(question).tally);
+  const phase = revealed.length ? 'results' : open.length ? 'voting' : 'content';
+  main.dataset.stepKind = step.kind;
+  main.dataset.phase = phase;
+  main.dataset.resultCount = String(Math.min(revealed.length, 3));
+
+  $('people-count').textContent = String(snapshot.participants.connected);
+  $('people-word').textContent = 'connected';
+  $('step-count').textContent = `Step ${step.index + 1} of ${snapshot.steps.length}`;
+  $('step-title').textContent = step.title;
+  $('join').hidden = step.kind !== 'intro';
+  $('footer').hidden = step.kind === 'intro';
+
+  // While results are up the room looks at them; while voting, the definition is enough context.
+  const content = phase === 'results' ? null : { step, prompts: phase === 'content' };
+  renderIfChanged($('step-content'), content, () => {
+    if (!content) return [];
+    if (phase === 'voting' && step.kind === 'category') {
+      return stepContent({ ...step, it_example: '', everyday_example: '' }, { prompts: false });
+    }
+    return stepContent(step, { prompts: content.prompts });
+  });
+
+  const votingOnStrategy = open.some((question) => question.id.endsWith('.strategy'));
+  const strategies = step.strategies.length && (phase === 'content' || (phase === 'voting' && votingOnStrategy))
+    ? step.strategies : null;
+  show($('strategies'), strategies, () => [h('h2', { class: 'pj-section-title' }, 'Four ways to respond'), strategiesGrid(strategies)]);
+
+  const openData = open.map((question) => ({
+    question, count: question.kind === 'text'
+      ? snapshot.submissions.filter((item) => item.question_id === question.id).length
+      : (live(question).tally || {}).voted || 0,
+    round: live(question).round,
+  }));
+  show($('live'), openData.length ? openData : null, () => openData.map(liveView));
+
+  const resultData = revealed.map((question) => ({ question, live: live(question) }));
+  show($('results'), resultData.length ? resultData : null, () => resultData.map(resultView));
+
+  const stepQuestions = new Set(step.questions.map((question) => question.id));
+  const examples = snapshot.submissions
+    .filter((item) => item.status === 'approved' && stepQuestions.has(item.question_id))
+    .slice(-MAX_EXAMPLES)
+    .map((item) => item.text);
+  show($('examples'), examples.length && phase !== 'voting' ? examples : null, () => [
+    h('h2', { class: 'pj-section-title' }, 'From the room'),
+    h('ul', { class: 'pj-example-list' }, examples.map((text) => h('li', {}, text))),
+  ]);
+
+  const record = step.category ? snapshot.consensus[step.category] || null : null;
+  const recordData = record ? {
+    direction: record.direction, strategy: record.strategy, status: record.status, notes: record.notes,
+  } : null;
+  // The closing step shows every kind's record side by side: what the room is taking away.
+  const summary = step.kind === 'summary' ? snapshot.steps.filter((item) => item.category).map((item) => {
+    const found = snapshot.consensus[item.category];
+    return { title: item.title, record: found ? { direction: found.direction, strategy: found.strategy, status: found.status } : null };
+  }) : null;
+  show($('summary'), summary && summary.length ? summary : null, () => summaryView(summary));
+
+  main.dataset.hasRecord = String(Boolean(recordData));
+  show($('record'), recordData, () => recordView(recordData));
+}
+
+function show(section, data, build) {
+  section.hidden = !data;
+  renderIfChanged(section, data || null, () => (data ? build() : []));
+}
+
+function liveView({ question, count, round }) {
+  const noun = question.kind === 'text' ? (count === 1 ? 'example sent' : 'examples sent') : (count === 1 ? 'vote' : 'votes');
+  return h('article', { class: 'pj-open' },
+    h('p', { class: 'pj-open-label' }, question.kind === 'text' ? 'Send an example from your phone' : `Vote now on your phone${round > 1 ? ` · round ${round}` : ''}`),
+    h('h2', { class: 'pj-open-prompt' }, question.prompt),
+    h('p', { class: 'pj-open-count' }, h('strong', {}, String(count)), ` ${noun}`));
+}
+
+function resultView({ question, live }) {
+  const tally = live.tally;
+  const headline = [];
+  if (tally.n) {
+    if (question.kind === 'scale') {
+      headline.push(h('div', { class: 'pj-figure' }, h('span', { class: 'pj-figure-value' }, percent(tally.consensus)), h('span', { class: 'pj-figure-name' }, 'consensus')));
+      headline.push(h('div', { class: 'pj-figure' }, h('span', { class: 'pj-figure-value' }, percent(tally.agreement)), h('span', { class: 'pj-figure-name' }, 'agreement')));
+    } else if (tally.leader) {
+      headline.push(h('div', { class: 'pj-figure' }, h('span', { class: 'pj-figure-value' }, percent(tally.agreement)), h('span', { class: 'pj-figure-name' }, `for ${valueLabel(question, tally.leader)}`)));
+    }
+    headline.push(h('p', { class: ['pj-verdict', tally.reached ? 'pj-verdict--yes' : 'pj-verdict--no'] },
+      tally.reached ? 'Consensus reached' : 'No consensus yet'));
+  }
+  const meta = [`${tally.n} ${tally.n === 1 ? 'vote' : 'votes'}`];
+  if (tally.abstain) meta.push(`${tally.abstain} abstained`);
+  if (live.round > 1) meta.push(`round ${live.round}`);
+  if (live.status === 'open') meta.push('voting still open');
+  return h('article', { class: 'pj-result' },
+    h('h2', { class: 'pj-result-prompt' }, question.prompt),
+    h('div', { class: 'pj-chart' }, tallyChart(question, tally, { title: question.prompt })),
+    h('div', { class: 'pj-headline' }, headline),
+    h('p', { class: 'pj-result-meta' }, meta.join(' · ')));
+}
+
+function summaryView(rows) {
+  return h('table', { class: 'pj-summary-table' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, 'Kind of variability'), h('th', { scope: 'col' }, 'Variability allowed'),
+      h('th', { scope: 'col' }, 'Strategy'), h('th', { scope: 'col' }, 'Status'))),
+    h('tbody', {}, rows.map(({ title, record }) => h('tr', { class: record ? `is-${record.status}` : 'is-missing' },
+      h('th', { scope: 'row' }, title),
+      record ? [
+        h('td', {}, DIRECTIONS[record.direction] || record.direction),
+        h('td', {}, strategyNames.get(record.strategy) || record.strategy),
+        h('td', {}, h('span', { class: ['pj-status', `pj-status--${record.status}`] }, STATUSES[record.status] || record.status)),
+      ] : h('td', { colspan: 3, class: 'pj-missing' }, 'Not recorded')))));
+}
+
+function recordView(record) {
+  return [
+    h('p', { class: 'pj-record-label' }, `Recorded · ${STATUSES[record.status] || record.status}`),
+    h('p', { class: 'pj-record-decision' },
+      `${DIRECTIONS[record.direction] || record.direction} · ${strategyNames.get(record.strategy) || record.strategy}`),
+    record.notes ? h('p', { class: 'pj-record-notes' }, record.notes) : null,
+  ];
+}
+
+const CONNECTION_TEXT = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', stopped: 'Disconnected' };
+
+function setConnection(status) {
+  const connection = $('connection');
+  connection.dataset.status = status;
+  connection.querySelector('.connection-text').textContent = CONNECTION_TEXT[status] || status;
+}
+
+// --- full screen -------------------------------------------------------------------------------
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) {
+    document.exitFullscreen().catch(() => {});
+  } else if (document.documentElement.requestFullscreen) {
+    document.documentElement.requestFullscreen().catch(() => {});
+  }
+}
+
+$('fullscreen').addEventListener('click', toggleFullscreen);
+document.addEventListener('fullscreenchange', () => {
+  main.classList.toggle('is-fullscreen', Boolean(document.fullscreenElement));
+  $('fullscreen').firstChild.textContent = document.fullscreenElement ? 'Exit full screen ' : 'Full screen ';
+});
+document.addEventListener('keydown', (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event)) return;
+  if (event.key === 'f' || event.key === 'F') {
+    event.preventDefault();
+    toggleFullscreen();
+  }
+});
+
+socket.start();
