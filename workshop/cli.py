@@ -82,14 +82,27 @@ def _reachable_address(host: str) -> str:
     """The address phones on the same network can use to reach this machine."""
     if host not in ("0.0.0.0", "::", ""):
         return host
+    return _routed_address() or _named_address() or "127.0.0.1"
+
+
+def _routed_address() -> str | None:
+    # Connecting a UDP socket sends nothing; it only asks the OS which local address it would route
+    # from. 192.0.2.1 is a documentation address (TEST-NET-1) that no one answers.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith(("127.", "0.")) else address
+
+
+def _named_address() -> str | None:
     try:
         candidates = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
-        candidates = []
-    for *_, sockaddr in candidates:
-        if not sockaddr[0].startswith("127."):
-            return sockaddr[0]
-    return "127.0.0.1"
+        return None
+    return next((sockaddr[0] for *_, sockaddr in candidates if not sockaddr[0].startswith("127.")), None)
 
 
 def _announce(settings: Settings, key: str, port: int) -> None:
@@ -99,6 +112,8 @@ def _announce(settings: Settings, key: str, port: int) -> None:
     print(f"variability-workshop is running. Record: {settings.db_path.resolve()}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
     print(f"Phones join at: {base}/join", flush=True)
+    if "://127." in base or "://localhost" in base:
+        print("Phones cannot reach this address: pass --public-url http://YOUR-LAN-ADDRESS:PORT", flush=True)
     print(f"Listening on port {port}", flush=True)
     segno.make(f"{base}/join", error="m").terminal(compact=True)
     sys.stdout.flush()
