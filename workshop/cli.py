@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export a session's consensus records")
     export.add_argument("code", help="the session's six-character code")
-    export.add_argument("--format", required=True, help="json or csv")
+    export.add_argument("--format", required=True, metavar="FORMAT",
+                        help="json, csv, votes.csv (every vote, for audit), xlsx (needs -o), "
+                             "md (the SLA-input brief) or html (the printable report)")
     export.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=_export)
@@ -120,13 +122,17 @@ def _announce(settings: Settings, key: str, port: int) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .exports import EXPORT_FORMATS, render_export
+    from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
     from .live.room import Rooms
     from .store.store import Store
 
     settings = _settings(args)
     if args.format not in EXPORT_FORMATS:
         print(f"workshop export: unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}",
+              file=sys.stderr)
+        return 2
+    if args.format in BINARY_FORMATS and args.output is None:
+        print(f"workshop export: {args.format} is a binary format; write it to a file with -o FILE",
               file=sys.stderr)
         return 2
     if not settings.db_path.exists():

@@ -1,20 +1,34 @@
-"""Exports of a session's consensus records and the evidence behind them."""
+"""Exports of a session's consensus records and the evidence behind them.
+
+Every format is a function of the data `collect` gathers once from a room; see
+docs/export-schema.md for the JSON shape and what each format holds.
+"""
 
 from collections.abc import Callable
 
 from ..live.room import Room
 from .collect import collect
-from .csv_export import records_csv
+from .csv_export import records_csv, votes_csv
+from .html_export import render_report, session_html
 from .json_export import session_json
+from .markdown_export import session_markdown
+from .xlsx_export import session_xlsx
 
 EXPORTERS: dict[str, tuple[Callable[[dict], str | bytes], str]] = {
     "json": (session_json, "application/json"),
     "csv": (records_csv, "text/csv; charset=utf-8"),
+    "votes.csv": (votes_csv, "text/csv; charset=utf-8"),
+    "xlsx": (session_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "md": (session_markdown, "text/markdown; charset=utf-8"),
+    "html": (session_html, "text/html; charset=utf-8"),
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
+BINARY_FORMATS = ("xlsx",)
+
+__all__ = ["BINARY_FORMATS", "EXPORTERS", "EXPORT_FORMATS", "collect", "render_export", "render_report"]
 
 
 def render_export(room: Room, fmt: str) -> tuple[str | bytes, str]:
-    """The export of `room` in `fmt` and its media type."""
+    """The export of `room` in `fmt` and its media type; raises KeyError for an unknown format."""
     exporter, media_type = EXPORTERS[fmt]
     return exporter(collect(room)), media_type

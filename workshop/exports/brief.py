@@ -81,7 +81,7 @@ def strength(entry: dict, thresholds: dict) -> str:
     """The strength of the consensus on direction, in words and numbers."""
     figures = basis(entry, "direction")
     if not figures or not figures.get("n"):
-        return "Strength of consensus: no votes on the direction of this kind."
+        return "No votes yet on how much of this variability to allow."
     rounds = len(entry["questions"]["direction"]["rounds"]) if entry["questions"].get("direction") else 1
     met = "met" if figures["reached"] else "not met"
     abstained = figures["abstain"]
@@ -156,9 +156,10 @@ def shift(entry: dict) -> str | None:
         parts.append(f"Cns changed by {signed(moved['consensus_change'])}")
     if moved["agreement_change"] is not None:
         parts.append(f"agreement by {signed(moved['agreement_change'] * 100, 0)} points")
-    changed = (f"{moved['changed']} of {moved['voters_both']} participants who voted in both rounds "
+    changed = (f"{moved['changed']} of the {moved['voters_both']} participants who voted in both rounds "
                f"changed their vote")
-    return f"Between rounds {last - 1} and {last}: " + " and ".join(parts + [changed]) + "."
+    moves = " and ".join(parts) + "; " if parts else ""
+    return f"Between rounds {last - 1} and {last}, {moves}{changed}."
 
 
 def open_items(data: dict) -> list[str]:
@@ -184,6 +185,7 @@ def kind_brief(entry: dict, thresholds: dict) -> dict:
         "status_name": record.get("status_name", "Open"),
         "position": position(entry),
         "sla_input": record.get("sla_input") or None,
+        "sla_hint": entry["sla_hint"],
         "strength_word": strength_word(basis(entry, "direction")),
         "evidence": [line for line in (strength(entry, thresholds), middle(entry), groups(entry),
                                        shift(entry), impact(entry), strategy_vote(entry)) if line],
@@ -191,7 +193,7 @@ def kind_brief(entry: dict, thresholds: dict) -> dict:
         "notes": record.get("notes") or None,
         "warnings": record.get("warnings", []),
         "examples": [example["text"] for example in entry["examples"]],
-        "recorded_at": record.get("recorded_at"),
+        "recorded_at": moment(record["recorded_at"]) if record else None,
     }
 
 
@@ -208,6 +210,11 @@ def summary_row(entry: dict) -> dict:
         "consensus": number(figures["consensus"]) if counted else "",
         "agreement": percent(figures["agreement"]) if counted else "",
     }
+
+
+def moment(iso: str) -> str:
+    """A stored UTC timestamp for reading, to the minute."""
+    return f"{iso[:10]} {iso[11:16]} UTC"
 
 
 def held_on(data: dict) -> str:

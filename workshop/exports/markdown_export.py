@@ -16,18 +16,24 @@ _INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
 _LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
 
 
-def escape(text: str) -> str:
-    """One line of user text, safe in Markdown (newlines become spaces)."""
-    line = " ".join(text.split())
-    line = _INLINE.sub(r"\\\1", line)
+def escape(text: str, line_start: bool = False) -> str:
+    """One line of user text, safe in Markdown (newlines become spaces).
+
+    With line_start the text begins a line (or a list item), where "-", "+", "=" and "1." mean
+    something too.
+    """
+    line = _INLINE.sub(r"\\\1", " ".join(text.split()))
+    if not line_start:
+        return line
     return _LINE_START.sub(lambda match: "\\" + match.group(1) if match.group(1)
                            else match.group(2) + "\\" + match.group(3), line)
 
 
 def escape_block(text: str) -> str:
-    """Several lines of user text, safe in Markdown, keeping its line breaks (blank lines dropped)."""
-    lines = [escape(line) for line in text.splitlines() if line.strip()]
-    return "  \n".join(lines)
+    """Several lines of user text after a label, safe in Markdown, keeping its line breaks."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    escaped = [escape(line, line_start=index > 0) for index, line in enumerate(lines)]
+    return "  \n".join(escaped)
 
 
 def session_markdown(data: dict) -> str:
@@ -39,7 +45,7 @@ def session_markdown(data: dict) -> str:
         lines += _kind(brief.kind_brief(entry, session["thresholds"]))
     lines += ["## Open items", ""]
     items = brief.open_items(data)
-    lines += [f"- {escape(item)}" for item in items] if items else ["None: every kind has an agreed record."]
+    lines += [f"- {escape(item, line_start=True)}" for item in items] if items else ["None: every kind has an agreed record."]
     return "\n".join(lines) + "\n"
 
 
@@ -51,8 +57,8 @@ def _meta(data: dict) -> list[str]:
         f"- Service: {escape(session['service']) or 'not named'}",
         f"- Session: {session['code']}, held on {brief.held_on(data)}, plan {escape(session['plan_title'])}",
         f"- Participants: {session['participants']} ({groups})",
-        f"- Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more "
-        f"with {brief.percent(thresholds['agreement'])} agreement or more.",
+        (f"- Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more "
+         f"with {brief.percent(thresholds['agreement'])} agreement or more."),
     ]
 
 
@@ -71,16 +77,19 @@ def _kind(section: dict) -> list[str]:
     lines = [f"## {escape(section['name'])}", "", f"**Position.** {escape(section['position'])}", ""]
     if section["sla_input"]:
         lines += [f"**SLA input.** {escape_block(section['sla_input'])}", ""]
-    lines += [f"**Evidence.** {escape(section['evidence'][0])}", ""]
-    lines += [f"- {escape(line)}" for line in section["evidence"][1:]]
+    elif section["status"] == "open":
+        lines += [f"**SLA input to settle.** {escape(section['sla_hint'])}", ""]
+    lines += [f"**Strength of consensus.** {escape(section['evidence'][0])}", ""]
+    lines += [f"- {escape(line, line_start=True)}" for line in section["evidence"][1:]]
     if len(section["evidence"]) > 1:
         lines.append("")
-    lines += [f"**Dissent.** {escape_block(section['dissent'] or 'None recorded.')}", ""]
+    if section["status"] != "open":
+        lines += [f"**Dissent.** {escape_block(section['dissent'] or 'None recorded.')}", ""]
     if section["notes"]:
         lines += [f"**Notes.** {escape_block(section['notes'])}", ""]
     for warning in section["warnings"]:
         lines += [f"**Check.** {escape(warning)}", ""]
     if section["examples"]:
         lines += ["**Examples from the room.**", ""]
-        lines += [f"- {escape(example)}" for example in section["examples"]] + [""]
+        lines += [f"- {escape(example, line_start=True)}" for example in section["examples"]] + [""]
     return lines

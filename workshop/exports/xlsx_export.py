@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -56,6 +57,9 @@ def _header(sheet: Any, name: str) -> WriteOnlyCell:
 
 
 def _cell(sheet: Any, column: str, value: object) -> object:
+    if isinstance(value, str):
+        # XML 1.0 cannot hold most control characters; openpyxl would refuse the whole workbook.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"  # openpyxl would store "=..." as a formula

@@ -2,6 +2,7 @@
 
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -154,7 +155,8 @@ async def export(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in EXPORT_FORMATS:
         raise ApiError(404, "unknown_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
-    body, media_type = render_export(room, fmt)
+    # Building a workbook of every vote takes seconds in a big session: not on the event loop.
+    body, media_type = await run_in_threadpool(render_export, room, fmt)
     filename = f"workshop-{room.code}.{fmt}"
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -4,11 +4,12 @@ import io
 from urllib.parse import urlencode
 
 import segno
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..domain.framework import KINDS, STRATEGIES
-from ..exports.collect import collect
+from ..exports.html_export import render_report
 from ..live.room import Room
 from .api import session_urls
 from .auth import COOKIE
@@ -76,10 +77,17 @@ async def present(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
-    return _session_page(request, "facilitator/report.html", with_export=True)
+    gate = _facilitator_gate(request)
+    if gate is not None:
+        return gate
+    room = _session_room_or_404(request)
+    if isinstance(room, Response):
+        return room
+    # A large session takes a moment to summarise: keep the event loop free for live votes meanwhile.
+    return HTMLResponse(await run_in_threadpool(render_report, room, inline_css=False))
 
 
-def _session_page(request: Request, template: str, with_export: bool = False) -> Response:
+def _session_page(request: Request, template: str) -> Response:
     gate = _facilitator_gate(request)
     if gate is not None:
         return gate
@@ -87,8 +95,6 @@ def _session_page(request: Request, template: str, with_export: bool = False) ->
     if isinstance(room, Response):
         return room
     context = {"room": room, "urls": session_urls(request, room.code), "kinds": KINDS, "strategies": STRATEGIES}
-    if with_export:
-        context["export"] = collect(room)
     return render(request, template, context)
 
 
