@@ -1,7 +1,9 @@
 """The `workshop` command: a thin layer over the library."""
 
 import argparse
+import io
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -108,17 +110,30 @@ def _named_address() -> str | None:
 
 
 def _announce(settings: Settings, key: str, port: int) -> None:
-    import segno
-
     base = settings.public_url.rstrip("/")
     print(f"variability-workshop is running. Record: {settings.db_path.resolve()}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
-    print(f"Phones join at: {base}/join", flush=True)
+    print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)
+    print(join_qr(f"{base}/join", colour=sys.stdout.isatty() and os.name != "nt"), flush=True)
     if "://127." in base or "://localhost" in base:
         print("Phones cannot reach this address: pass --public-url http://YOUR-LAN-ADDRESS:PORT", flush=True)
     print(f"Listening on port {port}", flush=True)
-    segno.make(f"{base}/join", error="m").terminal(compact=True)
-    sys.stdout.flush()
+
+
+def join_qr(url: str, colour: bool = False) -> str:
+    """A QR code for `url` as text, two modules per line (half blocks), with its quiet zone.
+
+    The light modules are the printed blocks, so the code reads right on a dark terminal; with
+    `colour` each line is drawn white on black, so it also scans on a light-themed terminal.
+    """
+    import segno
+
+    buffer = io.StringIO()
+    segno.make(url, error="m").terminal(out=buffer, compact=True)
+    lines = buffer.getvalue().rstrip("\n").split("\n")
+    if colour:
+        lines = [f"\x1b[97;40m{line}\x1b[0m" for line in lines]
+    return "\n".join(lines)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import { ReconnectingSocket } from './socket.js';
 import { api } from './api.js';
 import { h, isTyping, randomId, renderIfChanged } from './dom.js';
 import { stepContent, strategiesGrid } from './step-view.js';
-import { tallyChart } from './chart.js';
+import { forgetCharts, liveChart } from './chart.js';
 import { figuresList } from './figures.js';
 import { DIRECTIONS, QUESTION_STATUSES, STATUSES, decimal, percent, time, valueLabel } from './format.js';
 
@@ -96,6 +96,7 @@ function render() {
   renderPeople();
   renderSteps();
   renderCurrentStep();
+  renderKeyTargets();
   renderModeration();
   renderRecords();
   renderConsensus();
@@ -160,6 +161,7 @@ function renderCurrentStep() {
   if (shownStep !== step.index) {
     shownStep = step.index;
     cards.clear();
+    forgetCharts('console:');
     $('questions').replaceChildren(...step.questions.map((question) => buildCard(question)));
   }
   for (const question of step.questions) updateCard(question);
@@ -185,6 +187,7 @@ function buildCard(question) {
     add('new_round', 'New round');
   }
   card.badges = h('p', { class: 'badges' });
+  card.keys = h('p', { class: 'q-keys', hidden: true });
   card.tally = h('div', { class: 'q-tally' });
   card.rounds = h('div', { class: 'q-rounds' });
   card.el = h('article', { class: 'q-card', 'aria-labelledby': headingId },
@@ -192,7 +195,7 @@ function buildCard(question) {
       h('h3', { id: headingId }, question.prompt),
       h('p', { class: 'q-id' }, `${question.id} · ${describeKind(question)}`),
       card.badges),
-    actions, card.tally, card.rounds);
+    card.keys, actions, card.tally, card.rounds);
   cards.set(question.id, card);
   return card.el;
 }
@@ -247,7 +250,7 @@ function tallyView(question, live) {
     parts.push(h('p', { class: 'hint' }, `${live.not_voted.count} connected ${live.not_voted.count === 1 ? 'phone has' : 'phones have'} not voted yet${names}`));
   }
   parts.push(h('div', { class: 'tally-body' },
-    h('div', { class: 'chart-box' }, tallyChart(question, tally, { title: question.prompt })),
+    h('div', { class: 'chart-box' }, liveChart(`console:${question.id}`, question, tally, { title: question.prompt })),
     figuresList(question, tally, { full: true })));
   return parts;
 }
@@ -496,6 +499,121 @@ function go(delta) {
 $('prev').addEventListener('click', () => go(-1));
 $('next').addEventListener('click', () => go(1));
 
+// --- keyboard: the questions Space and Enter act on -----------------------------------------------
+
+/**
+ * Space opens the next question of the step, or closes the one that is open; it never reopens a
+ * closed one (the card's button does that). Enter reveals or hides the results of the question being
+ * voted on, else of the latest one asked. Both are shown on the cards, so nothing is a surprise.
+ */
+function keyTargets() {
+  if (!snapshot) return { space: null, enter: null };
+  const step = currentStep();
+  const live = (question) => snapshot.questions[question.id] || { status: 'pending' };
+  const open = step.questions.find((question) => live(question).status === 'open') || null;
+  const space = open || step.questions.find((question) => live(question).status === 'pending') || null;
+  let enter = open && open.kind !== 'text' ? open : null;
+  if (!enter) {
+    const asked = step.questions.filter((question) => question.kind !== 'text' && live(question).status !== 'pending');
+    enter = asked.length ? asked[asked.length - 1] : null;
+  }
+  return {
+    space: space && { question: space, command: live(space).status === 'open' ? 'close' : 'open' },
+    enter: enter && { question: enter, command: live(enter).revealed ? 'hide' : 'reveal' },
+  };
+}
+
+const KEY_ACTIONS = {
+  open: 'opens voting', close: 'closes voting', reveal: 'reveals the results', hide: 'hides the results',
+};
+const KEY_NEXT = {
+  open: 'open voting on', close: 'close voting on', reveal: 'reveal the results of', hide: 'hide the results of',
+};
+
+function renderKeyTargets() {
+  const { space, enter } = keyTargets();
+  for (const [qid, card] of cards) {
+    const keys = [];
+    if (space && space.question.id === qid) keys.push(['Space', KEY_ACTIONS[space.command]]);
+    if (enter && enter.question.id === qid) keys.push(['Enter', KEY_ACTIONS[enter.command]]);
+    card.el.classList.toggle('is-key-target', keys.length > 0);
+    card.keys.hidden = keys.length === 0;
+    renderIfChanged(card.keys, keys, () => [
+      h('span', { class: 'visually-hidden' }, 'Keyboard: '),
+      keys.map(([key, action], index) => [index ? ' · ' : '', h('kbd', {}, key), ` ${action}`]),
+    ]);
+  }
+  const describe = (target) => (target ? `Next: ${KEY_NEXT[target.command]} “${target.question.prompt}”` : 'Nothing to do on this step');
+  const spaceText = describe(space);
+  const enterText = describe(enter);
+  if ($('space-target').textContent !== spaceText) $('space-target').textContent = spaceText;
+  if ($('enter-target').textContent !== enterText) $('enter-target').textContent = enterText;
+}
+
+function runKeyTarget(target) {
+  if (!target) return;
+  const card = cards.get(target.question.id);
+  command({ command: target.command, question: target.question.id }, card ? card.buttons[target.command] : null);
+  // Keep the card the key acted on in sight, so its badges and tally show the result.
+  if (card) {
+    const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    card.el.scrollIntoView({ block: 'nearest', behavior: smooth ? 'smooth' : 'auto' });
+  }
+}
+
+// --- keyboard: full screen on the projector ---------------------------------------------------------
+
+// The projector is another window. Only that window may go full screen, and only on a user gesture
+// there; so the console asks it over a BroadcastChannel (same browser only) and reports its answer.
+const projectorChannel = 'BroadcastChannel' in window ? new BroadcastChannel(`workshop-${code}`) : null;
+let fullscreenTimer = null;
+
+function projectorFullscreen() {
+  const status = $('projector-status');
+  if (!projectorChannel) {
+    status.textContent = 'This browser cannot reach the projector window: press F on the projector.';
+    return;
+  }
+  projectorChannel.postMessage({ type: 'fullscreen' });
+  status.textContent = 'Asking the projector window…';
+  clearTimeout(fullscreenTimer);
+  fullscreenTimer = setTimeout(() => {
+    status.textContent = 'No projector window is open in this browser. Open it with “Open projector”, then press F there.';
+  }, 1500);
+}
+
+if (projectorChannel) {
+  projectorChannel.addEventListener('message', (event) => {
+    const message = event.data || {};
+    if (message.type !== 'fullscreen-result') return;
+    clearTimeout(fullscreenTimer);
+    const status = $('projector-status');
+    if (message.refused) {
+      status.textContent = 'The browser wants a key press on the projector itself: press F on the projector window (it shows how).';
+    } else {
+      status.textContent = message.fullscreen ? 'The projector is full screen.' : 'The projector left full screen.';
+    }
+  });
+}
+
+$('projector-fullscreen').addEventListener('click', projectorFullscreen);
+
+// A button clicked with a mouse or a finger lets go of the focus afterwards: otherwise the next Space
+// would press it again (say, a second "New round") instead of acting on the highlighted question.
+// A button pressed from the keyboard (event.detail 0) keeps the focus, as keyboard users expect.
+document.addEventListener('click', (event) => {
+  if (event.detail === 0) return;
+  const button = event.target instanceof Element ? event.target.closest('button') : null;
+  if (button && document.activeElement === button) button.blur();
+});
+
+/** Space and Enter belong to whatever has focus when that is a control (a button, link or field). */
+function focusOnControl(event) {
+  const target = event.target;
+  if (!(target instanceof Element)) return false;
+  return Boolean(target.closest('a[href], button, input, textarea, select, summary, label, [role="button"], [contenteditable=""], [contenteditable="true"]'));
+}
+
 document.addEventListener('keydown', (event) => {
   if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
   if (isTyping(event)) return;
@@ -505,6 +623,16 @@ document.addEventListener('keydown', (event) => {
   } else if (event.key === 'ArrowLeft') {
     event.preventDefault();
     go(-1);
+  } else if (event.key === ' ' || event.key === 'Enter') {
+    if (focusOnControl(event)) return;
+    event.preventDefault();
+    if (event.repeat) return;
+    const targets = keyTargets();
+    runKeyTarget(event.key === ' ' ? targets.space : targets.enter);
+  } else if (event.key === 'f' || event.key === 'F') {
+    if (event.repeat) return;
+    event.preventDefault();
+    projectorFullscreen();
   }
 });
 

@@ -6,7 +6,7 @@ import { ReconnectingSocket } from './socket.js';
 import { h, clear, randomId, renderIfChanged } from './dom.js';
 import { Outbox, storage } from './outbox.js';
 import { stepContent } from './step-view.js';
-import { tallyChart } from './chart.js';
+import { forgetCharts, liveChart } from './chart.js';
 import { figuresList } from './figures.js';
 import { isCentred, signed, valueLabel } from './format.js';
 
@@ -42,6 +42,7 @@ const el = {
   examplesList: document.getElementById('examples-list'),
   toast: document.getElementById('toast'),
   announcer: document.getElementById('announcer'),
+  connectionNote: document.getElementById('connection-note'),
 };
 
 let token = tokenStore.load();
@@ -70,12 +71,13 @@ socket.onopen = () => {
 
 socket.onstatus = (status, detail) => {
   if (status === 'open') return; // "Connected" waits for the welcome
+  const wasJoined = joined;
   joined = false;
   if (status === 'stopped' && detail && detail.code === UNKNOWN_SESSION) {
     showToast('This session no longer exists. Check the code on the big screen.', 0);
   }
-  setConnection(status);
-  refreshAllChoices();
+  setConnection(status, detail);
+  if (wasJoined) refreshAllChoices();
 };
 
 socket.onmessage = (message) => {
@@ -94,6 +96,7 @@ const HANDLERS = {
     setConnection('joined');
     choices = choicesFrom(message.ballot || {});
     applyState(message.state);
+    // Votes tapped while the connection was down go now, with their first ids: counted once.
     flushOutbox();
   },
 
@@ -120,7 +123,8 @@ const HANDLERS = {
       choice.round = message.round;
       refreshChoice(message.question);
       refreshResults(message.question);
-      announce('Vote received');
+      const view = views.get(message.question);
+      announce(view ? `Vote received: ${valueLabel(view.question, choice.confirmed)}` : 'Vote received');
     }
   },
 
@@ -221,10 +225,12 @@ function applyState(next) {
   render();
 }
 
+/** Send everything not yet acknowledged, with the ids it was first given; returns how many. */
 function flushOutbox() {
   const items = outbox.all();
   for (const item of items) socket.send(messageOf(item));
   if (items.length) armAckTimer();
+  return items.length;
 }
 
 function messageOf(item) {
@@ -268,7 +274,11 @@ function vote(question, value) {
   }
   choice.pending = { id, value };
   refreshChoice(question.id);
-  if (joined && socket.send(messageOf({ type: 'vote', id, question: question.id, value }))) armAckTimer();
+  if (joined && socket.send(messageOf({ type: 'vote', id, question: question.id, value }))) {
+    armAckTimer();
+  } else {
+    announce(`Saved on this phone: ${valueLabel(question, String(value))}. It is sent when the connection is back.`);
+  }
 }
 
 function submitText(question, text) {
@@ -305,7 +315,10 @@ function renderStep() {
 }
 
 function renderQuestions() {
-  const wanted = state.questions.map((question) => question.id);
+  // What can be answered now comes first, where the thumb is; closed questions and their results follow.
+  const ordered = [...state.questions.filter((question) => question.status === 'open'),
+    ...state.questions.filter((question) => question.status !== 'open')];
+  const wanted = ordered.map((question) => question.id);
   for (const question of state.questions) {
     const definition = { ...question };
     delete definition.results;
@@ -330,9 +343,9 @@ function renderQuestions() {
     }
   }
   const current = [...el.questions.children];
-  const ordered = wanted.map((qid) => views.get(qid).el);
-  if (current.length !== ordered.length || current.some((node, index) => node !== ordered[index])) {
-    el.questions.replaceChildren(...ordered);
+  const nodes = wanted.map((qid) => views.get(qid).el);
+  if (current.length !== nodes.length || current.some((node, index) => node !== nodes[index])) {
+    el.questions.replaceChildren(...nodes);
   }
   el.waiting.hidden = wanted.length > 0;
 }
@@ -381,6 +394,8 @@ function buildChoices(view, question) {
       on: { click: () => vote(view.question, option.value) },
     },
     option.number ? h('span', { class: 'choice-number' }, option.number) : null,
+    // A space between number and words, so a screen reader says "minus 1 Less", not "minus 1Less".
+    option.number && option.label ? ' ' : null,
     option.label ? h('span', { class: 'choice-label' }, option.label) : null,
     h('span', { class: 'choice-mark', 'aria-hidden': 'true' }));
     view.buttons.push(button);
@@ -497,11 +512,14 @@ function refreshResults(qid) {
   const question = view.question;
   const { value, pending } = displayed(question);
   const shown = question.revealed && question.results ? { results: question.results, mine: pending ? null : value } : null;
+  const chartKey = `phone:${qid}`;
+  if (!shown) forgetCharts(chartKey);
   renderIfChanged(view.results, shown, () => {
     if (!shown) return [];
     return [
       h('h4', { class: 'results-title' }, 'Results'),
-      tallyChart(question, shown.results, { mine: shown.mine, title: question.prompt }),
+      // Bars grow when the results are revealed, and glide when they change.
+      liveChart(chartKey, question, shown.results, { mine: shown.mine, title: question.prompt }),
       shown.mine ? h('p', { class: 'hint' }, 'Your vote is highlighted.') : null,
       figuresList(question, shown.results),
     ];
@@ -529,11 +547,22 @@ const CONNECTION_TEXT = {
   stopped: 'Disconnected',
 };
 
-function setConnection(status) {
+function setConnection(status, detail) {
   const text = CONNECTION_TEXT[status] || CONNECTION_TEXT.connecting;
   el.connection.dataset.status = status;
   const label = el.connection.querySelector('.connection-text');
   if (label.textContent !== text) label.textContent = text;
+  // Under the header, in words: what is going on and that taps are not lost meanwhile.
+  let note = '';
+  if (status === 'reconnecting' && started) {
+    note = (detail && detail.offline) || socket.offline
+      ? 'This phone is offline. Votes you tap are saved here and sent when the network is back.'
+      : 'Connection lost. Reconnecting… Votes you tap are saved here and sent when it is back.';
+  } else if (status === 'stopped') {
+    note = 'Not connected. Reload the page to try again.';
+  }
+  el.connectionNote.hidden = !note;
+  if (el.connectionNote.textContent !== note) el.connectionNote.textContent = note;
 }
 
 function showToast(text, duration = TOAST_TIME) {

@@ -4,7 +4,7 @@
 import { ReconnectingSocket } from './socket.js';
 import { h, isTyping, renderIfChanged } from './dom.js';
 import { stepContent, strategiesGrid } from './step-view.js';
-import { tallyChart } from './chart.js';
+import { forgetCharts, liveChart } from './chart.js';
 import { DIRECTIONS, STATUSES, percent, valueLabel } from './format.js';
 
 const POLICY_VIOLATION = 1008;
@@ -38,8 +38,11 @@ function render(snapshot) {
   main.dataset.phase = phase;
   main.dataset.resultCount = String(Math.min(revealed.length, 3));
 
-  $('people-count').textContent = String(snapshot.participants.connected);
-  $('people-word').textContent = 'connected';
+  const connected = snapshot.participants.connected;
+  setText($('people-count'), String(connected));
+  setText($('people-word'), connected === 1 ? 'phone connected' : 'phones connected');
+  setText($('join-count'), String(connected));
+  setText($('join-count-word'), connected === 1 ? 'phone connected' : 'phones connected');
   $('step-count').textContent = `Step ${step.index + 1} of ${snapshot.steps.length}`;
   $('step-title').textContent = step.title;
   $('join').hidden = step.kind !== 'intro';
@@ -69,6 +72,8 @@ function render(snapshot) {
   show($('live'), openData.length ? openData : null, () => openData.map(liveView));
 
   const resultData = revealed.map((question) => ({ question, live: live(question) }));
+  // A chart hidden and revealed again grows again.
+  forgetCharts('projector:', new Set(revealed.map((question) => `projector:${question.id}`)));
   show($('results'), resultData.length ? resultData : null, () => resultData.map(resultView));
 
   const stepQuestions = new Set(step.questions.map((question) => question.id));
@@ -94,6 +99,10 @@ function render(snapshot) {
 
   main.dataset.hasRecord = String(Boolean(recordData));
   show($('record'), recordData, () => recordView(recordData));
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 function show(section, data, build) {
@@ -128,7 +137,7 @@ function resultView({ question, live }) {
   if (live.status === 'open') meta.push('voting still open');
   return h('article', { class: 'pj-result' },
     h('h2', { class: 'pj-result-prompt' }, question.prompt),
-    h('div', { class: 'pj-chart' }, tallyChart(question, tally, { title: question.prompt })),
+    h('div', { class: 'pj-chart' }, liveChart(`projector:${question.id}`, question, tally, { title: question.prompt })),
     h('div', { class: 'pj-headline' }, headline),
     h('p', { class: 'pj-result-meta' }, meta.join(' · ')));
 }
@@ -166,25 +175,65 @@ function setConnection(status) {
 
 // --- full screen -------------------------------------------------------------------------------
 
-function toggleFullscreen() {
-  if (document.fullscreenElement) {
-    document.exitFullscreen().catch(() => {});
-  } else if (document.documentElement.requestFullscreen) {
-    document.documentElement.requestFullscreen().catch(() => {});
+const PROMPT_TIME = 30000;
+const channel = 'BroadcastChannel' in window ? new BroadcastChannel(`workshop-${code}`) : null;
+let promptTimer = null;
+
+/** Enter or leave full screen; resolves to 'on', 'off' or 'refused' (no user gesture here). */
+async function toggleFullscreen() {
+  try {
+    if (document.fullscreenElement) {
+      await document.exitFullscreen();
+      return 'off';
+    }
+    if (!document.documentElement.requestFullscreen) return 'refused';
+    await document.documentElement.requestFullscreen();
+    return 'on';
+  } catch {
+    return document.fullscreenElement ? 'on' : 'refused';
   }
 }
 
-$('fullscreen').addEventListener('click', toggleFullscreen);
+function showPrompt(shown) {
+  $('fullscreen-prompt').hidden = !shown;
+  clearTimeout(promptTimer);
+  if (shown) promptTimer = setTimeout(() => { $('fullscreen-prompt').hidden = true; }, PROMPT_TIME);
+}
+
+async function fullscreenHere() {
+  showPrompt(false);
+  const result = await toggleFullscreen();
+  if (result === 'refused') showPrompt(true);
+  return result;
+}
+
+$('fullscreen').addEventListener('click', fullscreenHere);
+$('fullscreen-prompt').addEventListener('click', fullscreenHere);
 document.addEventListener('fullscreenchange', () => {
-  main.classList.toggle('is-fullscreen', Boolean(document.fullscreenElement));
-  $('fullscreen').firstChild.textContent = document.fullscreenElement ? 'Exit full screen ' : 'Full screen ';
+  const on = Boolean(document.fullscreenElement);
+  main.classList.toggle('is-fullscreen', on);
+  $('fullscreen').firstChild.textContent = on ? 'Exit full screen ' : 'Full screen ';
+  if (on) showPrompt(false);
 });
 document.addEventListener('keydown', (event) => {
   if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event)) return;
   if (event.key === 'f' || event.key === 'F') {
     event.preventDefault();
-    toggleFullscreen();
+    if (!event.repeat) fullscreenHere();
+  } else if (event.key === 'Escape') {
+    showPrompt(false);
   }
 });
+
+// The console's F key arrives here. Browsers allow full screen only on a gesture in this window, so a
+// refusal turns into a prompt on the projector, and the console is told either way.
+if (channel) {
+  channel.addEventListener('message', async (event) => {
+    const message = event.data || {};
+    if (message.type !== 'fullscreen') return;
+    const result = await fullscreenHere();
+    channel.postMessage({ type: 'fullscreen-result', fullscreen: result === 'on', refused: result === 'refused' });
+  });
+}
 
 socket.start();

@@ -1,5 +1,9 @@
 // A WebSocket that keeps coming back: exponential backoff with jitter (0.5 s up to 10 s), so a room
 // full of phones that lost the Wi-Fi together does not reconnect in one synchronised stampede.
+//
+// The browser's own view of the network counts too: when it says it went offline, the connection is
+// treated as lost at once (an open socket can linger for a minute before TCP notices), no attempt is
+// made while it stays offline, and the first `online` event reconnects straight away.
 
 const MIN_DELAY = 500;
 const MAX_DELAY = 10000;
@@ -7,6 +11,10 @@ const MAX_DELAY = 10000;
 export function socketUrl(path) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}${path}`;
+}
+
+function browserOffline() {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
 }
 
 export class ReconnectingSocket {
@@ -19,14 +27,18 @@ export class ReconnectingSocket {
     this.isFatal = isFatal;
     this.onmessage = null; // (message object) => void
     this.onopen = null; // () => void, after every (re)connection
-    this.onstatus = null; // ('connecting' | 'open' | 'reconnecting' | 'stopped', detail) => void
+    // ('connecting' | 'open' | 'reconnecting' | 'stopped', detail) => void; while reconnecting,
+    // detail.offline says the browser reports no network at all.
+    this.onstatus = null;
     this.ws = null;
     this.attempt = 0;
     this.timer = null;
     this.stopped = false;
+    this.started = false;
     this.status = 'idle';
     // A phone that wakes up or gets its network back should not sit out the rest of a long backoff.
     window.addEventListener('online', () => this.reconnectNow());
+    window.addEventListener('offline', () => this.drop());
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.reconnectNow();
     });
@@ -36,8 +48,13 @@ export class ReconnectingSocket {
     return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN);
   }
 
+  get offline() {
+    return browserOffline();
+  }
+
   start() {
     this.stopped = false;
+    this.started = true;
     this.connect();
     return this;
   }
@@ -51,33 +68,58 @@ export class ReconnectingSocket {
 
   /** Send an object as JSON; false when there is no open connection (the caller keeps it). */
   send(message) {
-    if (!this.connected) return false;
+    if (!this.connected || browserOffline()) return false;
     this.ws.send(JSON.stringify(message));
     return true;
   }
 
   /** Drop a connection that looks dead (e.g. no ack arrives) and reconnect straight away. */
   restart() {
-    if (this.stopped) return;
-    if (this.ws) {
-      const old = this.ws;
-      this.ws = null;
-      old.onclose = null;
-      old.close();
-    }
+    if (this.stopped || !this.started) return;
+    this.discard();
     this.attempt = 0;
     this.connect();
   }
 
+  /** The network went away: stop using the socket now and retry with backoff until it is back. */
+  drop() {
+    if (this.stopped || !this.started) return;
+    this.discard();
+    this.setStatus('reconnecting', { offline: browserOffline() });
+    this.schedule();
+  }
+
   reconnectNow() {
-    if (this.stopped || this.connected) return;
+    if (this.stopped || !this.started || this.connected) return;
     if (this.ws && this.ws.readyState === WebSocket.CONNECTING) return;
     clearTimeout(this.timer);
     this.connect();
   }
 
+  discard() {
+    clearTimeout(this.timer);
+    if (!this.ws) return;
+    const old = this.ws;
+    this.ws = null;
+    old.onopen = null;
+    old.onmessage = null;
+    old.onclose = null;
+    old.onerror = null;
+    try {
+      old.close();
+    } catch {
+      // Already closing.
+    }
+  }
+
   connect() {
     clearTimeout(this.timer);
+    if (browserOffline()) {
+      // No network interface at all: an attempt could only fail. Wait for `online` (or the timer).
+      this.setStatus('reconnecting', { offline: true });
+      this.schedule();
+      return;
+    }
     this.setStatus(this.attempt === 0 && this.status === 'idle' ? 'connecting' : 'reconnecting');
     let ws;
     try {
@@ -109,7 +151,7 @@ export class ReconnectingSocket {
         this.stop(event);
         return;
       }
-      this.setStatus('reconnecting', event);
+      this.setStatus('reconnecting', { code: event.code, offline: browserOffline() });
       this.schedule();
     };
     // An error is always followed by close, which does the reconnecting.

@@ -1,0 +1,99 @@
+"""What one console snapshot costs the real server's event loop, against the number of voters.
+
+    python -m bench.snapshot_cost 1000 5000 10000
+
+Builds a session in a temporary database through the server's own Store and Room (N participants,
+each voting in round 1 and again in round 2 of arrival.direction, as in bench.load), then times
+Room.snapshot() and its parts, clearing the room's result cache first as every committed vote does.
+The room broadcasts at most ten snapshots a second, so 100 ms per snapshot is the whole event loop.
+"""
+
+import asyncio
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from workshop.domain.plans import default_plans_dir, discover_plans  # noqa: E402
+from workshop.live import views  # noqa: E402
+from workshop.live.room import Rooms  # noqa: E402
+from workshop.store.store import Store  # noqa: E402
+
+QID = "arrival.direction"
+
+
+class Quiet:
+    """A connection that accepts every message (the room broadcasts while we build the session)."""
+
+    async def send_text(self, data: str) -> None:
+        pass
+
+
+async def measure(n: int, repeat: int = 7) -> dict:
+    folder = tempfile.mkdtemp(prefix="bench-snapshot-")
+    store = Store(Path(folder) / "workshop.db")
+    store.start()
+    try:
+        plans, _ = discover_plans((default_plans_dir(),))
+        plan = plans["frei-variability"]
+        room = await Rooms(store).create("snapshot cost", "", plan, list(plan.groups))
+        step = next(step.index for step in plan.steps if step.category == "arrival")
+        await room.command({"command": "goto", "step": step})
+        await room.command({"command": "open", "question": QID})
+        participants = await asyncio.gather(*(room.join(None, "", "") for _ in range(n)))
+        for participant in participants:
+            room.phones[Quiet()] = participant
+        for round_ in (1, 2):
+            if round_ == 2:
+                await room.command({"command": "new_round", "question": QID})
+            await asyncio.gather(*(room.vote(participant, f"r{round_}-{i}", QID, i % 5 - 2)
+                                   for i, participant in enumerate(participants)))
+        await asyncio.sleep(0.3)  # let the room's own conflated broadcasts finish
+
+        def timed(fn) -> float:
+            samples = []
+            for _ in range(repeat):
+                cache = getattr(room, "_results", None)
+                if isinstance(cache, dict):
+                    cache.clear()  # as after any committed vote
+                start = time.perf_counter()
+                fn()
+                samples.append(time.perf_counter() - start)
+            return statistics.median(samples) * 1e3
+
+        question = plan.question(QID)
+        state = room.state.question(QID)
+        return {
+            "voters": n,
+            "snapshot_ms": timed(room.snapshot),
+            "console_question_ms": timed(lambda: views._console_question(room, question)),
+            "results_ms": timed(lambda: room.results(QID)),
+            "not_voted_ms": timed(lambda: views._not_voted(room, QID, state.round)),
+            "voters_query_ms": timed(lambda: store.voters(room.code, QID, state.round)),
+            "phone_state_ms": timed(room.phone_state),
+            "snapshot_bytes": len(json.dumps(room.snapshot())),
+        }
+    finally:
+        store.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    sizes = [int(arg) for arg in sys.argv[1:]] or [1000, 5000, 10000]
+    print(f"{'voters':>7} {'snapshot':>9} {'arrival.direction':>18} {'results()':>10} {'not_voted':>10} "
+          f"{'voters()':>9} {'phone_state':>12} {'JSON bytes':>11}   (median ms)")
+    for n in sizes:
+        row = asyncio.run(measure(n))
+        print(f"{row['voters']:>7} {row['snapshot_ms']:>9.1f} {row['console_question_ms']:>18.1f} "
+              f"{row['results_ms']:>10.1f} {row['not_voted_ms']:>10.1f} {row['voters_query_ms']:>9.1f} "
+              f"{row['phone_state_ms']:>12.2f} {row['snapshot_bytes']:>11}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Fixtures for the end-to-end tests in a real browser (see e2e_support for what they watch)."""
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from servers import Server
+
+from .e2e_support import CHROMIUM, CHROMIUM_ARGS, Surfaces, stop
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    # Module scope: the sync API keeps its own event loop while it runs, so it must be gone before
+    # the rest of the suite (which uses asyncio) starts.
+    if not CHROMIUM.exists():
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: install Debian's chromium: "
+                    "apt-get install chromium", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path)
+    yield running
+    stop(running)
+
+
+@pytest.fixture
+def surfaces(browser, server, request):
+    room = Surfaces(browser, server)
+    yield room
+    try:
+        failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+        if not room.checked and not failed:
+            room.check()
+    finally:
+        room.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
