@@ -31,9 +31,9 @@ def new_session(store):
 def test_a_later_vote_replaces_the_earlier_and_a_resent_id_counts_once(store):
     code = new_session(store)
     person = store.join(code, None, "Ann", "IT").result()
-    assert store.record_vote(code, person["id"], "m1", "q.scale", "1").result() == ("q.scale", 1)
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "1").result() == ("q.scale", 1, True)
     store.record_vote(code, person["id"], "m2", "q.scale", "2").result()
-    store.record_vote(code, person["id"], "m1", "q.scale", "1").result()  # resent after m2
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "1").result() == ("q.scale", 1, False)
     assert store.tally(code, "q.scale", 1) == {"2": 1}
     assert store.ballot(code, person["id"]) == {"q.scale": {"round": 1, "value": "2"}}
 
@@ -48,7 +48,7 @@ def test_votes_on_closed_or_unknown_questions_are_refused_and_leave_nothing(stor
         store.record_vote(code, person["id"], "m2", "q.nothing", "a").result()
     assert unknown.value.code == "unknown_question"
     # The refused message ids were not remembered: the same ids work once the question opens.
-    assert store.record_vote(code, person["id"], "m1", "q.scale", "3").result() == ("q.scale", 1)
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "3").result() == ("q.scale", 1, True)
     assert store.all_votes(code)[0]["value"] == "3"
 
 
@@ -106,4 +106,4 @@ def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(store):
     with pytest.raises(StorageError, match="could not be written"):
         store.join(code, None, long_name, "").result()
     assert store.participant_count(code) == 1
-    assert store.record_vote(code, person["id"], "m1", "q.scale", "2").result() == ("q.scale", 1)
+    assert store.record_vote(code, person["id"], "m1", "q.scale", "2").result() == ("q.scale", 1, True)

@@ -61,8 +61,24 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     return Settings.from_env(db_path=getattr(args, "db", None), plan_dirs=plan_dirs, **extra)
 
 
+def _raise_open_file_limit() -> None:
+    # Every phone holds a socket: a meeting hall needs more than the usual 1024 descriptors.
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+        except (ValueError, OSError):
+            pass
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    _raise_open_file_limit()
 
     from .web.app import create_app
 

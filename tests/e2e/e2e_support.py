@@ -167,4 +167,4 @@ def expect_received(page: Page, qid: str, label: str) -> None:
     status = card(page, qid).locator(".vote-status")
     expect(status).to_have_attribute("data-mode", "received")
     expect(status).to_contain_text(f"Vote received: {label}")
-    expect(card(page, qid).locator(f'.choice[aria-pressed="true"]')).to_have_count(1)
+    expect(card(page, qid).locator('.choice[aria-pressed="true"]')).to_have_count(1)

@@ -2,7 +2,6 @@
 
 from ..domain.figures import Thresholds, choice_figures, group_gap, round_shift, scale_figures
 from ..domain.plans import Plan, Question
-from ..store.store import Store
 
 ABSTAIN = "abstain"
 
@@ -31,11 +30,12 @@ def round_figures(question: Question, votes: list[dict], groups: list[str], thre
     return {**overall, "by_group": by_group, "group_gap": gap}
 
 
-def question_results(store: Store, code: str, plan: Plan, groups: list[str], question: Question,
-                     rounds: int) -> dict:
-    """Every round's figures for a scale or choice question, and the shift between the last two."""
+def question_results(plan: Plan, groups: list[str], question: Question, votes_by_round: list[list[dict]]) -> dict:
+    """Every round's figures for a scale or choice question, and the shift between the last two.
+
+    `votes_by_round` holds, for rounds 1..N, each vote as {participant_id, group_name, value}.
+    """
     thresholds = thresholds_of(plan)
-    votes_by_round = [store.votes(code, question.id, number) for number in range(1, rounds + 1)]
     result_rounds = [
         {"round": number, **round_figures(question, votes, groups, thresholds)}
         for number, votes in enumerate(votes_by_round, start=1)

@@ -16,6 +16,7 @@ from ..domain.records import ConsensusInput, warnings_for
 from ..domain.session import SUBMISSION_COMMANDS, CommandError, SessionState, apply_command, parse_command
 from ..store.store import Store
 from . import results
+from .ballots import Ballots
 from .views import phone_state, snapshot
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class Room:
         self._pending: asyncio.TimerHandle | None = None
         self._pending_phones = False
         self._results: dict[str, dict] = {}  # per question, dropped when its votes or state change
+        self.ballots = Ballots(store, self.code)
+        self.public_steps = [step.to_public() for step in plan.steps]  # the plan never changes mid-session
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
@@ -65,7 +68,9 @@ class Room:
         group = _optional_text(group, "group", MAX_NAME)
         if group and group not in self.groups:
             raise CommandError("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
-        return await committed(self.store.join(self.code, token or None, name, group))
+        participant = await committed(self.store.join(self.code, token or None, name, group))
+        self.ballots.joined(participant)
+        return participant
 
     async def vote(self, participant: dict, message_id: str, qid: object, value: object) -> tuple[str, int]:
         question = self.question(qid)
@@ -73,11 +78,13 @@ class Room:
             checked = question.check_value(value)
         except ValueError as error:
             raise CommandError("invalid_value", str(error)) from None
-        stored = await committed(
+        qid, round_, fresh = await committed(
             self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)))
-        self._results.pop(question.id, None)
-        self.changed(phones=self.state.question(question.id).revealed)
-        return stored
+        if fresh:
+            self.ballots.record(participant["id"], qid, round_, str(checked))
+            self._results.pop(qid, None)
+            self.changed(phones=self.state.question(qid).revealed)
+        return qid, round_
 
     async def submit(self, participant: dict, message_id: str, qid: object, text: object) -> tuple[str, int]:
         question = self.question(qid)
@@ -85,10 +92,10 @@ class Room:
             checked = question.check_text(text)
         except ValueError as error:
             raise CommandError("invalid_value", str(error)) from None
-        stored = await committed(
+        qid, round_, _ = await committed(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
         self.changed()
-        return stored
+        return qid, round_
 
     # facilitator
 
@@ -139,7 +146,7 @@ class Room:
         if cached is None:
             rounds = self.state.question(question.id).round
             cached = self._results[question.id] = results.question_results(
-                self.store, self.code, self.plan, self.groups, question, rounds)
+                self.plan, self.groups, question, self.ballots.votes(question.id, rounds))
         return cached
 
     def snapshot(self) -> dict:

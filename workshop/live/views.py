@@ -24,7 +24,7 @@ def snapshot(room: "Room") -> dict:
         "groups": room.groups,
         "plan": {"id": room.plan.id, "title": room.plan.title,
                  "min_consensus": room.plan.min_consensus, "min_agreement": room.plan.min_agreement},
-        "steps": [step.to_public() for step in room.plan.steps],
+        "steps": room.public_steps,
         "current_step": room.state.current_step,
         "participants": {"joined": room.store.participant_count(room.code), "connected": len(room.phones)},
         "questions": questions,
@@ -83,9 +83,10 @@ def _proposal(step: Step, questions: dict) -> dict:
 def phone_state(room: "Room") -> dict:
     """What every phone shows: the current step, its questions that are under way, revealed results."""
     step = room.plan.steps[room.state.current_step]
+    public = room.public_steps[room.state.current_step]
     return {
         "session": {"code": room.code, "title": room.title, "groups": room.groups},
-        "step": _phone_step(step, len(room.plan.steps)),
+        "step": _phone_step(public, len(room.plan.steps)),
         "questions": [_phone_question(room, question.id) for question in step.questions
                       if room.state.question(question.id).status != "pending"],
         "examples": [
@@ -96,8 +97,7 @@ def phone_state(room: "Room") -> dict:
     }
 
 
-def _phone_step(step: Step, count: int) -> dict:
-    public = step.to_public()
+def _phone_step(public: dict, count: int) -> dict:
     shown = ("index", "id", "kind", "title", "body", "category", "definition", "it_example",
              "everyday_example", "prompts")
     return {**{key: public.get(key) for key in shown}, "count": count}

@@ -161,7 +161,7 @@ class Store:
 
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
                     value: str) -> Future:
-        """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round)."""
+        """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(_answer_once, VOTE_SQL, code, participant_id, message_id, qid, value)
 
     def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
@@ -172,12 +172,16 @@ class Store:
             " where v.session_code = ? and v.participant_id = ?", (code, participant_id))
         return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
 
-    def votes(self, code: str, qid: str, round_: int) -> list[dict]:
-        """Every vote of one round with its voter's group: participant_id, group_name, value."""
-        return list(self._rows(
-            "select v.participant_id, p.group_name, v.value from votes v"
-            " join participants p on p.id = v.participant_id"
-            " where v.session_code = ? and v.question_id = ? and v.round = ?", (code, qid, round_)))
+    def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
+        """Every vote of one round: participant id -> stored value."""
+        return {row["participant_id"]: row["value"] for row in self._rows(
+            "select participant_id, value from votes where session_code = ? and question_id = ? and round = ?",
+            (code, qid, round_))}
+
+    def groups_of(self, code: str) -> dict[int, str]:
+        """Each participant's group: participant id -> group name."""
+        return {row["id"]: row["group_name"] for row in self._rows(
+            "select id, group_name from participants where session_code = ?", (code,))}
 
     def tally(self, code: str, qid: str, round_: int) -> dict[str, int]:
         """Number of votes per stored value in one round (abstentions under "abstain")."""
@@ -315,17 +319,19 @@ SUBMISSION_SQL = (
 
 
 def _answer_once(db: Database, sql: str, code: str, participant_id: int, message_id: str, qid: str,
-                 answer: str) -> tuple[str, int]:
-    """Store a vote or submission in the question's open round, unless this message id was seen before."""
+                 answer: str) -> tuple[str, int, bool]:
+    """Store a vote or submission in the question's open round, unless this message id was seen before.
+
+    Returns (question id, round, whether this call stored it)."""
     seen = db.execute("select question_id, round from messages where participant_id = ? and message_id = ?",
                       (participant_id, message_id)).fetchone()
     if seen:
-        return seen[0], seen[1]
+        return seen[0], seen[1], False
     round_ = _open_round(db, code, qid)
     db.execute(sql, (code, qid, round_, participant_id, answer, now()))
     db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
                (participant_id, message_id, qid, round_))
-    return qid, round_
+    return qid, round_, True
 
 
 def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
