@@ -29,9 +29,9 @@ class Connection(Protocol):
     async def send_text(self, data: str) -> None: ...
 
 
-def committed(future: Future) -> Awaitable[Any]:
+def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
     """Await a store write from the event loop."""
-    return asyncio.wrap_future(future)
+    return future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
 
 
 class Room:

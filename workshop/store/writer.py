@@ -5,6 +5,7 @@ shares a handful of fsyncs (group commit). A job's future resolves only after it
 committed, which is what lets a socket acknowledge a vote as durable.
 """
 
+import asyncio
 import logging
 import queue
 import sqlite3
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 class _Job:
     fn: Callable[..., Any]
     args: tuple
-    future: Future = field(default_factory=Future)
+    future: "Future | asyncio.Future" = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop | None = None  # set when the caller awaits from an event loop
 
 
 class StorageError(RuntimeError):
@@ -49,11 +51,20 @@ class Writer:
         self._thread.start()
         self._ready.wait()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Queue `fn(db, *args)` to run inside a transaction; the future holds its result after commit."""
-        job = _Job(fn, args)
+    def submit(self, fn: Callable[..., Any], *args: Any) -> "Future | asyncio.Future":
+        """Queue `fn(db, *args)` to run inside a transaction; the future holds its result after commit.
+
+        Called from an event loop, the future is an asyncio one, and a whole batch is settled with a
+        single wake-up of the loop; called from any other thread, it is a concurrent.futures.Future.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            job = _Job(fn, args)
+        else:
+            job = _Job(fn, args, loop.create_future(), loop)
         if self._stopped.is_set():
-            job.future.set_exception(WriterStopped("the database writer has stopped"))
+            _settle([(job, False, WriterStopped("the database writer has stopped"))])
         else:
             self._jobs.put(job)
         return job.future
@@ -104,15 +115,11 @@ class Writer:
         except sqlite3.Error as error:
             db.rollback()
             log.error("THE DATABASE COULD NOT BE WRITTEN, %d writes refused: %s", len(batch), error)
-            for job in batch:
-                job.future.set_exception(StorageError(f"the database could not be written: {error}"))
+            refusal = StorageError(f"the database could not be written: {error}")
+            _settle_batch([(job, False, refusal) for job in batch])
             return
         self.batches += 1
-        for job, ok, value in outcomes:
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+        _settle_batch(outcomes)
 
     @staticmethod
     def _run_job(db: Database, job: _Job) -> tuple[_Job, bool, Any]:
@@ -140,4 +147,25 @@ class Writer:
             except queue.Empty:
                 return
             if job is not None:
-                job.future.set_exception(WriterStopped("the database writer has stopped"))
+                _settle_batch([(job, False, WriterStopped("the database writer has stopped"))])
+
+
+def _settle_batch(outcomes: list[tuple[_Job, bool, Any]]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop | None, list] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, settled in by_loop.items():
+        if loop is None:
+            _settle(settled)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(outcomes: list[tuple[_Job, bool, Any]]) -> None:
+    for job, ok, value in outcomes:
+        if job.future.done():  # an awaiting caller may have been cancelled (its socket closed)
+            continue
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
