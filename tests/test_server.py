@@ -70,3 +70,16 @@ def test_phones_vote_over_real_sockets_and_votes_survive_a_restart(server, tmp_p
         assert welcome["ballot"] == {"arrival.direction": {"round": 1, "value": "-2"}}
     finally:
         restarted.stop()
+
+
+def test_an_oversized_frame_closes_the_socket(server):
+    code = server.api("POST", "/api/sessions", json={"title": "Big"}).json()["code"]
+
+    async def send_big() -> int:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/{code}", max_size=None) as phone:
+            await phone.send(json.dumps({"type": "join", "name": "x" * (70 * 1024)}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(phone.recv(), 10)
+            return closed.value.rcvd.code
+
+    assert asyncio.run(send_big()) == 1009  # "message too big"
