@@ -2,6 +2,7 @@
 // records the consensus. Everything shown comes from the server's snapshot; commands go back over the
 // same socket and the next snapshot shows their effect.
 
+import { heatMap } from './heatmap.js';
 import { ReconnectingSocket } from './socket.js';
 import { api } from './api.js';
 import { h, isTyping, randomId, renderIfChanged } from './dom.js';
@@ -165,6 +166,18 @@ function renderCurrentStep() {
     $('questions').replaceChildren(...step.questions.map((question) => buildCard(question)));
   }
   for (const question of step.questions) updateCard(question);
+  renderSummaryMap(step);
+}
+
+function renderSummaryMap(step) {
+  const section = $('summary-map');
+  const rows = step.kind === 'summary' ? snapshot.summary || [] : null;
+  section.hidden = !rows;
+  renderIfChanged(section, rows, () => (rows ? [
+    h('h3', {}, 'Impact against consensus'),
+    heatMap(rows),
+    h('p', { class: 'hint' }, 'Top left is hottest: the variability hurts and the room does not agree on it yet.'),
+  ] : []));
 }
 
 function buildCard(question) {
@@ -381,6 +394,7 @@ function renderConsensus() {
     });
   }
   $('proposal').textContent = proposalText(proposal);
+  renderFormWarnings();
   renderIfChanged($('saved-record'), record, () => (record ? recordView(record) : h('p', { class: 'hint' },
     'Nothing recorded for this kind yet.')));
 }
@@ -425,7 +439,28 @@ function recordView(record) {
   ];
 }
 
-consensusForm.addEventListener('input', () => { form.dirty = true; });
+consensusForm.addEventListener('input', () => { form.dirty = true; renderFormWarnings(); });
+
+// The same checks the server stores with the record, shown while the facilitator fills the form.
+function formWarnings() {
+  const direction = consensusForm.elements.direction.value;
+  const chosen = [...consensusForm.elements.strategy].find((input) => input.checked);
+  const family = chosen ? chosen.dataset.family : null;
+  const status = consensusForm.elements.status.value;
+  const proposal = (form.kind && snapshot.proposals[form.kind]) || {};
+  const warnings = [];
+  if (direction === 'less' && family === 'accommodate') warnings.push('Less variability allowed, but an accommodation strategy: reducing strategies fit "less".');
+  if (direction === 'more' && family === 'reduce') warnings.push('More variability allowed, but a reduction strategy: accommodating strategies fit "more".');
+  if (status === 'agreed' && proposal.reached === false) warnings.push('Recorded as agreed, but the votes did not reach the consensus threshold.');
+  return warnings;
+}
+
+function renderFormWarnings() {
+  const warnings = formWarnings();
+  const list = $('form-warnings');
+  list.hidden = !warnings.length;
+  renderIfChanged(list, warnings, () => warnings.map((text) => h('li', {}, text)));
+}
 
 consensusForm.addEventListener('submit', async (event) => {
   event.preventDefault();

@@ -1,6 +1,7 @@
 // The projector: read-only, driven by the facilitator's snapshots. It shows what the room needs at
 // each moment: how to join, the step's content, which questions are open, and revealed results only.
 
+import { heatMap } from './heatmap.js';
 import { ReconnectingSocket } from './socket.js';
 import { h, isTyping, renderIfChanged } from './dom.js';
 import { stepContent, strategiesGrid } from './step-view.js';
@@ -91,10 +92,9 @@ function render(snapshot) {
     direction: record.direction, strategy: record.strategy, status: record.status, notes: record.notes,
   } : null;
   // The closing step shows every kind's record side by side: what the room is taking away.
-  const summary = step.kind === 'summary' ? snapshot.steps.filter((item) => item.category).map((item) => {
-    const found = snapshot.consensus[item.category];
-    return { title: item.title, record: found ? { direction: found.direction, strategy: found.strategy, status: found.status } : null };
-  }) : null;
+  const summary = step.kind === 'summary' ? (snapshot.summary || []).map((row) => ({
+    title: row.title, impact: row.impact, consensus: row.consensus, reached: row.reached, record: row.record,
+  })) : null;
   show($('summary'), summary && summary.length ? summary : null, () => summaryView(summary));
 
   main.dataset.hasRecord = String(Boolean(recordData));
@@ -143,6 +143,10 @@ function resultView({ question, live }) {
 }
 
 function summaryView(rows) {
+  return [h('div', { class: 'pj-heatmap' }, heatMap(rows)), summaryTable(rows)];
+}
+
+function summaryTable(rows) {
   return h('table', { class: 'pj-summary-table' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, 'Kind of variability'), h('th', { scope: 'col' }, 'Variability allowed'),

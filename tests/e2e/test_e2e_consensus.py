@@ -1,0 +1,54 @@
+"""The console warns about an inconsistent record while it is filled in, and the summary step shows
+the heat map of impact against consensus on the console and the projector."""
+
+import asyncio
+import json
+import threading
+
+import websockets
+from playwright.sync_api import expect
+
+from .e2e_support import PROJECTOR, command, create_session
+
+
+async def vote(port: int, code: str, ballots: list[dict]) -> None:
+    for ballot in ballots:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/{code}") as phone:
+            await phone.send(json.dumps({"type": "join"}))
+            for index, (qid, value) in enumerate(ballot.items()):
+                await phone.send(json.dumps({"type": "vote", "id": str(index), "question": qid, "value": value}))
+            acks = 0
+            while acks < len(ballot):
+                acks += json.loads(await phone.recv())["type"] == "ack"
+
+
+def test_console_warns_and_summary_shows_the_heat_map(surfaces, server):
+    code = create_session(server)
+    for qid in ("arrival.impact", "arrival.direction", "effort.impact", "effort.direction"):
+        command(server, code, command="open", question=qid)
+    # The browser's sync API keeps an event loop on this thread: the phones vote from another.
+    voting = threading.Thread(target=asyncio.run, args=(vote(server.port, code, [
+        {"arrival.impact": 5, "arrival.direction": -1, "effort.impact": 2, "effort.direction": -2},
+        {"arrival.impact": 4, "arrival.direction": -1, "effort.impact": 1, "effort.direction": 2},
+    ]),))
+    voting.start()
+    voting.join()
+    command(server, code, command="goto", step=1)
+    facilitator = surfaces.facilitator()
+    console = facilitator.new_page()
+    console.goto(f"{server.base}/s/{code}/facilitate")
+    expect(console.locator("#consensus")).to_be_visible()
+    console.get_by_label("Less", exact=True).check()
+    console.locator("input[name=strategy][value=classic_accommodation]").check()
+    expect(console.locator("#form-warnings")).to_contain_text("accommodation strategy")
+    console.locator("input[name=strategy][value=uncompromised_reduction]").check()
+    expect(console.locator("#form-warnings")).to_be_hidden()
+
+    command(server, code, command="goto", step=6)
+    expect(console.locator("#summary-map .heat-kind")).to_have_count(2)
+    expect(console.locator("#summary-map svg")).to_have_attribute("aria-label", "Heat map of impact against "
+        "consensus: Arrival variability, impact 4.5, consensus 100%; Effort variability, impact 1.5, consensus 0%")
+    projector = surfaces.facilitator(**PROJECTOR).new_page()
+    projector.goto(f"{server.base}/s/{code}/present")
+    expect(projector.locator(".pj-heatmap .heat-kind")).to_have_count(2)
+    surfaces.check()
