@@ -12,7 +12,7 @@ import { isCentred, percent, signed } from './format.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 440;
 
-function svg(tag, attrs = {}, text) {
+export function svg(tag, attrs = {}, text) {
   const el = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
   if (text !== undefined) el.textContent = text;

@@ -3,17 +3,12 @@
 // The top-left cells (hurts a lot, little agreement) are the hottest: where the SLA is most at risk.
 // Colours come from CSS classes (`heat-0` .. `heat-4`), never inline styles, to suit the CSP.
 
-const SVG = 'http://www.w3.org/2000/svg';
+import { svg } from './chart.js';
+
+
 const SIZE = { width: 520, height: 360, left: 70, right: 20, top: 20, bottom: 56 };
 const COLUMNS = 3;  // consensus: weak, moderate, strong
 const ROWS = 3;     // impact: low, medium, high
-
-function svg(tag, attrs = {}, text) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
 
 function place(row) {
   const plotWidth = SIZE.width - SIZE.left - SIZE.right;
