@@ -8,7 +8,7 @@ import { api } from './api.js';
 import { h, isTyping, randomId, renderIfChanged } from './dom.js';
 import { stepContent, strategiesGrid } from './step-view.js';
 import { forgetCharts, liveChart } from './chart.js';
-import { figuresList } from './figures.js';
+import { figuresList, groupsLine } from './figures.js';
 import { DIRECTIONS, QUESTION_STATUSES, STATUSES, decimal, percent, time, valueLabel } from './format.js';
 
 const COMMAND_TIMEOUT = 10000;
@@ -265,6 +265,8 @@ function tallyView(question, live) {
   parts.push(h('div', { class: 'tally-body' },
     h('div', { class: 'chart-box' }, liveChart(`console:${question.id}`, question, tally, { title: question.prompt })),
     figuresList(question, tally, { full: true })));
+  const groups = groupsLine(question, tally);
+  if (groups) parts.push(groups);
   return parts;
 }
 

@@ -41,3 +41,14 @@ export function figuresLine(question, figures) {
   parts.push(figures.reached ? 'consensus reached' : 'no consensus yet');
   return parts.join(' · ');
 }
+
+/** How the groups voted: "IT: mean −1.67, consensus 84% · Business: … · gap between means 3.17". */
+export function groupsLine(question, figures) {
+  const groups = Object.entries((figures && figures.by_group) || {}).filter(([, group]) => group.n);
+  if (groups.length < 2) return null;
+  const parts = groups.map(([name, group]) => (question.kind === 'scale'
+    ? `${name}: mean ${decimal(group.mean)}, consensus ${percent(group.consensus)}`
+    : `${name}: ${group.leader ? valueLabel(question, group.leader) : 'tied'} ${percent(group.agreement)}`));
+  if (figures.group_gap != null) parts.push(`gap between means ${decimal(figures.group_gap)}`);
+  return h('p', { class: 'groups-line' }, parts.join(' · '));
+}

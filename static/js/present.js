@@ -2,6 +2,7 @@
 // each moment: how to join, the step's content, which questions are open, and revealed results only.
 
 import { heatMap } from './heatmap.js';
+import { groupsLine } from './figures.js';
 import { ReconnectingSocket } from './socket.js';
 import { h, isTyping, renderIfChanged } from './dom.js';
 import { stepContent, strategiesGrid } from './step-view.js';
@@ -139,6 +140,7 @@ function resultView({ question, live }) {
     h('h2', { class: 'pj-result-prompt' }, question.prompt),
     h('div', { class: 'pj-chart' }, liveChart(`projector:${question.id}`, question, tally, { title: question.prompt })),
     h('div', { class: 'pj-headline' }, headline),
+    groupsLine(question, tally),
     h('p', { class: 'pj-result-meta' }, meta.join(' · ')));
 }
 

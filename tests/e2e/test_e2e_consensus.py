@@ -3,6 +3,7 @@ the heat map of impact against consensus on the console and the projector."""
 
 import asyncio
 import json
+import re
 import threading
 
 import websockets
@@ -14,7 +15,7 @@ from .e2e_support import PROJECTOR, command, create_session
 async def vote(port: int, code: str, ballots: list[dict]) -> None:
     for ballot in ballots:
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws/{code}") as phone:
-            await phone.send(json.dumps({"type": "join"}))
+            await phone.send(json.dumps({"type": "join", "group": ballot.pop("group")}))
             for index, (qid, value) in enumerate(ballot.items()):
                 await phone.send(json.dumps({"type": "vote", "id": str(index), "question": qid, "value": value}))
             acks = 0
@@ -28,8 +29,8 @@ def test_console_warns_and_summary_shows_the_heat_map(surfaces, server):
         command(server, code, command="open", question=qid)
     # The browser's sync API keeps an event loop on this thread: the phones vote from another.
     voting = threading.Thread(target=asyncio.run, args=(vote(server.port, code, [
-        {"arrival.impact": 5, "arrival.direction": -1, "effort.impact": 2, "effort.direction": -2},
-        {"arrival.impact": 4, "arrival.direction": -1, "effort.impact": 1, "effort.direction": 2},
+        {"group": "IT", "arrival.impact": 5, "arrival.direction": -1, "effort.impact": 2, "effort.direction": -2},
+        {"group": "Business", "arrival.impact": 4, "arrival.direction": -2, "effort.impact": 1, "effort.direction": 2},
     ]),))
     voting.start()
     voting.join()
@@ -43,12 +44,18 @@ def test_console_warns_and_summary_shows_the_heat_map(surfaces, server):
     expect(console.locator("#form-warnings")).to_contain_text("accommodation strategy")
     console.locator("input[name=strategy][value=uncompromised_reduction]").check()
     expect(console.locator("#form-warnings")).to_be_hidden()
+    command(server, code, command="reveal", question="arrival.direction")
+    projector = surfaces.facilitator(**PROJECTOR).new_page()
+    projector.goto(f"{server.base}/s/{code}/present")
+    groups = re.compile(r"IT: mean [-−]1\.00, consensus 100% · Business: mean [-−]2\.00, consensus 100% · "
+                        r"gap between means 1\.00")
+    for page in (console, projector):
+        expect(page.locator(".groups-line").last).to_have_text(groups)
 
     command(server, code, command="goto", step=6)
     expect(console.locator("#summary-map .heat-kind")).to_have_count(2)
+    # Arrival's direction votes -1 and -2: Cns = 1 + log2(1 - 0.5/4) = 0.807; effort's -2 and +2: Cns 0.
     expect(console.locator("#summary-map svg")).to_have_attribute("aria-label", "Heat map of impact against "
-        "consensus: Arrival variability, impact 4.5, consensus 100%; Effort variability, impact 1.5, consensus 0%")
-    projector = surfaces.facilitator(**PROJECTOR).new_page()
-    projector.goto(f"{server.base}/s/{code}/present")
+        "consensus: Arrival variability, impact 4.5, consensus 81%; Effort variability, impact 1.5, consensus 0%")
     expect(projector.locator(".pj-heatmap .heat-kind")).to_have_count(2)
     surfaces.check()
