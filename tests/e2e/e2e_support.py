@@ -168,3 +168,27 @@ def expect_received(page: Page, qid: str, label: str) -> None:
     expect(status).to_have_attribute("data-mode", "received")
     expect(status).to_contain_text(f"Vote received: {label}")
     expect(card(page, qid).locator('.choice[aria-pressed="true"]')).to_have_count(1)
+
+
+def watch_bar_heights(milliseconds: int) -> str:
+    """Script that samples the projector's tallest bar every frame, from the moment a chart appears in
+    #results, for `milliseconds`; the heights end up in `window.__heights` (a promise)."""
+    return """() => {
+  window.__heights = new Promise((resolve) => {
+    const results = document.getElementById('results');
+    const observer = new MutationObserver(() => {
+      const bars = [...results.querySelectorAll('.chart-bar')];
+      if (!bars.length) return;
+      observer.disconnect();
+      const seen = [];
+      const start = performance.now();
+      const sample = () => {
+        seen.push(Math.max(...bars.map((bar) => bar.getBBox().height)));
+        if (performance.now() - start < %d) requestAnimationFrame(sample);
+        else resolve(seen);
+      };
+      sample();
+    });
+    observer.observe(results, { childList: true, subtree: true });
+  });
+}""" % milliseconds

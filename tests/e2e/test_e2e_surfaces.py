@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .e2e_support import PROJECTOR, card, command, create_session, expect_received, join_phone, tap_vote
+from .e2e_support import watch_bar_heights, PROJECTOR, card, command, create_session, expect_received, join_phone, tap_vote
 
 IMPACT = "arrival.impact"
 
@@ -16,27 +16,6 @@ SPEND_USER_ACTIVATION = """async () => {
   await document.documentElement.requestFullscreen();
   await document.exitFullscreen();
   return navigator.userActivation.isActive;
-}"""
-
-# The projector's tallest bar, sampled every frame from the moment a chart appears in #results.
-WATCH_BARS = """() => {
-  window.__bars = new Promise((resolve) => {
-    const results = document.getElementById('results');
-    const observer = new MutationObserver(() => {
-      const bars = [...results.querySelectorAll('.chart-bar')];
-      if (!bars.length) return;
-      observer.disconnect();
-      const seen = [];
-      const start = performance.now();
-      const sample = () => {
-        seen.push(Math.max(...bars.map((bar) => bar.getBBox().height)));
-        if (performance.now() - start < 400) requestAnimationFrame(sample);
-        else resolve(seen);
-      };
-      sample();
-    });
-    observer.observe(results, { childList: true, subtree: true });
-  });
 }"""
 
 
@@ -103,9 +82,9 @@ def test_reduced_motion_turns_the_animations_off(surfaces, server):
     projector = laptop.new_page()
     projector.goto(f"{server.base}/s/{code}/present")
     expect(projector.locator("#connection")).to_have_attribute("data-status", "open")
-    projector.evaluate(WATCH_BARS)
+    projector.evaluate(watch_bar_heights(400))
     command(server, code, command="reveal", question=IMPACT)
-    bars = projector.evaluate("window.__bars")
+    bars = projector.evaluate("window.__heights")
     assert bars[0] == bars[-1] == 170, f"with reduced motion the bars should not grow: {bars}"
 
     transition = "(el) => getComputedStyle(el).transitionDuration"

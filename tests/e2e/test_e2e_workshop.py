@@ -15,35 +15,13 @@ from playwright.sync_api import expect
 from servers import Server
 
 from .e2e_support import (PROJECTOR, assert_accessible, card, console_card, create_session, expect_received,
-                          join_phone, screenshot, snapshot, stop, tap_vote)
+                          join_phone, screenshot, snapshot, stop, tap_vote, watch_bar_heights)
 
 IMPACT = "arrival.impact"
 DIRECTION = "arrival.direction"
 # The address phones are told to use, as on a laptop on the meeting's Wi-Fi (the README's example).
 # The browsers here still reach the server on 127.0.0.1; this only changes what is shown and encoded.
 PUBLIC_URL = "http://192.168.1.20:8000"
-
-# Bars growing on the projector: sample the tallest bar's drawn height every frame from the moment a
-# chart is inserted into #results, for longer than the transition lasts.
-WATCH_GROWTH = """() => {
-  window.__growth = new Promise((resolve) => {
-    const results = document.getElementById('results');
-    const observer = new MutationObserver(() => {
-      const bars = [...results.querySelectorAll('.chart-bar')];
-      if (!bars.length) return;
-      observer.disconnect();
-      const seen = [];
-      const start = performance.now();
-      const sample = () => {
-        seen.push(Math.max(...bars.map((bar) => bar.getBBox().height)));
-        if (performance.now() - start < 1000) requestAnimationFrame(sample);
-        else resolve(seen);
-      };
-      sample();
-    });
-    observer.observe(results, { childList: true, subtree: true });
-  });
-}"""
 
 # Every control on the phone that a thumb might hit, with its size, if it is smaller than 44 x 44.
 SMALL_TARGETS = """() => [...document.querySelectorAll('button, a[href], input, select, textarea, summary')]
@@ -161,12 +139,12 @@ def test_a_workshop_from_join_to_report(surfaces, server):
     expect(impact_card).to_have_attribute("data-status", "closed")
     for phone in phones:
         expect(card(phone, IMPACT).locator(".vote-status")).to_contain_text("Voting closed")
-    projector.evaluate(WATCH_GROWTH)
+    projector.evaluate(watch_bar_heights(1000))
     console.keyboard.press("Enter")
     expect(impact_card.locator(".badge--revealed")).to_be_visible()
     chart = projector.locator("#results .pj-result").first
     expect(chart).to_contain_text("How much does the uneven timing")
-    growth = projector.evaluate("window.__growth")
+    growth = projector.evaluate("window.__heights")
     assert growth[0] < 20 and abs(growth[-1] - 170) < 0.5, growth
     assert any(20 < height < 169 for height in growth), f"the bars jumped instead of growing: {growth}"
     expect(card(ana, IMPACT).locator(".results .chart")).to_be_visible()
