@@ -75,7 +75,7 @@ async def measure(n: int, repeat: int = 7) -> dict:
             "console_question_ms": timed(lambda: views._console_question(room, question)),
             "results_ms": timed(lambda: room.results(QID)),
             "not_voted_ms": timed(lambda: views._not_voted(room, QID, state.round)),
-            "voters_query_ms": timed(lambda: store.voters(room.code, QID, state.round)),
+            "voters_query_ms": timed(lambda: store.votes(room.code, QID, state.round)),
             "phone_state_ms": timed(room.phone_state),
             "snapshot_bytes": len(json.dumps(room.snapshot())),
         }

@@ -66,8 +66,8 @@ def _tally(figures: dict) -> dict:
 
 
 def _not_voted(room: "Room", qid: str, round_: int) -> dict:
-    """Connected phones without a vote (or submission) in this round: a count, and names where given."""
-    voters = room.store.voters(room.code, qid, round_)
+    """Connected phones without a vote in this round: a count, and names where given."""
+    voters = room.ballots.round(qid, round_)  # the committed votes, mirrored in memory
     waiting = {participant["id"]: participant["name"] for participant in room.phones.values()
                if participant["id"] not in voters}
     return {"count": len(waiting), "names": sorted(name for name in waiting.values() if name)}

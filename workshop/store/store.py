@@ -189,11 +189,6 @@ class Store:
             "select value, count(*) as n from votes where session_code = ? and question_id = ?"
             " and round = ? group by value", (code, qid, round_))}
 
-    def voters(self, code: str, qid: str, round_: int) -> set[int]:
-        return {row["participant_id"] for row in self._rows(
-            "select participant_id from votes where session_code = ? and question_id = ? and round = ?",
-            (code, qid, round_))}
-
     def all_votes(self, code: str) -> list[dict]:
         return list(self._rows(
             "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at"
