@@ -48,7 +48,7 @@ async def measure(n: int, repeat: int = 7) -> dict:
         await room.command({"command": "open", "question": QID})
         participants = await asyncio.gather(*(room.join(None, "", "") for _ in range(n)))
         for participant in participants:
-            room.phones[Quiet()] = participant
+            room.add_phone(Quiet(), participant)
         for round_ in (1, 2):
             if round_ == 2:
                 await room.command({"command": "new_round", "question": QID})

@@ -1,6 +1,8 @@
 """Tests for workshop.domain.figures against hand-computed reference values."""
 
 import math
+import statistics
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -9,9 +11,12 @@ from hypothesis import strategies as st
 from workshop.domain.figures import (
     Thresholds,
     choice_figures,
+    choice_figures_from_tally,
     group_gap,
     round_shift,
     scale_figures,
+    scale_figures_from_tally,
+    shift_from_moves,
 )
 
 SCALE_KEYS = {"n", "abstain", "counts", "mean", "median", "iqr",
@@ -302,3 +307,36 @@ def test_properties_hold_for_any_ballot(ballot, data):
     again = scale_figures(shuffled, lo, hi)
     assert again["consensus"] == figures["consensus"]
     assert again["agreement"] == figures["agreement"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(ballot=ballots())
+def test_mean_median_and_iqr_from_counts_match_the_statistics_module(ballot):
+    values, lo, hi = ballot
+    figures = scale_figures_from_tally(Counter(values), lo, hi)
+    assert figures["mean"] == statistics.fmean(values)
+    assert figures["median"] == float(statistics.median(values))
+    if len(values) >= 2:
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        assert figures["iqr"] == float(q3 - q1)
+    else:
+        assert figures["iqr"] == 0.0
+
+
+@pytest.mark.parametrize("tally", [{6: 1}, {-3: 2}, {2: -1}, {True: 1}])
+def test_tally_rejects_points_off_the_scale_and_negative_counts(tally):
+    with pytest.raises(ValueError):
+        scale_figures_from_tally(tally, -2, 5)
+
+
+def test_choice_from_counts_rejects_unknown_options_but_ignores_empty_ones():
+    with pytest.raises(ValueError):
+        choice_figures_from_tally({"z": 1}, ["a", "b"])
+    assert choice_figures_from_tally({"z": 0, "a": 2}, ["a", "b"])["leader"] == "a"
+
+
+def test_shift_from_moves_drops_emptied_transitions():
+    moves = {("-1", "-2"): 1, ("-1", "-1"): 0, ("0", "1"): 2}
+    shift = shift_from_moves(moves, {}, {})
+    assert shift["transitions"] == {"-1": {"-2": 1}, "0": {"1": 2}}
+    assert shift["voters_both"] == 3 and shift["changed"] == 3

@@ -6,7 +6,6 @@ and passed in; they never enter the figures.
 """
 
 import math
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,22 +30,33 @@ def scale_figures(values: Sequence[int], lo: int, hi: int, abstain: int = 0,
     not an integer in lo..hi, or abstain is negative.
     """
     _check_scale(values, lo, hi)
+    return scale_figures_from_tally(Counter(values), lo, hi, abstain, thresholds)
+
+
+def scale_figures_from_tally(tally: Mapping[int, int], lo: int, hi: int, abstain: int = 0,
+                             thresholds: Thresholds = Thresholds()) -> dict:
+    """The figures of `scale_figures`, from the number of votes on each point.
+
+    The work grows with the points of the scale, not with the votes, so live
+    figures for a hall of thousands cost the same as for a table of five.
+    """
+    _check_tally(tally, lo, hi)
     _check_abstain(abstain)
-    tally = Counter(values)
     counts = {str(point): tally.get(point, 0) for point in range(lo, hi + 1)}
-    n = len(values)
+    n = sum(counts.values())
     figures: dict = {"n": n, "abstain": abstain, "counts": counts,
                      "mean": None, "median": None, "iqr": None,
                      "consensus": None, "agreement": None, "reached": False}
     if n == 0:
         return figures
-    mean = statistics.fmean(values)
-    consensus = _tastle_wierman(tally, mean, n, lo, hi)
-    agreement = _adjacent_agreement(tally, n, lo, hi)
+    points = [(point, tally.get(point, 0)) for point in range(lo, hi + 1) if tally.get(point, 0)]
+    mean = sum(point * count for point, count in points) / n
+    consensus = _tastle_wierman(counts, mean, n, lo, hi)
+    agreement = _adjacent_agreement(counts, n, lo, hi)
     figures.update(
         mean=mean,
-        median=float(statistics.median(values)),
-        iqr=_iqr(values),
+        median=_median(points, n),
+        iqr=_iqr(points, n),
         consensus=consensus,
         agreement=agreement,
         reached=(consensus >= thresholds.consensus
@@ -65,13 +75,18 @@ def choice_figures(values: Sequence[str], options: Sequence[str], abstain: int =
     and consensus, mean, median, iqr as None since options have no order.
     Raises ValueError for a value not among options, or a negative abstain.
     """
+    return choice_figures_from_tally(Counter(values), options, abstain, thresholds)
+
+
+def choice_figures_from_tally(tally: Mapping[str, int], options: Sequence[str], abstain: int = 0,
+                              thresholds: Thresholds = Thresholds()) -> dict:
+    """The figures of `choice_figures`, from the number of votes on each option."""
     _check_abstain(abstain)
-    counts = dict.fromkeys(options, 0)
-    for value in values:
-        if value not in counts:
-            raise ValueError(f"vote {value!r} is not one of the options")
-        counts[value] += 1
-    n = len(values)
+    unknown = [value for value, count in tally.items() if count and value not in options]
+    if unknown:
+        raise ValueError(f"vote {unknown[0]!r} is not one of the options")
+    counts = {option: tally.get(option, 0) for option in options}
+    n = sum(counts.values())
     top = max(counts.values(), default=0)
     leaders = [option for option, count in counts.items() if count == top]
     leader = leaders[0] if n > 0 and len(leaders) == 1 else None
@@ -110,16 +125,22 @@ def round_shift(previous: Mapping[object, object], current: Mapping[object, obje
     both rounds) and transitions {str(from): {str(to): count}} over the
     participants present in both rounds, unchanged ones included.
     """
-    both = [key for key in previous if key in current]
-    pairs = [(previous[key], current[key]) for key in both]
-    changed = sum(1 for before, after in pairs if before != after)
+    moves = Counter((previous[key], current[key]) for key in previous if key in current)
+    return shift_from_moves(moves, previous_figures, current_figures)
+
+
+def shift_from_moves(moves: Mapping[tuple[object, object], int],
+                     previous_figures: dict, current_figures: dict) -> dict:
+    """The figures of `round_shift`, from the number of participants per (earlier value, later value)."""
+    voters_both = sum(moves.values())
+    changed = sum(count for (before, after), count in moves.items() if before != after)
     return {
         "consensus_change": _change(previous_figures, current_figures, "consensus"),
         "agreement_change": _change(previous_figures, current_figures, "agreement"),
-        "voters_both": len(pairs),
+        "voters_both": voters_both,
         "changed": changed,
-        "changed_share": changed / len(pairs) if pairs else None,
-        "transitions": _transitions(pairs),
+        "changed_share": changed / voters_both if voters_both else None,
+        "transitions": _transitions(moves),
     }
 
 
@@ -139,13 +160,23 @@ def _check_abstain(abstain: int) -> None:
         raise ValueError(f"abstain count cannot be negative, got {abstain}")
 
 
-def _tastle_wierman(tally: Counter, mean: float, n: int, lo: int, hi: int) -> float:
+def _check_tally(tally: Mapping[int, int], lo: int, hi: int) -> None:
+    if lo >= hi:
+        raise ValueError(f"scale needs lo < hi, got {lo}..{hi}")
+    for value, count in tally.items():
+        if count < 0:
+            raise ValueError(f"scale point {value!r} has a negative count")
+        if count and not (isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi):
+            raise ValueError(f"scale vote {value!r} is outside {lo}..{hi}")
+
+
+def _tastle_wierman(counts: Mapping[str, int], mean: float, n: int, lo: int, hi: int) -> float:
     width = hi - lo
     total = 0.0
     # walk the points in scale order, not vote order, so the float sum (and
     # hence Cns) is identical for any ordering of the same ballot
     for point in range(lo, hi + 1):
-        count = tally[point]
+        count = counts[str(point)]
         if count == 0:
             continue
         # a point holding votes lies strictly inside the reach of the mean,
@@ -155,17 +186,39 @@ def _tastle_wierman(tally: Counter, mean: float, n: int, lo: int, hi: int) -> fl
     return min(1.0, max(0.0, 1.0 + total))
 
 
-def _adjacent_agreement(tally: Counter, n: int, lo: int, hi: int) -> float:
-    best = max(tally[point] + tally[point + 1] for point in range(lo, hi))
+def _adjacent_agreement(counts: Mapping[str, int], n: int, lo: int, hi: int) -> float:
+    best = max(counts[str(point)] + counts[str(point + 1)] for point in range(lo, hi))
     return best / n
 
 
-def _iqr(values: Sequence[int]) -> float:
-    # statistics.quantiles needs two data points on Python 3.11
-    if len(values) < 2:
+def _nth(points: list[tuple[int, int]], index: int) -> int:
+    """The value at `index` (from 0) of the votes in ascending order, given (point, count) ascending."""
+    for point, count in points:
+        if index < count:
+            return point
+        index -= count
+    raise IndexError(index)
+
+
+def _median(points: list[tuple[int, int]], n: int) -> float:
+    middle = n // 2
+    if n % 2:
+        return float(_nth(points, middle))
+    return (_nth(points, middle - 1) + _nth(points, middle)) / 2
+
+
+def _iqr(points: list[tuple[int, int]], n: int) -> float:
+    # The inclusive quartiles of statistics.quantiles(values, n=4, method="inclusive"),
+    # computed the same way so the floats match; it needs two data points.
+    if n < 2:
         return 0.0
-    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    q1, q3 = (_inclusive_quartile(points, n, i) for i in (1, 3))
     return float(q3 - q1)
+
+
+def _inclusive_quartile(points: list[tuple[int, int]], n: int, i: int) -> float:
+    j, delta = divmod(i * (n - 1), 4)
+    return (_nth(points, j) * (4 - delta) + _nth(points, j + 1) * delta) / 4
 
 
 def _change(before: dict, after: dict, key: str) -> float | None:
@@ -175,10 +228,11 @@ def _change(before: dict, after: dict, key: str) -> float | None:
     return new - old
 
 
-def _transitions(pairs: list[tuple[object, object]]) -> dict:
+def _transitions(moves: Mapping[tuple[object, object], int]) -> dict:
     grouped: dict[object, Counter] = {}
-    for before, after in pairs:
-        grouped.setdefault(before, Counter())[after] += 1
+    for (before, after), count in moves.items():
+        if count:
+            grouped.setdefault(before, Counter())[after] += count
     return {str(before): {str(after): grouped[before][after]
                           for after in _ordered(grouped[before])}
             for before in _ordered(grouped)}

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from ..domain.figures import round_shift
 from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
 from ..domain.plans import Question
+from ..live.ballots import RoundBallots
 from ..live.results import round_figures, thresholds_of
 from ..live.room import Room
 
@@ -98,7 +99,8 @@ def _question_entry(room: Room, qid: str, rounds: dict) -> dict | None:
 
 
 def _round(room: Room, question: Question, number: int, votes: list[dict]) -> dict:
-    return {"round": number, **round_figures(question, votes, room.groups, thresholds_of(room.plan))}
+    ballots = RoundBallots(_ballots(votes), {vote["participant_id"]: vote["group_name"] for vote in votes})
+    return {"round": number, **round_figures(question, ballots, room.groups, thresholds_of(room.plan))}
 
 
 def _ballots(votes: list[dict]) -> dict[int, str]:

@@ -1,50 +1,50 @@
-"""Results of a question, built from the stored votes with the domain's figures."""
+"""Results of a question, built from the counts of its stored votes with the domain's figures."""
 
-from ..domain.figures import Thresholds, choice_figures, group_gap, round_shift, scale_figures
+from collections.abc import Mapping, Sequence
+
+from ..domain.figures import (
+    Thresholds,
+    choice_figures_from_tally,
+    group_gap,
+    scale_figures_from_tally,
+    shift_from_moves,
+)
 from ..domain.plans import Plan, Question
+from .ballots import RoundBallots
 
 ABSTAIN = "abstain"
 
 
-def figures(question: Question, values: list[str], thresholds: Thresholds) -> dict:
-    """Figures for one set of stored vote values (strings, as the votes table keeps them)."""
-    chosen = [value for value in values if value != ABSTAIN]
-    abstain = len(values) - len(chosen)
+def figures(question: Question, counts: Mapping[str, int], thresholds: Thresholds) -> dict:
+    """Figures for the number of votes on each stored value (strings, as the votes table keeps them)."""
+    abstain = counts.get(ABSTAIN, 0)
+    chosen = {value: count for value, count in counts.items() if value != ABSTAIN}
     if question.kind == "scale":
-        return scale_figures([int(value) for value in chosen], question.min, question.max, abstain, thresholds)
+        tally = {int(value): count for value, count in chosen.items()}
+        return scale_figures_from_tally(tally, question.min, question.max, abstain, thresholds)
     options = [option.id for option in question.options]
-    return choice_figures(chosen, options, abstain, thresholds)
+    return choice_figures_from_tally(chosen, options, abstain, thresholds)
 
 
 def thresholds_of(plan: Plan) -> Thresholds:
     return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement)
 
 
-def round_figures(question: Question, votes: list[dict], groups: list[str], thresholds: Thresholds) -> dict:
-    overall = figures(question, [vote["value"] for vote in votes], thresholds)
-    by_group = {
-        group: figures(question, [vote["value"] for vote in votes if vote["group_name"] == group], thresholds)
-        for group in groups
-    }
+def round_figures(question: Question, ballots: RoundBallots, groups: list[str], thresholds: Thresholds) -> dict:
+    overall = figures(question, ballots.counts, thresholds)
+    by_group = {group: figures(question, ballots.by_group.get(group, {}), thresholds) for group in groups}
     gap = group_gap(by_group) if question.kind == "scale" else None
     return {**overall, "by_group": by_group, "group_gap": gap}
 
 
-def question_results(plan: Plan, groups: list[str], question: Question, votes_by_round: list[list[dict]]) -> dict:
-    """Every round's figures for a scale or choice question, and the shift between the last two.
-
-    `votes_by_round` holds, for rounds 1..N, each vote as {participant_id, group_name, value}.
-    """
+def question_results(plan: Plan, groups: list[str], question: Question, rounds: Sequence[RoundBallots]) -> dict:
+    """Every round's figures for a scale or choice question, and the shift between the last two."""
     thresholds = thresholds_of(plan)
     result_rounds = [
-        {"round": number, **round_figures(question, votes, groups, thresholds)}
-        for number, votes in enumerate(votes_by_round, start=1)
+        {"round": number, **round_figures(question, ballots, groups, thresholds)}
+        for number, ballots in enumerate(rounds, start=1)
     ]
     shift = None
-    if len(votes_by_round) >= 2:
-        previous, current = votes_by_round[-2], votes_by_round[-1]
-        shift = round_shift(
-            {vote["participant_id"]: vote["value"] for vote in previous},
-            {vote["participant_id"]: vote["value"] for vote in current},
-            result_rounds[-2], result_rounds[-1])
+    if len(rounds) >= 2:
+        shift = shift_from_moves(rounds[-1].moves, result_rounds[-2], result_rounds[-1])
     return {"question": question.id, "kind": question.kind, "rounds": result_rounds, "shift": shift}

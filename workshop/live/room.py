@@ -8,6 +8,7 @@ import asyncio
 import gc
 import json
 import logging
+from collections import Counter
 from collections.abc import Awaitable
 from concurrent.futures import Future
 from typing import Any, Protocol
@@ -46,6 +47,8 @@ class Room:
         self.plan = plan
         self.state = state
         self.phones: dict[Connection, dict] = {}
+        self.connected: Counter[int] = Counter()  # participant id -> open connections
+        self.named: dict[int, str] = {}  # connected participants who gave a name
         self.consoles: set[Connection] = set()
         self._lock = asyncio.Lock()
         self._pending: asyncio.TimerHandle | None = None
@@ -147,7 +150,7 @@ class Room:
         if cached is None:
             rounds = self.state.question(question.id).round
             cached = self._results[question.id] = results.question_results(
-                self.plan, self.groups, question, self.ballots.votes(question.id, rounds))
+                self.plan, self.groups, question, self.ballots.rounds(question.id, rounds))
         return cached
 
     def snapshot(self) -> dict:
@@ -159,7 +162,15 @@ class Room:
     # connections and broadcasts
 
     def add_phone(self, connection: Connection, participant: dict) -> None:
+        previous = self.phones.get(connection)
+        if previous is not None:
+            self._disconnected(previous)
         self.phones[connection] = participant
+        self.connected[participant["id"]] += 1
+        if participant["name"]:
+            self.named[participant["id"]] = participant["name"]
+        else:
+            self.named.pop(participant["id"], None)
         self.changed()
         _freeze_when_joins_settle()
 
@@ -167,9 +178,18 @@ class Room:
         self.consoles.add(connection)
 
     def remove(self, connection: Connection) -> None:
-        if self.phones.pop(connection, None) is not None:
+        participant = self.phones.pop(connection, None)
+        if participant is not None:
+            self._disconnected(participant)
             self.changed()
         self.consoles.discard(connection)
+
+    def _disconnected(self, participant: dict) -> None:
+        participant_id = participant["id"]
+        self.connected[participant_id] -= 1
+        if self.connected[participant_id] <= 0:
+            del self.connected[participant_id]
+            self.named.pop(participant_id, None)
 
     def changed(self, phones: bool = False, now: bool = False) -> None:
         """Schedule a broadcast; bursts of changes are conflated into one message per interval."""

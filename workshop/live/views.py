@@ -67,10 +67,9 @@ def _tally(figures: dict) -> dict:
 
 def _not_voted(room: "Room", qid: str, round_: int) -> dict:
     """Connected phones without a vote in this round: a count, and names where given."""
-    voters = room.ballots.round(qid, round_)  # the committed votes, mirrored in memory
-    waiting = {participant["id"]: participant["name"] for participant in room.phones.values()
-               if participant["id"] not in voters}
-    return {"count": len(waiting), "names": sorted(name for name in waiting.values() if name)}
+    voters = room.ballots.round(qid, round_).votes  # the committed votes, mirrored in memory
+    count = len(room.connected) - len(room.connected.keys() & voters.keys())
+    return {"count": count, "names": sorted(name for pid, name in room.named.items() if pid not in voters)}
 
 
 def _proposal(step: Step, questions: dict) -> dict:
