@@ -7,7 +7,7 @@ import pytest
 
 from workshop.domain.session import QuestionState, SessionState
 from workshop.store.store import Refused, Store
-from workshop.store.writer import WriterStopped
+from workshop.store.writer import StorageError, WriterStopped
 
 QUESTIONS = ["q.scale", "q.choice"]
 
@@ -107,3 +107,35 @@ def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(store):
         store.join(code, None, long_name, "").result()
     assert store.participant_count(code) == 1
     assert store.record_vote(code, person["id"], "m1", "q.scale", "2").result() == ("q.scale", 1, True)
+
+
+def _held_writer(store):
+    """Hold the writer inside a job, so the writes queued meanwhile share one batch."""
+    import threading
+    release = threading.Event()
+    store.write(lambda db: release.wait(5))
+    return release
+
+
+@pytest.mark.parametrize("failure", [Refused("test", "refused after writing"),
+                                     sqlite3.OperationalError("failed after writing")])
+def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commits(store, failure):
+    code = new_session(store)
+
+    def write_then_fail(db):
+        db.execute("insert into participants (session_code, token, name, group_name, joined_at)"
+                   " values (?, 'half-written', '', '', 'now')", (code,))
+        raise failure
+
+    release = _held_writer(store)
+    joins = [store.join(code, None, f"P{i}", "IT") for i in range(20)]
+    failed = store.write(write_then_fail)
+    joins += [store.join(code, None, f"Q{i}", "IT") for i in range(20)]
+    release.set()
+    wait(joins + [failed])
+    with pytest.raises(Exception) as refused:
+        failed.result()
+    assert isinstance(refused.value, (Refused, StorageError))
+    assert store.participant_by_token(code, "half-written") is None
+    assert store.participant_count(code) == 40
+    assert len({future.result()["id"] for future in joins}) == 40

@@ -81,6 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     _raise_open_file_limit()
 
     from .web.app import create_app
+    from .web.transport import SocketProtocol
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -92,7 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings)
     _announce(settings, app.state.auth.key, port)
-    config = uvicorn.Config(app, ws="websockets-sansio", ws_max_size=MAX_MESSAGE,
+    config = uvicorn.Config(app, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
     return 0

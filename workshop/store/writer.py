@@ -106,12 +106,14 @@ class Writer:
         return batch, False
 
     def _commit_batch(self, db: Database, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, bool, Any]] = []
         try:
-            db.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                outcomes.append(self._run_job(db, job))
-            db.execute("COMMIT")
+            try:
+                outcomes = self._run_batch(db, batch, _run_job)
+            except _NeedsSavepoints:
+                # A job failed after writing part of its work: run the batch again with each job
+                # in its own savepoint, so that job leaves nothing behind and the rest still commits.
+                db.rollback()
+                outcomes = self._run_batch(db, batch, _run_job_in_savepoint)
         except sqlite3.Error as error:
             db.rollback()
             log.error("THE DATABASE COULD NOT BE WRITTEN, %d writes refused: %s", len(batch), error)
@@ -122,23 +124,11 @@ class Writer:
         _settle_batch(outcomes)
 
     @staticmethod
-    def _run_job(db: Database, job: _Job) -> tuple[_Job, bool, Any]:
-        # Each job runs in its own savepoint, so a refused job leaves nothing half-written
-        # while the rest of the batch still commits.
-        db.execute("SAVEPOINT job")
-        try:
-            value = job.fn(db, *job.args)
-        except sqlite3.Error as error:
-            db.execute("ROLLBACK TO SAVEPOINT job")
-            db.execute("RELEASE SAVEPOINT job")
-            log.error("THE DATABASE COULD NOT BE WRITTEN: %s", error)
-            return job, False, StorageError(f"the database could not be written: {error}")
-        except Exception as error:  # the job's own refusal, handed back to its caller
-            db.execute("ROLLBACK TO SAVEPOINT job")
-            db.execute("RELEASE SAVEPOINT job")
-            return job, False, error
-        db.execute("RELEASE SAVEPOINT job")
-        return job, True, value
+    def _run_batch(db: Database, batch: list[_Job], run: Callable) -> list[tuple[_Job, bool, Any]]:
+        db.execute("BEGIN IMMEDIATE")
+        outcomes = [run(db, job) for job in batch]
+        db.execute("COMMIT")
+        return outcomes
 
     def _fail_leftovers(self) -> None:
         while True:
@@ -148,6 +138,41 @@ class Writer:
                 return
             if job is not None:
                 _settle_batch([(job, False, WriterStopped("the database writer has stopped"))])
+
+
+class _NeedsSavepoints(Exception):
+    """A job failed part-way through its writes; its batch must run again job by job in savepoints."""
+
+
+def _run_job(db: Database, job: _Job) -> tuple[_Job, bool, Any]:
+    # Most jobs refuse before writing anything (a closed question, a resent message id), so a
+    # savepoint per job is only paid for when a job fails after it has changed something.
+    changes = db.conn.total_changes
+    try:
+        return job, True, job.fn(db, *job.args)
+    except sqlite3.Error:
+        raise _NeedsSavepoints() from None
+    except Exception as error:  # the job's own refusal, handed back to its caller
+        if db.conn.total_changes != changes:
+            raise _NeedsSavepoints() from None
+        return job, False, error
+
+
+def _run_job_in_savepoint(db: Database, job: _Job) -> tuple[_Job, bool, Any]:
+    db.execute("SAVEPOINT job")
+    try:
+        value = job.fn(db, *job.args)
+    except sqlite3.Error as error:
+        db.execute("ROLLBACK TO SAVEPOINT job")
+        db.execute("RELEASE SAVEPOINT job")
+        log.error("THE DATABASE COULD NOT BE WRITTEN: %s", error)
+        return job, False, StorageError(f"the database could not be written: {error}")
+    except Exception as error:
+        db.execute("ROLLBACK TO SAVEPOINT job")
+        db.execute("RELEASE SAVEPOINT job")
+        return job, False, error
+    db.execute("RELEASE SAVEPOINT job")
+    return job, True, value
 
 
 def _settle_batch(outcomes: list[tuple[_Job, bool, Any]]) -> None:
