@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import socket
 
 import pytest
 import websockets
@@ -83,3 +84,60 @@ def test_an_oversized_frame_closes_the_socket(server):
             return closed.value.rcvd.code
 
     assert asyncio.run(send_big()) == 1009  # "message too big"
+
+
+def test_a_phone_that_stops_reading_is_dropped_and_the_room_carries_on(server):
+    code = server.api("POST", "/api/sessions", json={"title": "Pocket"}).json()["code"]
+
+    async def scenario() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        pocket = socket.socket()  # a phone that joins, then never reads again
+        pocket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        pocket.setblocking(False)
+        await loop.sock_connect(pocket, ("127.0.0.1", server.port))
+        await loop.sock_sendall(pocket, (
+            f"GET /ws/{code} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        assert (await loop.sock_recv(pocket, 12)).startswith(b"HTTP/1.1 101")
+        await loop.sock_sendall(pocket, _client_frame(json.dumps({"type": "join"})))
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/{code}") as phone, \
+                websockets.connect(f"ws://127.0.0.1:{server.port}/ws/{code}/control",
+                                   additional_headers={"Authorization": f"Bearer {KEY}"}) as console:
+            await phone.send(json.dumps({"type": "join"}))
+            await receive(phone, "welcome")
+            seen = {"connected": 0, "step": None}
+            while seen["connected"] < 2:
+                seen["connected"] = (await receive(console, "snapshot"))["snapshot"]["participants"]["connected"]
+            watching = [asyncio.create_task(_watch(console, "snapshot", seen)),
+                        asyncio.create_task(_watch(phone, "state", seen))]
+            steps = 0
+            while seen["connected"] > 1 and steps < 5000:  # every step change is broadcast to both phones
+                steps += 1
+                await console.send(json.dumps({"type": "command", "command": "goto", "step": steps % 2}))
+                await asyncio.sleep(0.005 if steps % 10 == 0 else 0)
+            await asyncio.sleep(0.5)
+            for task in watching:
+                task.cancel()
+            pocket.close()
+            assert seen["step"] == steps % 2  # the phone that reads kept up all along
+            return seen["connected"], steps
+
+    connected, steps = asyncio.run(scenario())
+    assert connected == 1, f"the phone that stopped reading was still held after {steps} broadcasts"
+
+
+def _client_frame(text: str) -> bytes:
+    """One masked text frame, as a browser sends it (a zero mask leaves the payload as it is)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+async def _watch(socket, kind: str, seen: dict) -> None:
+    async for text in socket:
+        message = json.loads(text)
+        if message["type"] == kind == "snapshot":
+            seen["connected"] = message["snapshot"]["participants"]["connected"]
+        elif message["type"] == kind == "state":
+            seen["step"] = message["step"]["index"]

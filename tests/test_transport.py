@@ -8,6 +8,7 @@ import uvicorn
 import websockets
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
 
 from workshop.web.transport import UNREAD_LIMIT, SocketProtocol
 
@@ -95,3 +96,43 @@ def test_an_app_that_keeps_up_never_pauses_reading(monkeypatch):
 
     asyncio.run(scenario())
     assert pauses == []
+
+
+def test_a_peer_that_stops_reading_is_cut_off_instead_of_stalling_the_sender():
+    async def scenario() -> tuple[int, bool]:
+        outcome: dict = {}
+
+        async def endpoint(websocket) -> None:
+            await websocket.accept()
+            sent = 0
+            try:
+                while sent < 256 * 1024 * 1024:
+                    await websocket.send_text("x" * 65536)
+                    sent += 65536
+            except WebSocketDisconnect:
+                outcome["dropped"] = True
+            outcome["sent"] = sent
+
+        server, task, port = await _serving(endpoint)
+        loop = asyncio.get_running_loop()
+        peer = socket.socket()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        peer.setblocking(False)
+        await loop.sock_connect(peer, ("127.0.0.1", port))
+        await loop.sock_sendall(peer, (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        assert (await loop.sock_recv(peer, 12)).startswith(b"HTTP/1.1 101")
+        # ... and never reads again.
+        for _ in range(500):
+            if "sent" in outcome:
+                break
+            await asyncio.sleep(0.01)
+        finished = dict(outcome)  # before the peer goes away, which would end any send
+        peer.close()
+        await _stop(server, task)
+        return finished.get("sent", -1), finished.get("dropped", False)
+
+    sent, dropped = asyncio.run(scenario())
+    assert dropped, "the sender was still waiting on a peer that does not read"
+    assert 0 < sent < 64 * 1024 * 1024

@@ -213,11 +213,13 @@ class Room:
 
     async def _send_all(self, connections: list[Connection], message: dict) -> None:
         text = json.dumps(message)  # serialised once, sent to every socket
-        sent = await asyncio.gather(*(connection.send_text(text) for connection in connections),
-                                    return_exceptions=True)
-        for connection, outcome in zip(connections, sent):
-            if isinstance(outcome, Exception):
-                log.debug("dropping a connection that failed to receive: %s", outcome)
+        # One after another in this task: a send only waits when a socket's buffer is full, and the
+        # transport cuts such a socket off at once (web/transport.py), so no socket holds up the rest.
+        for connection in connections:
+            try:
+                await connection.send_text(text)
+            except Exception as error:
+                log.debug("dropping a connection that failed to receive: %s", error)
                 self.remove(connection)
 
 
