@@ -10,14 +10,18 @@ Writes into DIR:
                Python runs a signal's handler once however often it arrived, so the sender pauses
                between signals)
 On SIGUSR2 it runs gc.collect() and gc.freeze() (an experiment: what freezing after the joins buys).
+With BENCH_FREEZE_EVERY=SECONDS in its environment it calls gc.freeze() that often from a thread of its
+own (an experiment: what freezing while votes flow buys).
 The server itself is not changed; signals it does not use are taken for these.
 """
 
 import cProfile
 import gc
+import os
 import runpy
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -73,6 +77,14 @@ def main() -> None:
     signal.signal(PROFILE_START, start_profile)
     signal.signal(PROFILE_STOP, stop_profile)
     gc.callbacks.append(on_gc)
+    every = float(os.environ.get("BENCH_FREEZE_EVERY", "0"))
+    if every > 0:
+        def keep_freezing() -> None:
+            while True:
+                time.sleep(every)
+                gc.freeze()
+
+        threading.Thread(target=keep_freezing, name="bench-freeze", daemon=True).start()
     sys.argv = [module, *argv]
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -5,7 +5,6 @@ and what it broadcasts follows commits.
 """
 
 import asyncio
-import gc
 import json
 import logging
 from collections import Counter
@@ -172,7 +171,6 @@ class Room:
         else:
             self.named.pop(participant["id"], None)
         self.changed()
-        _freeze_when_joins_settle()
 
     def add_console(self, connection: Connection) -> None:
         self.consoles.add(connection)
@@ -221,22 +219,6 @@ class Room:
             except Exception as error:
                 log.debug("dropping a connection that failed to receive: %s", error)
                 self.remove(connection)
-
-
-_freeze_handle: asyncio.TimerHandle | None = None
-FREEZE_AFTER = 1.0  # seconds without a new phone
-
-
-def _freeze_when_joins_settle() -> None:
-    """Move the long-lived objects of connected phones out of the collector's reach once joins settle.
-
-    Thousands of idle sockets otherwise make every full collection walk them, pausing the room for
-    half a second in the middle of a vote (see BENCHMARKS.md).
-    """
-    global _freeze_handle
-    if _freeze_handle is not None:
-        _freeze_handle.cancel()
-    _freeze_handle = asyncio.get_running_loop().call_later(FREEZE_AFTER, gc.freeze)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str:

@@ -1,5 +1,6 @@
 """The application, assembled in one factory from an explicit routes table."""
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from starlette.templating import Jinja2Templates
 
 from ..config import Settings
 from ..domain.plans import discover_plans
+from ..live.collector import keep_frozen
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store.store import Store
@@ -72,9 +74,11 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store.start()
+        freezer = asyncio.create_task(keep_frozen())
         try:
             yield
         finally:
+            freezer.cancel()
             store.close()
             log.info("the writer has drained and the record %s is closed", settings.db_path)
 
