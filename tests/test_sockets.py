@@ -229,3 +229,21 @@ def test_a_failing_database_refuses_votes_instead_of_acknowledging(client, sessi
         assert receive_until(phone, "ack")["id"] == "v1"
     assert client.get(f"/api/sessions/{session_code}", headers=AUTH).json()[
         "questions"]["arrival.direction"]["tally"]["voted"] == 1
+
+
+def test_a_phone_that_rejoins_in_another_group_takes_its_vote_with_it(client, session_code):
+    code = session_code
+    command(client, code, command="goto", step=1)
+    command(client, code, command="open", question="arrival.direction")
+    with client.websocket_connect(f"/ws/{code}") as phone:
+        token = join(phone, group="IT")["participant"]["token"]
+        phone.send_json({"type": "vote", "id": "v1", "question": "arrival.direction", "value": 2})
+        receive_until(phone, "ack")
+    before = client.get(f"/api/sessions/{code}/results/arrival.direction", headers=AUTH).json()
+    assert before["rounds"][0]["by_group"]["IT"]["n"] == 1
+    with client.websocket_connect(f"/ws/{code}") as phone:
+        assert join(phone, token=token, group="Business")["participant"]["group"] == "Business"
+    after = client.get(f"/api/sessions/{code}/results/arrival.direction", headers=AUTH).json()
+    groups = after["rounds"][0]["by_group"]
+    assert (groups["IT"]["n"], groups["Business"]["n"], groups["Business"]["counts"]["2"]) == (0, 1, 1)
+    assert after["rounds"][0]["n"] == 1

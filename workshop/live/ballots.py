@@ -85,12 +85,15 @@ class Ballots:
         if found is not None:
             found.record(participant_id, value, self._groups.get(participant_id, "") if self._groups else "")
 
-    def joined(self, participant: dict) -> None:
+    def joined(self, participant: dict) -> bool:
+        """Note a participant's group; True when their votes moved to another group."""
         if self._groups is None:
-            return
+            return False
         participant_id, group = participant["id"], participant["group"]
         old = self._groups.get(participant_id)
         self._groups[participant_id] = group
-        if old is not None and old != group:  # a phone rejoined in another group: its votes move with it
-            for found in self._rounds.values():
-                found.regroup(participant_id, old, group)
+        if old is None or old == group:
+            return False
+        for found in self._rounds.values():  # a phone rejoined in another group: its votes move with it
+            found.regroup(participant_id, old, group)
+        return True

@@ -72,7 +72,8 @@ class Room:
         if group and group not in self.groups:
             raise CommandError("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
         participant = await committed(self.store.join(self.code, token or None, name, group))
-        self.ballots.joined(participant)
+        if self.ballots.joined(participant):
+            self._results.clear()  # the per-group figures changed
         return participant
 
     async def vote(self, participant: dict, message_id: str, qid: object, value: object) -> tuple[str, int]:
