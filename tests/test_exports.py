@@ -605,3 +605,11 @@ def test_served_report_page_and_cli_refuses_binary_to_stdout(known, capsys):
     assert workshop_main(["export", code, "--format", "xlsx", "--db", str(known["db"])]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "write it to a file with -o FILE" in captured.err
+
+
+def test_the_server_loads_the_spreadsheet_library_only_for_a_workbook():
+    import subprocess
+    import sys
+    check = ("import sys; from workshop.web.app import create_app; "
+             "assert 'openpyxl' not in sys.modules, 'openpyxl loaded at start'")
+    subprocess.run([sys.executable, "-c", check], check=True)

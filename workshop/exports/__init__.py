@@ -12,7 +12,14 @@ from .csv_export import records_csv, votes_csv
 from .html_export import render_report, session_html
 from .json_export import session_json
 from .markdown_export import session_markdown
-from .xlsx_export import session_xlsx
+
+
+def session_xlsx(data: dict) -> bytes:
+    # openpyxl adds 7 MiB to every server; only a server asked for a workbook needs to load it.
+    from .xlsx_export import session_xlsx as render
+
+    return render(data)
+
 
 EXPORTERS: dict[str, tuple[Callable[[dict], str | bytes], str]] = {
     "json": (session_json, "application/json"),
