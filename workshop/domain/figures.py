@@ -29,7 +29,6 @@ def scale_figures(values: Sequence[int], lo: int, hi: int, abstain: int = 0,
     are None and reached is False. Raises ValueError if lo >= hi, a value is
     not an integer in lo..hi, or abstain is negative.
     """
-    _check_scale(values, lo, hi)
     return scale_figures_from_tally(Counter(values), lo, hi, abstain, thresholds)
 
 
@@ -49,7 +48,7 @@ def scale_figures_from_tally(tally: Mapping[int, int], lo: int, hi: int, abstain
                      "consensus": None, "agreement": None, "reached": False}
     if n == 0:
         return figures
-    points = [(point, tally.get(point, 0)) for point in range(lo, hi + 1) if tally.get(point, 0)]
+    points = [(point, count) for point, count in zip(range(lo, hi + 1), counts.values()) if count]
     mean = sum(point * count for point, count in points) / n
     consensus = _tastle_wierman(counts, mean, n, lo, hi)
     agreement = _adjacent_agreement(counts, n, lo, hi)
@@ -144,17 +143,6 @@ def shift_from_moves(moves: Mapping[tuple[object, object], int],
     }
 
 
-def _check_scale(values: Sequence[int], lo: int, hi: int) -> None:
-    if lo >= hi:
-        raise ValueError(f"scale needs lo < hi, got {lo}..{hi}")
-    for value in values:
-        # bool is an int subclass, but True is not a vote on a scale
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"scale vote {value!r} is not an integer")
-        if not lo <= value <= hi:
-            raise ValueError(f"scale vote {value} is outside {lo}..{hi}")
-
-
 def _check_abstain(abstain: int) -> None:
     if abstain < 0:
         raise ValueError(f"abstain count cannot be negative, got {abstain}")
@@ -166,8 +154,13 @@ def _check_tally(tally: Mapping[int, int], lo: int, hi: int) -> None:
     for value, count in tally.items():
         if count < 0:
             raise ValueError(f"scale point {value!r} has a negative count")
-        if count and not (isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi):
-            raise ValueError(f"scale vote {value!r} is outside {lo}..{hi}")
+        if not count:
+            continue
+        # bool is an int subclass, but True is not a vote on a scale
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"scale vote {value!r} is not an integer")
+        if not lo <= value <= hi:
+            raise ValueError(f"scale vote {value} is outside {lo}..{hi}")
 
 
 def _tastle_wierman(counts: Mapping[str, int], mean: float, n: int, lo: int, hi: int) -> float:

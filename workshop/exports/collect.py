@@ -8,11 +8,9 @@ the console showed.
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ..domain.figures import round_shift
 from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
-from ..domain.plans import Question
 from ..live.ballots import RoundBallots
-from ..live.results import round_figures, thresholds_of
+from ..live.results import question_results
 from ..live.room import Room
 
 SCHEMA = "variability-workshop/export/v1"
@@ -89,22 +87,20 @@ def _question_entry(room: Room, qid: str, rounds: dict) -> dict | None:
     entry = {**question.to_public(), "status": state.status, "rounds": [], "shift": None}
     if state.status == "pending":
         return entry
-    entry["rounds"] = [_round(room, question, number, rounds.get((qid, number), []))
-                       for number in range(1, state.round + 1)]
-    if state.round >= 2:
-        previous, current = rounds.get((qid, state.round - 1), []), rounds.get((qid, state.round), [])
-        entry["shift"] = round_shift(_ballots(previous), _ballots(current),
-                                     entry["rounds"][-2], entry["rounds"][-1])
+    found = question_results(room.plan, room.groups, question, _stored_rounds(qid, state.round, rounds))
+    entry["rounds"], entry["shift"] = found["rounds"], found["shift"]
     return entry
 
 
-def _round(room: Room, question: Question, number: int, votes: list[dict]) -> dict:
-    ballots = RoundBallots(_ballots(votes), {vote["participant_id"]: vote["group_name"] for vote in votes})
-    return {"round": number, **round_figures(question, ballots, room.groups, thresholds_of(room.plan))}
-
-
-def _ballots(votes: list[dict]) -> dict[int, str]:
-    return {vote["participant_id"]: vote["value"] for vote in votes}
+def _stored_rounds(qid: str, count: int, rounds: dict) -> list[RoundBallots]:
+    """Rounds 1..count of a question, from the stored votes, as the live figures count them."""
+    found: list[RoundBallots] = []
+    for number in range(1, count + 1):
+        votes = rounds.get((qid, number), [])
+        found.append(RoundBallots({vote["participant_id"]: vote["value"] for vote in votes},
+                                  {vote["participant_id"]: vote["group_name"] for vote in votes},
+                                  found[-1].votes if found else None))
+    return found
 
 
 def _approved_examples(room: Room) -> dict[str, list[dict]]:

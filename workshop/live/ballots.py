@@ -83,7 +83,7 @@ class Ballots:
         """A vote has committed; a round not yet loaded will read it from the database instead."""
         found = self._rounds.get((qid, round_))
         if found is not None:
-            found.record(participant_id, value, self._groups.get(participant_id, "") if self._groups else "")
+            found.record(participant_id, value, self._groups.get(participant_id, ""))  # loaded with the round
 
     def joined(self, participant: dict) -> bool:
         """Note a participant's group; True when their votes moved to another group."""
