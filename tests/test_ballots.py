@@ -5,7 +5,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workshop.live.ballots import RoundBallots
+from workshop.domain.tally import RoundBallots
 
 VALUES = ("-2", "-1", "0", "1", "2", "abstain")
 GROUPS = ("IT", "Business", "")

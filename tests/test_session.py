@@ -2,9 +2,10 @@
 
 import pytest
 
+from workshop.domain.refusal import Refusal
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.session import (
-    CommandError, QuestionState, SessionState, apply_command, parse_command)
+    QuestionState, SessionState, apply_command, parse_command)
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +61,11 @@ def test_repeated_commands_change_nothing(plan):
     ({"command": "approve", "submission": "1"}, "invalid_field"),
 ])
 def test_refused_commands(plan, data, code):
-    with pytest.raises(CommandError) as refused:
+    with pytest.raises(Refusal) as refused:
         run(plan, SessionState.initial(plan), **data)
     assert refused.value.code == code and refused.value.message
 
 
 def test_parse_command_refuses_non_objects():
-    with pytest.raises(CommandError):
+    with pytest.raises(Refusal):
         parse_command(["goto", 1])

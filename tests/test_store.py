@@ -6,7 +6,8 @@ from concurrent.futures import wait
 import pytest
 
 from workshop.domain.session import QuestionState, SessionState
-from workshop.store.store import Refused, Store
+from workshop.domain.refusal import Refusal
+from workshop.store.store import Store
 from workshop.store.writer import StorageError, WriterStopped
 
 QUESTIONS = ["q.scale", "q.choice"]
@@ -41,10 +42,10 @@ def test_a_later_vote_replaces_the_earlier_and_a_resent_id_counts_once(store):
 def test_votes_on_closed_or_unknown_questions_are_refused_and_leave_nothing(store):
     code = new_session(store)
     person = store.join(code, None, "", "").result()
-    with pytest.raises(Refused) as closed:
+    with pytest.raises(Refusal) as closed:
         store.record_vote(code, person["id"], "m1", "q.choice", "a").result()
     assert closed.value.code == "question_closed"
-    with pytest.raises(Refused) as unknown:
+    with pytest.raises(Refusal) as unknown:
         store.record_vote(code, person["id"], "m2", "q.nothing", "a").result()
     assert unknown.value.code == "unknown_question"
     # The refused message ids were not remembered: the same ids work once the question opens.
@@ -60,7 +61,7 @@ def test_a_burst_commits_in_batches_and_a_refused_job_spoils_none_of_its_batch(s
     futures.append(store.record_vote(code, people[0]["id"], "x", "q.choice", "a"))
     wait(futures)
     assert sum(store.tally(code, "q.scale", 1).values()) == 200
-    assert isinstance(futures[-1].exception(), Refused)
+    assert isinstance(futures[-1].exception(), Refusal)
 
 
 def test_state_and_votes_survive_a_restart(tmp_path):
@@ -117,7 +118,7 @@ def _held_writer(store):
     return release
 
 
-@pytest.mark.parametrize("failure", [Refused("test", "refused after writing"),
+@pytest.mark.parametrize("failure", [Refusal("test", "refused after writing"),
                                      sqlite3.OperationalError("failed after writing")])
 def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commits(store, failure):
     code = new_session(store)
@@ -135,7 +136,7 @@ def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commi
     wait(joins + [failed])
     with pytest.raises(Exception) as refused:
         failed.result()
-    assert isinstance(refused.value, (Refused, StorageError))
+    assert isinstance(refused.value, (Refusal, StorageError))
     assert store.participant_by_token(code, "half-written") is None
     assert store.participant_count(code) == 40
     assert len({future.result()["id"] for future in joins}) == 40

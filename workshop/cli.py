@@ -154,8 +154,8 @@ def join_qr(url: str, colour: bool = False) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from .domain.refusal import Refusal
     from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
-    from .live.room import Rooms
     from .store.store import Store
 
     settings = _settings(args)
@@ -170,11 +170,14 @@ def _export(args: argparse.Namespace) -> int:
     if not settings.db_path.exists():
         print(f"workshop export: no database at {settings.db_path}", file=sys.stderr)
         return 2
-    room = Rooms(Store(settings.db_path)).get(args.code)
-    if room is None:
+    store = Store.open_read_only(settings.db_path)  # an export changes nothing, not even the schema
+    try:
+        body, _ = render_export(store, args.code, args.format)
+    except Refusal:
         print(f"workshop export: no session with code {args.code!r} in {settings.db_path}", file=sys.stderr)
         return 2
-    body, _ = render_export(room, args.format)
+    finally:
+        store.close()
     data = body.encode("utf-8") if isinstance(body, str) else body
     if args.output:
         args.output.write_bytes(data)

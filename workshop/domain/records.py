@@ -3,17 +3,17 @@
 from dataclasses import dataclass
 
 from .framework import DIRECTIONS, KINDS_BY_ID, RECORD_STATUSES, STRATEGIES_BY_ID
+from .refusal import Refusal
 
 MAX_TEXT = 4000
 
 
-class RecordError(ValueError):
+class RecordError(Refusal):
     """A consensus record that cannot be stored; `field` names the offending field."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__("unknown_kind" if field == "kind" else "invalid_field", f"{field}: {message}")
         self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .plans import Plan
+from .refusal import Refusal
 
 QUESTION_COMMANDS = ("open", "close", "reveal", "hide", "new_round")
 SUBMISSION_COMMANDS = ("approve", "reject")
 COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS)
-
-
-class CommandError(Exception):
-    """A command the session refuses; `code` is the typed error sent back to the client."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,20 @@ class SessionState:
         try:
             return self.questions[qid]
         except KeyError:
-            raise CommandError("unknown_question", f"no question {qid!r} in this session") from None
+            raise Refusal("unknown_question", f"no question {qid!r} in this session") from None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as the record holds it: what it is, its plan, and where it stands."""
+
+    code: str
+    title: str
+    service: str
+    created_at: str
+    groups: list[str]
+    plan: Plan
+    state: SessionState
 
 
 @dataclass(frozen=True)
@@ -59,31 +64,31 @@ class Command:
 
 
 def parse_command(data: object) -> Command:
-    """Check a command's shape (`{"command": ..., ...}`) and return it; raise CommandError if malformed."""
+    """Check a command's shape (`{"command": ..., ...}`) and return it; raise Refusal if malformed."""
     if not isinstance(data, dict):
-        raise CommandError("bad_command", "a command must be a JSON object")
+        raise Refusal("bad_command", "a command must be a JSON object")
     name = data.get("command")
     if name not in COMMANDS:
-        raise CommandError("bad_command", f"'command' must be one of {', '.join(COMMANDS)}")
+        raise Refusal("bad_command", f"'command' must be one of {', '.join(COMMANDS)}")
     if name == "goto":
         return Command(name, step=_int_field(data, "step"))
     if name in SUBMISSION_COMMANDS:
         return Command(name, submission=_int_field(data, "submission"))
     qid = data.get("question")
     if not isinstance(qid, str) or not qid:
-        raise CommandError("invalid_field", "'question' must be a question id (a string)")
+        raise Refusal("invalid_field", "'question' must be a question id (a string)")
     return Command(name, question=qid)
 
 
 def _int_field(data: dict, field: str) -> int:
     value = data.get(field)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise CommandError("invalid_field", f"'{field}' must be an integer")
+        raise Refusal("invalid_field", f"'{field}' must be an integer")
     return value
 
 
 def apply_command(plan: Plan, state: SessionState, command: Command) -> SessionState:
-    """Return the state after `command` (the same object if nothing changes); raise CommandError if refused."""
+    """Return the state after `command` (the same object if nothing changes); raise Refusal if refused."""
     if command.name == "goto":
         return _goto(plan, state, command.step)
     if command.name in QUESTION_COMMANDS:
@@ -97,7 +102,7 @@ def apply_command(plan: Plan, state: SessionState, command: Command) -> SessionS
 
 def _goto(plan: Plan, state: SessionState, step: int | None) -> SessionState:
     if step is None or not 0 <= step < len(plan.steps):
-        raise CommandError("invalid_field", f"'step' must be between 0 and {len(plan.steps) - 1}")
+        raise Refusal("invalid_field", f"'step' must be between 0 and {len(plan.steps) - 1}")
     return state if step == state.current_step else replace(state, current_step=step)
 
 
@@ -107,13 +112,13 @@ def _open(question: QuestionState) -> QuestionState:
 
 def _close(question: QuestionState) -> QuestionState:
     if question.status == "pending":
-        raise CommandError("question_pending", "this question has not been opened yet")
+        raise Refusal("question_pending", "this question has not been opened yet")
     return replace(question, status="closed")
 
 
 def _reveal(question: QuestionState) -> QuestionState:
     if question.status == "pending":
-        raise CommandError("question_pending", "open the question before revealing its results")
+        raise Refusal("question_pending", "open the question before revealing its results")
     return replace(question, revealed=True)
 
 
@@ -123,7 +128,7 @@ def _hide(question: QuestionState) -> QuestionState:
 
 def _new_round(question: QuestionState) -> QuestionState:
     if question.status == "pending":
-        raise CommandError("question_pending", "open the question before starting a new round")
+        raise Refusal("question_pending", "open the question before starting a new round")
     return QuestionState(status="open", round=question.round + 1, revealed=False)
 
 

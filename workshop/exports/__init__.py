@@ -1,12 +1,12 @@
 """Exports of a session's consensus records and the evidence behind them.
 
-Every format is a function of the data `collect` gathers once from a room; see
+Every format is a function of the data `collect` gathers once from the record; see
 docs/export-schema.md for the JSON shape and what each format holds.
 """
 
 from collections.abc import Callable
 
-from ..live.room import Room
+from ..store.store import Store
 from .collect import collect
 from .csv_export import records_csv, votes_csv
 from .html_export import render_report, session_html
@@ -35,7 +35,7 @@ BINARY_FORMATS = ("xlsx",)
 __all__ = ["BINARY_FORMATS", "EXPORTERS", "EXPORT_FORMATS", "collect", "render_export", "render_report"]
 
 
-def render_export(room: Room, fmt: str) -> tuple[str | bytes, str]:
-    """The export of `room` in `fmt` and its media type; raises KeyError for an unknown format."""
+def render_export(store: Store, code: str, fmt: str) -> tuple[str | bytes, str]:
+    """The export of session `code` in `fmt` and its media type; raises KeyError for an unknown format."""
     exporter, media_type = EXPORTERS[fmt]
-    return exporter(collect(room)), media_type
+    return exporter(collect(store, code)), media_type

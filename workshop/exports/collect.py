@@ -1,17 +1,18 @@
-"""Gather what every export shows from one room: the session, each kind's record and its evidence.
+"""Gather what every export shows from the record: the session, each kind's record and its evidence.
 
-Everything is read once: one query for every vote of the session, from which every round's figures
-are computed with the same functions the results API uses, so an export never disagrees with what
-the console showed.
+Exports depend on the domain and the store only. Everything is read once: the session's read model,
+then one query for every vote, from which every round's figures are computed with the same function
+the live results use (`domain.tally`), so an export never disagrees with what the console showed.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 
 from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
-from ..live.ballots import RoundBallots
-from ..live.results import question_results
-from ..live.room import Room
+from ..domain.refusal import Refusal
+from ..domain.session import SessionRecord
+from ..domain.tally import RoundBallots, question_results
+from ..store.store import Store
 
 SCHEMA = "variability-workshop/export/v1"
 QUESTION_ROLES = ("impact", "direction", "strategy")
@@ -21,38 +22,41 @@ DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variabil
 STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
 
 
-def collect(room: Room) -> dict:
+def collect(store: Store, code: str) -> dict:
     """Everything the exports show, as JSON-ready data (the documented export schema plus raw votes).
 
     The key "votes" holds the pseudonymous raw votes for the audit formats; the JSON export
-    leaves it out.
+    leaves it out. Raises Refusal for an unknown session.
     """
-    participants = room.store.participants(room.code)
+    session = store.session_record(code.upper())
+    if session is None:
+        raise Refusal("unknown_session", f"no session with code {code!r}")
+    participants = store.participants(session.code)
     pseudonyms = {row["id"]: f"P{number}" for number, row in enumerate(participants, start=1)}
-    votes = room.store.all_votes(room.code)
+    votes = store.all_votes(session.code)
     rounds = _votes_by_round(votes)
-    records = room.store.records(room.code)
-    examples = _approved_examples(room)
+    records = store.records(session.code)
+    examples = _approved_examples(session, store.submissions(session.code, "approved"))
     return {
         "schema": SCHEMA,
-        "session": _session(room, participants),
-        "kinds": [_kind_entry(room, kind, records.get(kind.id), rounds, examples.get(kind.id, []))
+        "session": _session(session, participants),
+        "kinds": [_kind_entry(session, kind, records.get(kind.id), rounds, examples.get(kind.id, []))
                   for kind in KINDS],
-        "votes": _raw_votes(room, votes, pseudonyms),
+        "votes": _raw_votes(session, votes, pseudonyms),
     }
 
 
-def _session(room: Room, participants: list[dict]) -> dict:
-    by_group = {group: 0 for group in room.groups}
+def _session(session: SessionRecord, participants: list[dict]) -> dict:
+    by_group = {group: 0 for group in session.groups}
     for row in participants:
         if row["group_name"] in by_group:
             by_group[row["group_name"]] += 1
     return {
-        "code": room.code, "title": room.title, "service": room.service,
-        "plan": room.plan.id, "plan_title": room.plan.title, "groups": list(room.groups),
-        "held_at": room.created_at, "participants": len(participants),
+        "code": session.code, "title": session.title, "service": session.service,
+        "plan": session.plan.id, "plan_title": session.plan.title, "groups": list(session.groups),
+        "held_at": session.created_at, "participants": len(participants),
         "participants_by_group": by_group,
-        "thresholds": {"consensus": room.plan.min_consensus, "agreement": room.plan.min_agreement},
+        "thresholds": {"consensus": session.plan.min_consensus, "agreement": session.plan.min_agreement},
     }
 
 
@@ -63,7 +67,7 @@ def _votes_by_round(votes: Iterable[dict]) -> dict[tuple[str, int], list[dict]]:
     return grouped
 
 
-def _kind_entry(room: Room, kind: Kind, record: dict | None, rounds: dict, examples: list[dict]) -> dict:
+def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds: dict, examples: list[dict]) -> dict:
     entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint, "record": None}
     if record is not None:
         strategy = STRATEGIES_BY_ID[record["strategy"]]
@@ -74,20 +78,20 @@ def _kind_entry(room: Room, kind: Kind, record: dict | None, rounds: dict, examp
             warnings=list(record["evidence"].get("warnings", [])))
         # The figures as they stood when the record was made: what the decision rests on.
         entry["evidence"] = record["evidence"]
-    entry["questions"] = {role: _question_entry(room, f"{kind.id}.{role}", rounds) for role in QUESTION_ROLES}
+    entry["questions"] = {role: _question_entry(session, f"{kind.id}.{role}", rounds) for role in QUESTION_ROLES}
     entry["examples"] = examples
     return entry
 
 
-def _question_entry(room: Room, qid: str, rounds: dict) -> dict | None:
-    question = room.plan.question(qid)
+def _question_entry(session: SessionRecord, qid: str, rounds: dict) -> dict | None:
+    question = session.plan.question(qid)
     if question is None or question.kind == "text":
         return None
-    state = room.state.question(qid)
+    state = session.state.question(qid)
     entry = {**question.to_public(), "status": state.status, "rounds": [], "shift": None}
     if state.status == "pending":
         return entry
-    found = question_results(room.plan, room.groups, question, _stored_rounds(qid, state.round, rounds))
+    found = question_results(session.plan, session.groups, question, _stored_rounds(qid, state.round, rounds))
     entry["rounds"], entry["shift"] = found["rounds"], found["shift"]
     return entry
 
@@ -103,10 +107,10 @@ def _stored_rounds(qid: str, count: int, rounds: dict) -> list[RoundBallots]:
     return found
 
 
-def _approved_examples(room: Room) -> dict[str, list[dict]]:
+def _approved_examples(session: SessionRecord, approved: list[dict]) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = defaultdict(list)
-    for item in room.store.submissions(room.code, "approved"):
-        step = room.plan.step_of(item["question_id"])
+    for item in approved:
+        step = session.plan.step_of(item["question_id"])
         if step is None or step.category is None:
             continue
         # Names stay out of exports: an example is attributed to its group only.
@@ -116,8 +120,8 @@ def _approved_examples(room: Room) -> dict[str, list[dict]]:
     return found
 
 
-def _raw_votes(room: Room, votes: list[dict], pseudonyms: dict[int, str]) -> list[dict]:
-    order = {question.id: index for index, question in enumerate(room.plan.questions)}
+def _raw_votes(session: SessionRecord, votes: list[dict], pseudonyms: dict[int, str]) -> list[dict]:
+    order = {question.id: index for index, question in enumerate(session.plan.questions)}
     ordered = sorted(votes, key=lambda vote: (order.get(vote["question_id"], len(order)), vote["question_id"],
                                              vote["round"], vote["voted_at"], vote["participant_id"]))
     return [{"question": vote["question_id"], "round": vote["round"],

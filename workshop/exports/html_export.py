@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from ..domain.framework import STRATEGIES_BY_ID
-from ..live.room import Room
+from ..store.store import Store
 from ..resources import TEMPLATES, shipped
 from . import brief, charts
 from .collect import collect
@@ -32,9 +32,9 @@ def _stylesheet() -> str:
     return (shipped("static") / "css" / "report.css").read_text(encoding="utf-8")
 
 
-def render_report(room: Room, inline_css: bool = False) -> str:
-    """The report page of a room as HTML; inline_css=False links the stylesheet (for /s/CODE/report)."""
-    return report_html(collect(room), inline_css=inline_css)
+def render_report(store: Store, code: str, inline_css: bool = False) -> str:
+    """The report page of a session as HTML; inline_css=False links the stylesheet (for /s/CODE/report)."""
+    return report_html(collect(store, code), inline_css=inline_css)
 
 
 def session_html(data: dict) -> str:

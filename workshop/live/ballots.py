@@ -6,55 +6,8 @@ value, a round keeps its counts overall and per group, and how its voters moved 
 before, so refreshing the figures of a hall of thousands costs no more than those of a table of five.
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Mapping
-
+from ..domain.tally import RoundBallots
 from ..store.store import Store
-
-
-class RoundBallots:
-    """One round of one question: each voter's value, and the counts the figures are made from."""
-
-    def __init__(self, votes: Mapping[int, str], groups: Mapping[int, str],
-                 earlier: Mapping[int, str] | None = None) -> None:
-        self.votes: dict[int, str] = dict(votes)
-        self.counts: Counter[str] = Counter(self.votes.values())
-        self.by_group: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for participant_id, value in self.votes.items():
-            self.by_group[groups.get(participant_id, "")][value] += 1
-        # The round before no longer changes: votes only ever go to a question's latest round.
-        self._earlier = earlier
-        self.moves: Counter[tuple[str, str]] = Counter(
-            (earlier[participant_id], value) for participant_id, value in self.votes.items()
-            if participant_id in earlier) if earlier is not None else Counter()
-
-    def record(self, participant_id: int, value: str, group: str) -> None:
-        old = self.votes.get(participant_id)
-        if old == value:
-            return
-        self.votes[participant_id] = value
-        before = self._earlier.get(participant_id) if self._earlier is not None else None
-        if old is not None:
-            _take(self.counts, old)
-            _take(self.by_group[group], old)
-            if before is not None:
-                _take(self.moves, (before, old))
-        self.counts[value] += 1
-        self.by_group[group][value] += 1
-        if before is not None:
-            self.moves[(before, value)] += 1
-
-    def regroup(self, participant_id: int, old: str, new: str) -> None:
-        value = self.votes.get(participant_id)
-        if value is not None:
-            _take(self.by_group[old], value)
-            self.by_group[new][value] += 1
-
-
-def _take(counter: Counter, key: object) -> None:
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]
 
 
 class Ballots:

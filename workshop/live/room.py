@@ -10,24 +10,23 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any
 
-from ..domain.plans import Plan, Question, plan_from_dict
+from ..domain.plans import Plan, Question
 from ..domain.records import ConsensusInput, warnings_for
-from ..domain.session import SUBMISSION_COMMANDS, CommandError, SessionState, apply_command, parse_command
+from ..domain.refusal import Refusal
+from ..domain.session import SUBMISSION_COMMANDS, SessionRecord, apply_command, parse_command
+from ..domain.tally import question_results
+from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.store import Store
-from . import results
 from .ballots import Ballots
-from .views import phone_state, snapshot
+from .subscribers import Subscriber
+from .views import Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
 
 log = logging.getLogger(__name__)
 
 BROADCAST_INTERVAL = 0.1  # seconds: live tallies reach consoles at most ten times a second
 MAX_NAME = 40
-
-
-class Connection(Protocol):
-    async def send_text(self, data: str) -> None: ...
 
 
 def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
@@ -36,41 +35,43 @@ def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
 
 
 class Room:
-    def __init__(self, store: Store, session: dict, plan: Plan, state: SessionState) -> None:
+    def __init__(self, store: Store, session: SessionRecord) -> None:
         self.store = store
-        self.code: str = session["code"]
-        self.title: str = session["title"]
-        self.service: str = session["service"]
-        self.created_at: str = session["created_at"]
-        self.groups: list[str] = session["groups"]
-        self.plan = plan
-        self.state = state
-        self.phones: dict[Connection, dict] = {}
+        self.code = session.code
+        self.title = session.title
+        self.service = session.service
+        self.created_at = session.created_at
+        self.groups = session.groups
+        self.plan = session.plan
+        self.state = session.state
+        self.phones: dict[Subscriber, dict] = {}
         self.connected: Counter[int] = Counter()  # participant id -> open connections
         self.named: dict[int, str] = {}  # connected participants who gave a name
-        self.consoles: set[Connection] = set()
+        self.consoles: set[Subscriber] = set()
+        self.projectors: set[Subscriber] = set()
         self._lock = asyncio.Lock()
         self._pending: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task] = set()
         self._pending_phones = False
         self._results: dict[str, dict] = {}  # per question, dropped when its votes or state change
         self.ballots = Ballots(store, self.code)
-        self.public_steps = [step.to_public() for step in plan.steps]  # the plan never changes mid-session
+        self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
         if question is None:
-            raise CommandError("unknown_question", f"no question {qid!r} in this session")
+            raise Refusal("unknown_question", f"no question {qid!r} in this session")
         return question
 
     # participants
 
     async def join(self, token: object, name: object, group: object) -> dict:
         if token is not None and not isinstance(token, str):
-            raise CommandError("invalid_field", "'token' must be a string")
+            raise Refusal("invalid_field", "'token' must be a string")
         name = _optional_text(name, "name", MAX_NAME)
         group = _optional_text(group, "group", MAX_NAME)
         if group and group not in self.groups:
-            raise CommandError("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
+            raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
         participant = await committed(self.store.join(self.code, token or None, name, group))
         if self.ballots.joined(participant):
             self._results.clear()  # the per-group figures changed
@@ -81,7 +82,7 @@ class Room:
         try:
             checked = question.check_value(value)
         except ValueError as error:
-            raise CommandError("invalid_value", str(error)) from None
+            raise Refusal("invalid_value", str(error)) from None
         qid, round_, fresh = await committed(
             self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)))
         if fresh:
@@ -95,7 +96,7 @@ class Room:
         try:
             checked = question.check_text(text)
         except ValueError as error:
-            raise CommandError("invalid_value", str(error)) from None
+            raise Refusal("invalid_value", str(error)) from None
         qid, round_, _ = await committed(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
         self.changed()
@@ -104,7 +105,7 @@ class Room:
     # facilitator
 
     async def command(self, data: object) -> None:
-        """Apply a facilitator command once it is committed; raise CommandError if refused."""
+        """Apply a facilitator command once it is committed; raise Refusal if refused."""
         command = parse_command(data)
         async with self._lock:
             if command.name in SUBMISSION_COMMANDS:
@@ -145,23 +146,50 @@ class Room:
         """Every round's figures of a scale or choice question, and the shift between the last two."""
         question = self.question(qid)
         if question.kind == "text":
-            raise CommandError("invalid_field", f"{question.id} takes text submissions; it has no figures")
+            raise Refusal("invalid_field", f"{question.id} takes text submissions; it has no figures")
         cached = self._results.get(question.id)
         if cached is None:
             rounds = self.state.question(question.id).round
-            cached = self._results[question.id] = results.question_results(
+            cached = self._results[question.id] = question_results(
                 self.plan, self.groups, question, self.ballots.rounds(question.id, rounds))
         return cached
 
+    # what each audience sees
+
+    def facts(self) -> RoomFacts:
+        """What the room knows now, read once for every view made from it."""
+        info = SessionInfo(self.code, self.title, self.service, self.created_at, self.groups)
+        return RoomFacts(
+            session=info, plan=self.plan, steps=self.public_steps, state=self.state,
+            results={question.id: self.results(question.id) for question in self.plan.questions
+                     if question.kind != "text" and self.state.question(question.id).status != "pending"},
+            presence=self.presence(), records=self.store.records(self.code),
+            submissions=self.store.submissions(self.code))
+
+    def presence(self) -> Presence:
+        return Presence(joined=self.store.participant_count(self.code), connected=len(self.phones),
+                        not_voted={question.id: self._not_voted(question.id)
+                                   for question in self.plan.questions
+                                   if question.kind != "text" and self.state.question(question.id).status == "open"})
+
+    def _not_voted(self, qid: str) -> dict:
+        """Connected phones without a vote in this round: a count, and names where given."""
+        voters = self.ballots.round(qid, self.state.question(qid).round).votes
+        count = len(self.connected) - len(self.connected.keys() & voters.keys())
+        return {"count": count, "names": sorted(name for pid, name in self.named.items() if pid not in voters)}
+
     def snapshot(self) -> dict:
-        return snapshot(self)
+        return console_view(self.facts())
 
     def phone_state(self) -> dict:
-        return phone_state(self)
+        return phone_view(self.facts())
+
+    def projector_view(self) -> dict:
+        return projector_view(self.facts())
 
     # connections and broadcasts
 
-    def add_phone(self, connection: Connection, participant: dict) -> None:
+    def add_phone(self, connection: Subscriber, participant: dict) -> None:
         previous = self.phones.get(connection)
         if previous is not None:
             self._disconnected(previous)
@@ -173,15 +201,19 @@ class Room:
             self.named.pop(participant["id"], None)
         self.changed()
 
-    def add_console(self, connection: Connection) -> None:
+    def add_console(self, connection: Subscriber) -> None:
         self.consoles.add(connection)
 
-    def remove(self, connection: Connection) -> None:
+    def add_projector(self, connection: Subscriber) -> None:
+        self.projectors.add(connection)
+
+    def remove(self, connection: Subscriber) -> None:
         participant = self.phones.pop(connection, None)
         if participant is not None:
             self._disconnected(participant)
             self.changed()
         self.consoles.discard(connection)
+        self.projectors.discard(connection)
 
     def _disconnected(self, participant: dict) -> None:
         participant_id = participant["id"]
@@ -197,28 +229,37 @@ class Room:
             if self._pending is not None:
                 self._pending.cancel()
             self._pending = None
-            asyncio.get_running_loop().create_task(self._flush())
+            self._start_flush()
         elif self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(
-                BROADCAST_INTERVAL, lambda: asyncio.ensure_future(self._flush()))
+            self._pending = asyncio.get_running_loop().call_later(BROADCAST_INTERVAL, self._start_flush)
+
+    def _start_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._flush())
+        self._flushes.add(task)  # kept, so the task is not collected mid-flight
+        task.add_done_callback(self._flushed)
+
+    def _flushed(self, task: asyncio.Task) -> None:
+        self._flushes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a broadcast failed", exc_info=task.exception())
 
     async def _flush(self) -> None:
         self._pending = None
         to_phones, self._pending_phones = self._pending_phones, False
+        if not (self.consoles or self.projectors or (to_phones and self.phones)):
+            return
+        facts = self.facts()
         if to_phones and self.phones:
-            await self._send_all(list(self.phones), {"type": "state", **self.phone_state()})
+            self._send_all(list(self.phones), phone_state(phone_view(facts)))
         if self.consoles:
-            await self._send_all(list(self.consoles), {"type": "snapshot", "snapshot": self.snapshot()})
+            self._send_all(list(self.consoles), console_snapshot(console_view(facts)))
+        if self.projectors:
+            self._send_all(list(self.projectors), projector_frame(projector_view(facts)))
 
-    async def _send_all(self, connections: list[Connection], message: dict) -> None:
-        text = json.dumps(message)  # serialised once, sent to every socket
-        # One after another in this task: a send only waits when a socket's buffer is full, and the
-        # transport cuts such a socket off at once (web/transport.py), so no socket holds up the rest.
+    def _send_all(self, connections: list[Subscriber], message: dict) -> None:
+        text = json.dumps(message)  # serialised once, queued for every socket without waiting on any
         for connection in connections:
-            try:
-                await connection.send_text(text)
-            except Exception as error:
-                log.debug("dropping a connection that failed to receive: %s", error)
+            if not connection.offer(text):
                 self.remove(connection)
 
 
@@ -226,10 +267,10 @@ def _optional_text(value: object, field: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise CommandError("invalid_field", f"'{field}' must be a string")
+        raise Refusal("invalid_field", f"'{field}' must be a string")
     value = value.strip()
     if len(value) > limit:
-        raise CommandError("invalid_field", f"'{field}' must be at most {limit} characters")
+        raise Refusal("invalid_field", f"'{field}' must be at most {limit} characters")
     return value
 
 
@@ -244,11 +285,10 @@ class Rooms:
         code = code.upper()
         room = self._rooms.get(code)
         if room is None:
-            session = self.store.session(code)
+            session = self.store.session_record(code)
             if session is None:
                 return None
-            plan = plan_from_dict(session["plan_source"], session["plan_id"], f"session {code}")
-            room = self._rooms[code] = Room(self.store, session, plan, self.store.session_state(code))
+            room = self._rooms[code] = Room(self.store, session)
         return room
 
     async def create(self, title: str, service: str, plan: Plan, groups: list[str]) -> Room:

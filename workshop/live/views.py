@@ -1,43 +1,146 @@
-"""What each audience is sent: the facilitator's snapshot and the phones' state.
+"""What each audience is sent, as pure functions of what the room knows: console, projector, phone.
 
+The console sees everything, live tallies and unmoderated texts included. The projector sees what the
+room may see: revealed results, approved examples without their authors, recorded decisions, counts.
 Phones never receive a question's figures before the facilitator reveals them.
 """
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from ..domain.plans import Question, Step
+from ..domain.plans import Plan, Question, Step
 from ..domain.records import propose
-
-if TYPE_CHECKING:
-    from .room import Room
+from ..domain.session import SessionState
 
 
-def snapshot(room: "Room") -> dict:
-    """Everything the console and projector show: steps, state, live tallies, moderation, records."""
-    questions = {question.id: _console_question(room, question) for question in room.plan.questions}
-    records = room.store.records(room.code)
+@dataclass(frozen=True)
+class SessionInfo:
+    code: str
+    title: str
+    service: str
+    created_at: str
+    groups: list[str]
+
+
+@dataclass(frozen=True)
+class Presence:
+    joined: int
+    connected: int
+    not_voted: Mapping[str, dict] = field(default_factory=dict)  # open question id -> {count, names}
+
+
+@dataclass(frozen=True)
+class RoomFacts:
+    """Everything a view is made from; `results` holds each opened scale or choice question's figures."""
+
+    session: SessionInfo
+    plan: Plan
+    steps: Sequence[dict]
+    state: SessionState
+    results: Mapping[str, dict]
+    presence: Presence
+    records: Mapping[str, dict]
+    submissions: Sequence[dict]
+
+
+def console_view(facts: RoomFacts) -> dict:
+    """Everything the console shows: steps, state, live tallies, moderation, records."""
+    questions = {question.id: _console_question(facts, question) for question in facts.plan.questions}
     return {
-        "code": room.code,
-        "title": room.title,
-        "service": room.service,
-        "created_at": room.created_at,
-        "groups": room.groups,
-        "plan": {"id": room.plan.id, "title": room.plan.title,
-                 "min_consensus": room.plan.min_consensus, "min_agreement": room.plan.min_agreement},
-        "steps": room.public_steps,
-        "current_step": room.state.current_step,
-        "participants": {"joined": room.store.participant_count(room.code), "connected": len(room.phones)},
+        **_header(facts),
         "questions": questions,
-        "submissions": room.store.submissions(room.code),
-        "consensus": records,
-        "proposals": {step.category: _proposal(step, questions) for step in room.plan.steps if step.category},
-        "summary": [_summary_row(step, questions, records.get(step.category))
-                    for step in room.plan.steps if step.category],
+        "submissions": list(facts.submissions),
+        "consensus": dict(facts.records),
+        "proposals": {step.category: _proposal(step, questions) for step in facts.plan.steps if step.category},
+        "summary": [_summary_row(step, questions, facts.records.get(step.category))
+                    for step in facts.plan.steps if step.category],
     }
 
 
-def _summary_row(step: Step, questions: dict, record: dict | None) -> dict:
-    """One cell row of the summary heat map: how much a kind hurts against how strongly the room agrees."""
+def projector_view(facts: RoomFacts) -> dict:
+    """What the big screen may show: nothing unrevealed, no unmoderated text, no names."""
+    questions = {question.id: _projector_question(facts, question) for question in facts.plan.questions}
+    approved = [{"id": item["id"], "question_id": item["question_id"], "text": item["text"]}
+                for item in facts.submissions if item["status"] == "approved"]
+    return {
+        **_header(facts),
+        "questions": questions,
+        "submissions": approved,
+        "consensus": dict(facts.records),
+        "summary": [_summary_row(step, questions, facts.records.get(step.category))
+                    for step in facts.plan.steps if step.category],
+    }
+
+
+def phone_view(facts: RoomFacts) -> dict:
+    """What every phone shows: the current step, its questions under way, revealed results, examples."""
+    step = facts.plan.steps[facts.state.current_step]
+    public = facts.steps[facts.state.current_step]
+    return {
+        "session": {"code": facts.session.code, "title": facts.session.title, "groups": facts.session.groups},
+        "step": _phone_step(public, len(facts.plan.steps)),
+        "questions": [_phone_question(facts, question) for question in step.questions
+                      if facts.state.question(question.id).status != "pending"],
+        "examples": [{"question": item["question_id"], "text": item["text"]} for item in facts.submissions
+                     if item["status"] == "approved" and facts.plan.step_of(item["question_id"]) == step],
+    }
+
+
+def _header(facts: RoomFacts) -> dict:
+    session, plan = facts.session, facts.plan
+    return {
+        "code": session.code, "title": session.title, "service": session.service,
+        "created_at": session.created_at, "groups": session.groups,
+        "plan": {"id": plan.id, "title": plan.title,
+                 "min_consensus": plan.min_consensus, "min_agreement": plan.min_agreement},
+        "steps": list(facts.steps),
+        "current_step": facts.state.current_step,
+        "participants": {"joined": facts.presence.joined, "connected": facts.presence.connected},
+    }
+
+
+def _console_question(facts: RoomFacts, question: Question) -> dict:
+    state = facts.state.question(question.id)
+    entry = {"id": question.id, **state.to_public()}
+    found = facts.results.get(question.id)
+    if found is not None:
+        entry["tally"] = _tally(found["rounds"][-1])
+        entry["rounds"] = found["rounds"]
+        entry["shift"] = found["shift"]
+    if question.id in facts.presence.not_voted:
+        entry["not_voted"] = facts.presence.not_voted[question.id]
+    return entry
+
+
+def _projector_question(facts: RoomFacts, question: Question) -> dict:
+    state = facts.state.question(question.id)
+    entry = {"id": question.id, **state.to_public(), "voted": _voted(facts, question, state.round)}
+    found = facts.results.get(question.id)
+    if found is not None and state.revealed:
+        entry["tally"] = _tally(found["rounds"][-1])
+        entry["rounds"] = found["rounds"]
+        entry["shift"] = found["shift"]
+    return entry
+
+
+def _voted(facts: RoomFacts, question: Question, round_: int) -> int:
+    """How many have answered this round: a count the room may see while results are hidden."""
+    if question.kind == "text":
+        return sum(1 for item in facts.submissions
+                   if item["question_id"] == question.id and item["round"] == round_)
+    found = facts.results.get(question.id)
+    if found is None:
+        return 0
+    latest = found["rounds"][-1]
+    return int(latest["n"] + latest["abstain"])
+
+
+def _tally(figures: dict) -> dict:
+    return {**figures, "voted": figures["n"] + figures["abstain"]}
+
+
+def _summary_row(step: Step, questions: Mapping[str, dict], record: dict | None) -> dict:
+    """One row of the summary heat map: how much a kind hurts against how strongly the room agrees."""
     impact = questions.get(f"{step.category}.impact", {}).get("tally") or {}
     direction = questions.get(f"{step.category}.direction", {}).get("tally") or {}
     return {
@@ -48,52 +151,11 @@ def _summary_row(step: Step, questions: dict, record: dict | None) -> dict:
     }
 
 
-def _console_question(room: "Room", question: Question) -> dict:
-    state = room.state.question(question.id)
-    entry = {"id": question.id, **state.to_public()}
-    if question.kind != "text" and state.status != "pending":
-        found = room.results(question.id)
-        entry["tally"] = _tally(found["rounds"][-1])
-        entry["rounds"] = found["rounds"]
-        entry["shift"] = found["shift"]
-    if state.status == "open" and question.kind != "text":
-        entry["not_voted"] = _not_voted(room, question.id, state.round)
-    return entry
-
-
-def _tally(figures: dict) -> dict:
-    return {**figures, "voted": figures["n"] + figures["abstain"]}
-
-
-def _not_voted(room: "Room", qid: str, round_: int) -> dict:
-    """Connected phones without a vote in this round: a count, and names where given."""
-    voters = room.ballots.round(qid, round_).votes  # the committed votes, mirrored in memory
-    count = len(room.connected) - len(room.connected.keys() & voters.keys())
-    return {"count": count, "names": sorted(name for pid, name in room.named.items() if pid not in voters)}
-
-
-def _proposal(step: Step, questions: dict) -> dict:
+def _proposal(step: Step, questions: Mapping[str, dict]) -> dict:
     """What the votes on this kind lean to, for the console's consensus form."""
     direction = questions.get(f"{step.category}.direction", {}).get("tally")
     strategy = questions.get(f"{step.category}.strategy", {}).get("tally")
     return {**propose(direction, strategy), "reached": direction.get("reached") if direction else None}
-
-
-def phone_state(room: "Room") -> dict:
-    """What every phone shows: the current step, its questions that are under way, revealed results."""
-    step = room.plan.steps[room.state.current_step]
-    public = room.public_steps[room.state.current_step]
-    return {
-        "session": {"code": room.code, "title": room.title, "groups": room.groups},
-        "step": _phone_step(public, len(room.plan.steps)),
-        "questions": [_phone_question(room, question.id) for question in step.questions
-                      if room.state.question(question.id).status != "pending"],
-        "examples": [
-            {"question": item["question_id"], "text": item["text"]}
-            for item in room.store.submissions(room.code, "approved")
-            if room.plan.step_of(item["question_id"]) == step
-        ],
-    }
 
 
 def _phone_step(public: dict, count: int) -> dict:
@@ -102,11 +164,11 @@ def _phone_step(public: dict, count: int) -> dict:
     return {**{key: public.get(key) for key in shown}, "count": count}
 
 
-def _phone_question(room: "Room", qid: str) -> dict:
-    question = room.plan.question(qid)
-    state = room.state.question(qid)
+def _phone_question(facts: RoomFacts, question: Question) -> dict:
+    state = facts.state.question(question.id)
     entry = {**question.to_public(), **state.to_public()}
-    if state.revealed and question.kind != "text":
-        latest = room.results(qid)["rounds"][-1]
-        entry["results"] = {key: value for key, value in _tally(latest).items() if key not in ("by_group", "group_gap")}
+    found = facts.results.get(question.id)
+    if state.revealed and found is not None:
+        latest = _tally(found["rounds"][-1])
+        entry["results"] = {key: value for key, value in latest.items() if key not in ("by_group", "group_gap")}
     return entry

@@ -6,6 +6,7 @@ connection per thread and see only committed data (WAL lets them run beside the 
 
 import json
 import secrets
+import sqlite3
 import threading
 from concurrent.futures import Future
 from datetime import datetime, timezone
@@ -14,20 +15,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.session import QuestionState, SessionState
+from ..domain.refusal import Refusal
+from ..domain.plans import plan_from_dict
+from ..domain.session import QuestionState, SessionRecord, SessionState
 from .migrations import migrations
-from .writer import Writer
+from .writer import StorageError, Writer
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
-
-
-class Refused(Exception):
-    """A write the record refuses (e.g. a vote on a closed question); nothing was written."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def now() -> str:
@@ -35,13 +29,23 @@ def now() -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
         self._local = threading.local()
-        self._prepare()
+        if not read_only:
+            self._prepare()
         self.writer = Writer(self._connect)
 
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> "Store":
+        """A store that only reads: no migration, no writer, and the file is opened read-only."""
+        return cls(path, read_only=True)
+
     def _connect(self) -> Database:
+        if self.read_only:
+            uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+            return Database(sqlite3.connect(uri, uri=True, check_same_thread=False))
         db = Database(self.path)
         db.conn.execute("PRAGMA busy_timeout = 5000")
         db.conn.execute("PRAGMA synchronous = FULL")
@@ -63,7 +67,8 @@ class Store:
         self.writer.start()
 
     def close(self) -> None:
-        self.writer.stop()
+        if not self.read_only:
+            self.writer.stop()
         reader = getattr(self._local, "db", None)
         if reader is not None:
             reader.close()
@@ -86,6 +91,8 @@ class Store:
 
     def write(self, fn: Any, *args: Any) -> Future:
         """Queue a write job `fn(db, *args)`; see Writer.submit."""
+        if self.read_only:
+            raise StorageError(f"{self.path} is open read-only")
         return self.writer.submit(fn, *args)
 
     # settings
@@ -120,6 +127,15 @@ class Store:
             row["groups"] = json.loads(row.pop("groups_json"))
             row["plan_source"] = json.loads(row.pop("plan_json"))
         return row
+
+    def session_record(self, code: str) -> SessionRecord | None:
+        """The read model of one session, with its plan as it was when the session was created."""
+        row = self.session(code)
+        if row is None:
+            return None
+        plan = plan_from_dict(row["plan_source"], row["plan_id"], f"session {row['code']}")
+        return SessionRecord(row["code"], row["title"], row["service"], row["created_at"], row["groups"],
+                             plan, self.session_state(row["code"]))
 
     def list_sessions(self) -> list[dict]:
         return list(self._rows(
@@ -295,10 +311,10 @@ def _open_round(db: Database, code: str, qid: str) -> int:
     row = db.execute("select status, round from questions where session_code = ? and question_id = ?",
                      (code, qid)).fetchone()
     if row is None:
-        raise Refused("unknown_question", f"no question {qid!r} in this session")
+        raise Refusal("unknown_question", f"no question {qid!r} in this session")
     status, round_ = row
     if status != "open":
-        raise Refused("question_closed", f"question {qid!r} is not open for answers")
+        raise Refusal("question_closed", f"question {qid!r} is not open for answers")
     return round_
 
 
@@ -333,7 +349,7 @@ def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
     cursor = db.execute("update submissions set status = ? where session_code = ? and id = ?",
                         (status, code, submission_id))
     if cursor.rowcount == 0:
-        raise Refused("unknown_submission", f"no submission {submission_id} in this session")
+        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
 def _save_record(db: Database, code: str, record: dict) -> dict:

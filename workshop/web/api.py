@@ -1,4 +1,4 @@
-"""The facilitator's JSON API. Every endpoint requires the facilitator key."""
+"""The facilitator's JSON API; it sits behind the facilitator guard, like every facilitator route."""
 
 import json
 
@@ -7,12 +7,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..domain.plans import Plan
-from ..domain.records import RecordError, parse_record
-from ..domain.session import CommandError
+from ..domain.records import parse_record
+from ..domain.refusal import Refusal
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room, Rooms
-from ..store.store import Refused
-from .errors import ApiError
 
 MAX_BODY = 64 * 1024
 MAX_TITLE = 120
@@ -32,19 +30,20 @@ def session_urls(request: Request, code: str) -> dict:
 async def read_json(request: Request) -> object:
     body = await request.body()
     if len(body) > MAX_BODY:
-        raise ApiError(413, "too_large", f"the request body must be at most {MAX_BODY} bytes")
+        raise Refusal("too_large", f"the request body must be at most {MAX_BODY} bytes")
     try:
         return json.loads(body)
     except ValueError:
-        raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
+        raise Refusal("bad_json", "the request body is not valid JSON") from None
+    except RecursionError:
+        raise Refusal("bad_json", "the request body is nested too deeply") from None
 
 
 def room_for(request: Request) -> Room:
-    request.app.state.auth.require(request)
     rooms: Rooms = request.app.state.rooms
     room = rooms.get(request.path_params["code"])
     if room is None:
-        raise ApiError(404, "unknown_session", f"no session with code {request.path_params['code']!r}")
+        raise Refusal("unknown_session", f"no session with code {request.path_params['code']!r}")
     return room
 
 
@@ -53,23 +52,20 @@ def snapshot_response(request: Request, room: Room, status: int = 200) -> JSONRe
 
 
 async def list_sessions(request: Request) -> JSONResponse:
-    request.app.state.auth.require(request)
     sessions = request.app.state.store.list_sessions()
     return JSONResponse({"sessions": [{**row, **session_urls(request, row["code"])} for row in sessions]})
 
 
 async def list_plans(request: Request) -> JSONResponse:
-    request.app.state.auth.require(request)
     plans: dict[str, Plan] = request.app.state.plans
     return JSONResponse({"plans": [{"id": plan.id, "title": plan.title, "groups": list(plan.groups)}
                                    for plan in plans.values()]})
 
 
 async def create_session(request: Request) -> JSONResponse:
-    request.app.state.auth.require(request)
     body = await read_json(request)
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid_field", "the body must be a JSON object")
+        raise Refusal("invalid_field", "the body must be a JSON object")
     plan = _plan_field(request, body)
     title = _text_field(body, "title", required=True)
     service = _text_field(body, "service")
@@ -83,7 +79,7 @@ def _plan_field(request: Request, body: dict) -> Plan:
     plans: dict[str, Plan] = request.app.state.plans
     plan_id = body.get("plan", "frei-variability")
     if not isinstance(plan_id, str) or plan_id not in plans:
-        raise ApiError(422, "invalid_field", f"plan: must be one of {', '.join(plans)}")
+        raise Refusal("invalid_field", f"plan: must be one of {', '.join(plans)}")
     return plans[plan_id]
 
 
@@ -92,7 +88,7 @@ def _text_field(body: dict, field: str, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
-        raise ApiError(422, "invalid_field", f"{field}: must be a non-empty string of at most {MAX_TITLE} characters")
+        raise Refusal("invalid_field", f"{field}: must be a non-empty string of at most {MAX_TITLE} characters")
     return value.strip()
 
 
@@ -102,10 +98,10 @@ def _groups_field(body: dict, plan: Plan) -> list[str]:
         return list(plan.groups)
     if (not isinstance(groups, list) or not 1 <= len(groups) <= MAX_GROUPS
             or not all(isinstance(group, str) and 0 < len(group.strip()) <= 40 for group in groups)):
-        raise ApiError(422, "invalid_field", f"groups: must be a list of 1 to {MAX_GROUPS} names of at most 40 characters")
+        raise Refusal("invalid_field", f"groups: must be a list of 1 to {MAX_GROUPS} names of at most 40 characters")
     cleaned = [group.strip() for group in groups]
     if len(set(cleaned)) != len(cleaned):
-        raise ApiError(422, "invalid_field", "groups: names must be different")
+        raise Refusal("invalid_field", "groups: names must be different")
     return cleaned
 
 
@@ -116,32 +112,19 @@ async def get_session(request: Request) -> JSONResponse:
 async def run_command(request: Request) -> JSONResponse:
     room = room_for(request)
     body = await read_json(request)
-    try:
-        await room.command(body)
-    except (CommandError, Refused) as error:
-        status = 404 if error.code.startswith("unknown_") else 422
-        if error.code == "question_pending":
-            status = 409
-        raise ApiError(status, error.code, error.message) from None
+    await room.command(body)
     return snapshot_response(request, room)
 
 
 async def get_results(request: Request) -> JSONResponse:
     room = room_for(request)
-    try:
-        return JSONResponse(room.results(request.path_params["qid"]))
-    except CommandError as error:
-        raise ApiError(404 if error.code == "unknown_question" else 422, error.code, error.message) from None
+    return JSONResponse(room.results(request.path_params["qid"]))
 
 
 async def put_consensus(request: Request) -> JSONResponse:
     room = room_for(request)
     body = await read_json(request)
-    try:
-        record = parse_record(request.path_params["kind"], body)
-    except RecordError as error:
-        status = 404 if error.field == "kind" else 422
-        raise ApiError(status, "invalid_field", str(error)) from None
+    record = parse_record(request.path_params["kind"], body)
     return JSONResponse(await room.record_consensus(record))
 
 
@@ -154,9 +137,9 @@ async def export(request: Request) -> Response:
     room = room_for(request)
     fmt = request.path_params["fmt"]
     if fmt not in EXPORT_FORMATS:
-        raise ApiError(404, "unknown_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
+        raise Refusal("unknown_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
     # Building a workbook of every vote takes seconds in a big session: not on the event loop.
-    body, media_type = await run_in_threadpool(render_export, room, fmt)
+    body, media_type = await run_in_threadpool(render_export, room.store, room.code, fmt)
     filename = f"workshop-{room.code}.{fmt}"
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -19,22 +17,31 @@ from ..live.collector import keep_frozen
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store.store import Store
-from ..store.writer import StorageError
 from . import api, pages, sockets
 from .auth import FacilitatorAuth, key_source
-from .errors import ApiError, api_error_handler
+from .errors import EXCEPTION_HANDLERS
+from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
 from .limits import JoinLimit
 
 log = logging.getLogger("workshop")
 
 
-def routes() -> list:
+def public_routes() -> list[BaseRoute]:
+    """What anyone on the network may reach: the phone's pages and socket, and the static files."""
     return [
-        Route("/", pages.home),
         Route("/join", pages.join_form),
         Route("/j/{code}", pages.phone),
         Route("/j/{code}/qr.svg", pages.join_qr),
+        WebSocketRoute("/ws/{code}", sockets.participant_socket),
+        Mount("/static", StaticFiles(directory=shipped("static")), name="static"),
+    ]
+
+
+def facilitator_routes() -> list[BaseRoute]:
+    """Everything else: the facilitator's pages, API and sockets, all behind the facilitator guard."""
+    return [
+        Route("/", pages.home),
         Route("/s/{code}/facilitate", pages.console),
         Route("/s/{code}/present", pages.present),
         Route("/s/{code}/report", pages.report),
@@ -47,23 +54,15 @@ def routes() -> list:
         Route("/api/sessions/{code}/consensus", api.get_consensus),
         Route("/api/sessions/{code}/consensus/{kind}", api.put_consensus, methods=["PUT"]),
         Route("/api/sessions/{code}/export.{fmt}", api.export),
-        WebSocketRoute("/ws/{code}", sockets.participant_socket),
         WebSocketRoute("/ws/{code}/control", sockets.control_socket),
-        Mount("/static", StaticFiles(directory=shipped("static")), name="static"),
+        WebSocketRoute("/ws/{code}/present", sockets.present_socket),
     ]
 
 
-async def storage_failed(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"error": "unavailable", "message": f"{error}; nothing was recorded"}, status_code=503)
-
-
-async def not_found(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"error": "not_found", "message": f"nothing at {request.url.path}"}, status_code=404)
-
-
-async def method_not_allowed(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"error": "method_not_allowed",
-                         "message": f"{request.method} is not allowed on {request.url.path}"}, status_code=405)
+def routes() -> list[BaseRoute]:
+    # The guarded mount comes last and matches every other path, so a route added to
+    # `facilitator_routes` is protected without anything else to remember.
+    return [*public_routes(), Mount("", routes=facilitator_routes(), middleware=[Middleware(FacilitatorGuard)])]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -86,8 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes(),
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={ApiError: api_error_handler, StorageError: storage_failed,
-                            404: not_found, 405: method_not_allowed},
+        exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.settings = settings
     app.state.auth = FacilitatorAuth(key_source(store, settings.key))

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from starlette.requests import HTTPConnection
 
 from ..store.store import Store
-from .errors import ApiError
 
 COOKIE = "workshop_facilitator"
 KEY_SETTING = "facilitator_key"
@@ -55,10 +54,3 @@ class FacilitatorAuth:
         if cookie is not None:
             return "ok" if hmac.compare_digest(cookie.encode(), self.cookie_value.encode()) else "wrong"
         return "missing"
-
-    def require(self, connection: HTTPConnection) -> None:
-        status = self.status(connection)
-        if status == "missing":
-            raise ApiError(401, "unauthorized", "the facilitator key is required (Authorization: Bearer KEY)")
-        if status == "wrong":
-            raise ApiError(403, "forbidden", "the facilitator key is wrong")

@@ -1,21 +1,60 @@
-"""Typed errors for the HTTP API: a 4xx status with {"error": CODE, "message": "..."}."""
+"""Refusals as HTTP responses: a 4xx (or 503) status with {"error": CODE, "message": "..."}.
+
+The status of every refusal code is in one table; a code not listed is an invalid request (422).
+"""
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ..domain.refusal import Refusal
+from ..store.writer import StorageError
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+HTTP_STATUS: dict[str, int] = {
+    "bad_json": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "cross_site": 403,
+    "not_found": 404,
+    "unknown_session": 404,
+    "unknown_question": 404,
+    "unknown_submission": 404,
+    "unknown_kind": 404,
+    "unknown_format": 404,
+    "method_not_allowed": 405,
+    "question_pending": 409,
+    "stale_record": 409,
+    "too_large": 413,
+    "unsupported_media_type": 415,
+    "rate_limited": 429,
+    "unavailable": 503,
+}
+DEFAULT_STATUS = 422
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+def status_of(code: str) -> int:
+    return HTTP_STATUS.get(code, DEFAULT_STATUS)
 
 
-async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ApiError)
-    return error_response(error.status, error.code, error.message)
+def error_response(code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status_of(code))
+
+
+async def refusal_handler(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Refusal)
+    return error_response(error.code, error.message)
+
+
+async def storage_failed(request: Request, error: Exception) -> JSONResponse:
+    return error_response("unavailable", f"{error}; nothing was recorded")
+
+
+async def not_found(request: Request, error: Exception) -> JSONResponse:
+    return error_response("not_found", f"nothing at {request.url.path}")
+
+
+async def method_not_allowed(request: Request, error: Exception) -> JSONResponse:
+    return error_response("method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
+
+
+EXCEPTION_HANDLERS = {Refusal: refusal_handler, StorageError: storage_failed, 404: not_found,
+                      405: method_not_allowed}

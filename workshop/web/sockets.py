@@ -1,10 +1,11 @@
-"""The participant socket `/ws/CODE` and the facilitator socket `/ws/CODE/control`.
+"""The participant socket `/ws/CODE`, the facilitator's `/ws/CODE/control` and the projector's `/ws/CODE/present`.
 
 Each incoming message is parsed against `protocol`, then dispatched from a table of handlers. Refusals
-become typed `error` messages and the socket stays open.
+become typed `error` messages and the socket stays open. Every frame a socket is sent goes through its
+`Subscriber`: a bounded queue with its own sender task. The facilitator sockets are behind the
+facilitator guard (`web/guard.py`), like every facilitator route.
 """
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,12 +13,11 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..domain.session import CommandError
+from .. import protocol
+from ..domain.refusal import Refusal
 from ..live.room import Room, Rooms
-from ..store.store import Refused
+from ..live.subscribers import Subscriber
 from ..store.writer import StorageError
-from . import protocol
-from .auth import FacilitatorAuth
 from .limits import JoinLimit, MessageLimit
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,9 @@ UNKNOWN_SESSION = 4404
 class PhoneConnection:
     room: Room
     websocket: WebSocket
+    outbox: Subscriber
     participant: dict | None = None
     limit: MessageLimit = field(default_factory=MessageLimit)
-
-    async def send(self, message: dict) -> None:
-        await self.websocket.send_text(json.dumps(message))
 
 
 async def _join(phone: PhoneConnection, message: dict) -> None:
@@ -42,35 +40,31 @@ async def _join(phone: PhoneConnection, message: dict) -> None:
     known = isinstance(token, str) and phone.room.store.participant_by_token(phone.room.code, token)
     join_limit: JoinLimit = phone.websocket.app.state.join_limit
     if not known and not join_limit.allow(_address(phone.websocket)):
-        raise CommandError("rate_limited", "too many new participants from this address; wait a minute")
+        raise Refusal("rate_limited", "too many new participants from this address; wait a minute")
     participant = await phone.room.join(message.get("token"), message.get("name"), message.get("group"))
     if phone.participant is not None and phone.participant["id"] != participant["id"]:
-        raise CommandError("already_joined", "this connection has joined as another participant")
+        raise Refusal("already_joined", "this connection has joined as another participant")
     phone.participant = participant
-    phone.room.add_phone(phone.websocket, participant)
-    await phone.send({
-        "type": "welcome",
-        "participant": {key: participant[key] for key in ("id", "token", "name", "group")},
-        "state": phone.room.phone_state(),
-        "ballot": phone.room.store.ballot(phone.room.code, participant["id"]),
-    })
+    phone.room.add_phone(phone.outbox, participant)
+    ballot = phone.room.store.ballot(phone.room.code, participant["id"])
+    await phone.outbox.send(protocol.welcome(participant, phone.room.phone_state(), ballot))
 
 
 async def _vote(phone: PhoneConnection, message: dict) -> None:
     participant = _joined(phone)
     qid, round_ = await phone.room.vote(participant, message["id"], message["question"], message["value"])
-    await phone.send({"type": "ack", "id": message["id"], "question": qid, "round": round_})
+    await phone.outbox.send(protocol.ack(message["id"], qid, round_))
 
 
 async def _submit(phone: PhoneConnection, message: dict) -> None:
     participant = _joined(phone)
     qid, round_ = await phone.room.submit(participant, message["id"], message["question"], message["text"])
-    await phone.send({"type": "ack", "id": message["id"], "question": qid, "round": round_})
+    await phone.outbox.send(protocol.ack(message["id"], qid, round_))
 
 
 def _joined(phone: PhoneConnection) -> dict:
     if phone.participant is None:
-        raise CommandError("not_joined", "send a 'join' message first")
+        raise Refusal("not_joined", "send a 'join' message first")
     return phone.participant
 
 
@@ -81,13 +75,13 @@ PHONE_HANDLERS: dict[str, Callable[[PhoneConnection, dict], Awaitable[None]]] = 
 }
 
 
-async def _command(room: Room, websocket: WebSocket, message: dict) -> None:
+async def _command(room: Room, outbox: Subscriber, message: dict) -> None:
     command = {key: value for key, value in message.items() if key not in ("type", "id")}
     await room.command(command)
-    await websocket.send_text(json.dumps({"type": "ack", "id": message.get("id")}))
+    await outbox.send(protocol.ack(message.get("id")))
 
 
-CONSOLE_HANDLERS: dict[str, Callable[[Room, WebSocket, dict], Awaitable[None]]] = {
+CONSOLE_HANDLERS: dict[str, Callable[[Room, Subscriber, dict], Awaitable[None]]] = {
     "command": _command,
 }
 
@@ -96,7 +90,8 @@ async def participant_socket(websocket: WebSocket) -> None:
     room = await _open_room(websocket)
     if room is None:
         return
-    phone = PhoneConnection(room, websocket)
+    phone = PhoneConnection(room, websocket, Subscriber(websocket))
+    phone.outbox.start()
     try:
         while True:
             text = await _receive(websocket)
@@ -104,35 +99,55 @@ async def participant_socket(websocket: WebSocket) -> None:
                 if phone.limit.exhausted:
                     await websocket.close(code=POLICY_VIOLATION, reason="too many messages")
                     break
-                await _send_error(websocket, "rate_limited", "too many messages; slow down", None)
+                await phone.outbox.send(protocol.error("rate_limited", "too many messages; slow down"))
                 continue
-            await _handle(websocket, text, protocol.PHONE_MESSAGES,
+            await _handle(phone.outbox, text, protocol.PHONE_MESSAGES,
                           lambda kind, message: PHONE_HANDLERS[kind](phone, message))
     except WebSocketDisconnect:
         pass
     finally:
-        room.remove(websocket)
+        room.remove(phone.outbox)
+        await phone.outbox.stop()
 
 
 async def control_socket(websocket: WebSocket) -> None:
-    auth: FacilitatorAuth = websocket.app.state.auth
-    if auth.status(websocket) != "ok":
-        await websocket.close(code=POLICY_VIOLATION, reason="the facilitator key is required")
-        return
     room = await _open_room(websocket)
     if room is None:
         return
-    room.add_console(websocket)
+    outbox = Subscriber(websocket)
+    outbox.start()
+    room.add_console(outbox)
     try:
-        await websocket.send_text(json.dumps({"type": "snapshot", "snapshot": room.snapshot()}))
+        await outbox.send(protocol.console_snapshot(room.snapshot()))
         while True:
             text = await _receive(websocket)
-            await _handle(websocket, text, protocol.CONSOLE_MESSAGES,
-                          lambda kind, message: CONSOLE_HANDLERS[kind](room, websocket, message))
+            await _handle(outbox, text, protocol.CONSOLE_MESSAGES,
+                          lambda kind, message: CONSOLE_HANDLERS[kind](room, outbox, message))
     except WebSocketDisconnect:
         pass
     finally:
-        room.remove(websocket)
+        room.remove(outbox)
+        await outbox.stop()
+
+
+async def present_socket(websocket: WebSocket) -> None:
+    """The projector's channel: only what the room may see, and it takes no messages."""
+    room = await _open_room(websocket)
+    if room is None:
+        return
+    outbox = Subscriber(websocket)
+    outbox.start()
+    room.add_projector(outbox)
+    try:
+        await outbox.send(protocol.projector_frame(room.projector_view()))
+        while True:
+            await _receive(websocket)
+            await outbox.send(protocol.error("bad_message", "the projector's channel takes no messages"))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        room.remove(outbox)
+        await outbox.stop()
 
 
 def _address(websocket: WebSocket) -> str:
@@ -153,10 +168,11 @@ async def _open_room(websocket: WebSocket) -> Room | None:
         return None
     rooms: Rooms = websocket.app.state.rooms
     room = rooms.get(websocket.path_params["code"])
+    await websocket.accept()
     if room is None:
+        # Refused after accepting: a browser sees this close code only on an accepted socket.
         await websocket.close(code=UNKNOWN_SESSION, reason="no session with this code")
         return None
-    await websocket.accept()
     return room
 
 
@@ -167,23 +183,14 @@ async def _receive(websocket: WebSocket) -> str | bytes | None:
     return message.get("text") if message.get("text") is not None else message.get("bytes")
 
 
-async def _handle(websocket: WebSocket, text: str | bytes | None, described: dict,
+async def _handle(outbox: Subscriber, text: str | bytes | None, described: dict,
                   dispatch: Callable[[str, dict], Awaitable[None]]) -> None:
     message_id = None
     try:
         kind, message = protocol.parse(text, described)
         message_id = message.get("id") if isinstance(message.get("id"), str) else None
         await dispatch(kind, message)
-    except protocol.ProtocolError as error:
-        await _send_error(websocket, error.code, error.message, error.message_id)
-    except (CommandError, Refused) as error:
-        await _send_error(websocket, error.code, error.message, message_id)
+    except Refusal as error:
+        await outbox.send(protocol.error(error.code, error.message, error.message_id or message_id))
     except StorageError as error:
-        await _send_error(websocket, "unavailable", f"{error}; nothing was recorded", message_id)
-
-
-async def _send_error(websocket: WebSocket, code: str, message: str, message_id: str | None) -> None:
-    error = {"type": "error", "code": code, "message": message}
-    if message_id is not None:
-        error["id"] = message_id
-    await websocket.send_text(json.dumps(error))
+        await outbox.send(protocol.error("unavailable", f"{error}; nothing was recorded", message_id))

@@ -1,0 +1,99 @@
+"""A question's rounds of votes and the results built from them with the consensus figures.
+
+Pure: the live rooms keep `RoundBallots` up to date as votes commit, and the exports build the same
+objects from stored votes, so both compute their figures with `question_results`.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+
+from .figures import (
+    Thresholds,
+    choice_figures_from_tally,
+    group_gap,
+    scale_figures_from_tally,
+    shift_from_moves,
+)
+from .plans import Plan, Question
+
+ABSTAIN = "abstain"
+
+
+class RoundBallots:
+    """One round of one question: each voter's value, and the counts the figures are made from."""
+
+    def __init__(self, votes: Mapping[int, str], groups: Mapping[int, str],
+                 earlier: Mapping[int, str] | None = None) -> None:
+        self.votes: dict[int, str] = dict(votes)
+        self.counts: Counter[str] = Counter(self.votes.values())
+        self.by_group: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for participant_id, value in self.votes.items():
+            self.by_group[groups.get(participant_id, "")][value] += 1
+        # The round before no longer changes: votes only ever go to a question's latest round.
+        self._earlier = earlier
+        self.moves: Counter[tuple[str, str]] = Counter(
+            (earlier[participant_id], value) for participant_id, value in self.votes.items()
+            if participant_id in earlier) if earlier is not None else Counter()
+
+    def record(self, participant_id: int, value: str, group: str) -> None:
+        old = self.votes.get(participant_id)
+        if old == value:
+            return
+        self.votes[participant_id] = value
+        before = self._earlier.get(participant_id) if self._earlier is not None else None
+        if old is not None:
+            _take(self.counts, old)
+            _take(self.by_group[group], old)
+            if before is not None:
+                _take(self.moves, (before, old))
+        self.counts[value] += 1
+        self.by_group[group][value] += 1
+        if before is not None:
+            self.moves[(before, value)] += 1
+
+    def regroup(self, participant_id: int, old: str, new: str) -> None:
+        value = self.votes.get(participant_id)
+        if value is not None:
+            _take(self.by_group[old], value)
+            self.by_group[new][value] += 1
+
+
+def _take(counter: Counter, key: object) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
+
+
+def figures(question: Question, counts: Mapping[str, int], thresholds: Thresholds) -> dict:
+    """Figures for the number of votes on each stored value (strings, as the votes table keeps them)."""
+    abstain = counts.get(ABSTAIN, 0)
+    chosen = {value: count for value, count in counts.items() if value != ABSTAIN}
+    if question.kind == "scale":
+        tally = {int(value): count for value, count in chosen.items()}
+        return scale_figures_from_tally(tally, question.min, question.max, abstain, thresholds)
+    options = [option.id for option in question.options]
+    return choice_figures_from_tally(chosen, options, abstain, thresholds)
+
+
+def thresholds_of(plan: Plan) -> Thresholds:
+    return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement)
+
+
+def round_figures(question: Question, ballots: RoundBallots, groups: list[str], thresholds: Thresholds) -> dict:
+    overall = figures(question, ballots.counts, thresholds)
+    by_group = {group: figures(question, ballots.by_group.get(group, {}), thresholds) for group in groups}
+    gap = group_gap(by_group) if question.kind == "scale" else None
+    return {**overall, "by_group": by_group, "group_gap": gap}
+
+
+def question_results(plan: Plan, groups: list[str], question: Question, rounds: Sequence[RoundBallots]) -> dict:
+    """Every round's figures for a scale or choice question, and the shift between the last two."""
+    thresholds = thresholds_of(plan)
+    result_rounds = [
+        {"round": number, **round_figures(question, ballots, groups, thresholds)}
+        for number, ballots in enumerate(rounds, start=1)
+    ]
+    shift = None
+    if len(rounds) >= 2:
+        shift = shift_from_moves(rounds[-1].moves, result_rounds[-2], result_rounds[-1])
+    return {"question": question.id, "kind": question.kind, "rounds": result_rounds, "shift": shift}
