@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import AUTH, command, join, receive_until
+from helpers import AUTH, command, join, receive_until
 
 
 def test_create_session_returns_the_contract(client):

@@ -6,7 +6,7 @@ import gc
 from workshop.live.collector import keep_frozen
 
 
-def test_objects_alive_when_it_runs_are_frozen_and_still_freed_when_dropped():
+async def test_objects_alive_when_it_runs_are_frozen_and_still_freed_when_dropped():
     async def scenario() -> tuple[int, int]:
         gc.unfreeze()
         task = asyncio.create_task(keep_frozen(0.01))
@@ -18,7 +18,7 @@ def test_objects_alive_when_it_runs_are_frozen_and_still_freed_when_dropped():
         task.cancel()
         return frozen, after
 
-    frozen, after = asyncio.run(scenario())
+    frozen, after = await scenario()
     gc.unfreeze()
     assert frozen >= 1000
     assert after <= frozen - 1000  # dropped frozen objects are freed by reference counting

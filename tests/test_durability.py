@@ -60,7 +60,7 @@ async def vote_and_kill(server: Server, code: str, phones: list[Phone], kill_aft
     await asyncio.gather(*voting)
 
 
-def test_every_acknowledged_vote_survives_sigkill(tmp_path):
+async def test_every_acknowledged_vote_survives_sigkill(tmp_path):
     rng = random.Random(20261123)
     for attempt in range(5):
         folder = tmp_path / f"attempt{attempt}"
@@ -69,7 +69,7 @@ def test_every_acknowledged_vote_survives_sigkill(tmp_path):
         code = server.api("POST", "/api/sessions", json={"title": "Crash"}).json()["code"]
         server.api("POST", f"/api/sessions/{code}/commands", json={"command": "open", "question": QUESTION})
         phones = [Phone(index) for index in range(PHONES)]
-        asyncio.run(vote_and_kill(server, code, phones, rng.uniform(0.1, 0.6)))
+        await vote_and_kill(server, code, phones, rng.uniform(0.1, 0.6))
         acked = sum(phone.acked is not None for phone in phones)
         in_flight = sum(phone.in_flight is not None for phone in phones)
         assert acked and in_flight, "the server should die in the middle of the burst"
@@ -77,7 +77,7 @@ def test_every_acknowledged_vote_survives_sigkill(tmp_path):
         restarted = Server(folder)
         try:
             assert restarted.api("GET", f"/api/sessions/{code}").json()["questions"][QUESTION]["status"] == "open"
-            asyncio.run(check_every_ack(restarted, code, phones))
+            await check_every_ack(restarted, code, phones)
         finally:
             restarted.stop()
 

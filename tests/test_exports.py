@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
-from conftest import AUTH, KEY, command, join, receive_until
+from helpers import AUTH, KEY, command, join, receive_until
 from workshop.cli import main as workshop_main
 from workshop.config import Settings
 from workshop.domain.plans import default_plans_dir

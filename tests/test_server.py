@@ -30,7 +30,7 @@ def test_serve_prints_how_to_connect(server):
     assert server.api("GET", "/api/sessions").json() == {"sessions": []}
 
 
-def test_phones_vote_over_real_sockets_and_votes_survive_a_restart(server, tmp_path):
+async def test_phones_vote_over_real_sockets_and_votes_survive_a_restart(server, tmp_path):
     code = server.api("POST", "/api/sessions", json={"title": "Real server"}).json()["code"]
     server.api("POST", f"/api/sessions/{code}/commands", json={"command": "open", "question": "arrival.direction"})
     url = f"ws://127.0.0.1:{server.port}/ws/{code}"
@@ -53,7 +53,7 @@ def test_phones_vote_over_real_sockets_and_votes_survive_a_restart(server, tmp_p
                     break
             return token
 
-    token = asyncio.run(phones())
+    token = await phones()
     assert "the writer has drained" in server.stop()
 
     restarted = Server(tmp_path)
@@ -67,13 +67,13 @@ def test_phones_vote_over_real_sockets_and_votes_survive_a_restart(server, tmp_p
                 await phone.send(json.dumps({"type": "join", "token": token}))
                 return await receive(phone, "welcome")
 
-        welcome = asyncio.run(resume())
+        welcome = await resume()
         assert welcome["ballot"] == {"arrival.direction": {"round": 1, "value": "-2"}}
     finally:
         restarted.stop()
 
 
-def test_an_oversized_frame_closes_the_socket(server):
+async def test_an_oversized_frame_closes_the_socket(server):
     code = server.api("POST", "/api/sessions", json={"title": "Big"}).json()["code"]
 
     async def send_big() -> int:
@@ -83,10 +83,10 @@ def test_an_oversized_frame_closes_the_socket(server):
                 await asyncio.wait_for(phone.recv(), 10)
             return closed.value.rcvd.code
 
-    assert asyncio.run(send_big()) == 1009  # "message too big"
+    assert await send_big() == 1009  # "message too big"
 
 
-def test_a_phone_that_stops_reading_is_dropped_and_the_room_carries_on(server):
+async def test_a_phone_that_stops_reading_is_dropped_and_the_room_carries_on(server):
     code = server.api("POST", "/api/sessions", json={"title": "Pocket"}).json()["code"]
 
     async def scenario() -> tuple[int, int]:
@@ -125,7 +125,7 @@ def test_a_phone_that_stops_reading_is_dropped_and_the_room_carries_on(server):
         await asyncio.gather(*watching)  # they end as the sockets close, having read what was sent
         return seen["connected"], steps
 
-    connected, steps = asyncio.run(scenario())
+    connected, steps = await scenario()
     assert connected == 1, f"the phone that stopped reading was still held after {steps} broadcasts"
 
 

@@ -3,7 +3,7 @@
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import AUTH, command, join, receive_until
+from helpers import AUTH, command, join, receive_until
 
 
 def test_two_phones_vote_replace_and_resume(client, session_code):

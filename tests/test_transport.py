@@ -44,7 +44,7 @@ def _pauses(monkeypatch) -> list[int]:
     return calls
 
 
-def test_a_lagging_app_pauses_reading_then_gets_every_message_in_order(monkeypatch):
+async def test_a_lagging_app_pauses_reading_then_gets_every_message_in_order(monkeypatch):
     pauses = _pauses(monkeypatch)
 
     async def scenario() -> None:
@@ -74,11 +74,11 @@ def test_a_lagging_app_pauses_reading_then_gets_every_message_in_order(monkeypat
         await _stop(server, task)
         assert received == [str(number) for number in range(MESSAGES)]
 
-    asyncio.run(scenario())
+    await scenario()
     assert pauses
 
 
-def test_an_app_that_keeps_up_never_pauses_reading(monkeypatch):
+async def test_an_app_that_keeps_up_never_pauses_reading(monkeypatch):
     pauses = _pauses(monkeypatch)
 
     async def scenario() -> None:
@@ -94,11 +94,11 @@ def test_an_app_that_keeps_up_never_pauses_reading(monkeypatch):
                 assert await asyncio.wait_for(client.recv(), 10) == str(number)
         await _stop(server, task)
 
-    asyncio.run(scenario())
+    await scenario()
     assert pauses == []
 
 
-def test_a_peer_that_stops_reading_is_cut_off_instead_of_stalling_the_sender():
+async def test_a_peer_that_stops_reading_is_cut_off_instead_of_stalling_the_sender():
     async def scenario() -> tuple[int, bool]:
         outcome: dict = {}
 
@@ -133,6 +133,6 @@ def test_a_peer_that_stops_reading_is_cut_off_instead_of_stalling_the_sender():
         await _stop(server, task)
         return finished.get("sent", -1), finished.get("dropped", False)
 
-    sent, dropped = asyncio.run(scenario())
+    sent, dropped = await scenario()
     assert dropped, "the sender was still waiting on a peer that does not read"
     assert 0 < sent < 64 * 1024 * 1024

@@ -1,0 +1,26 @@
+"""Helpers the tests share: the facilitator key, commands over the API, and socket conversations."""
+
+KEY = "test-facilitator-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def command(client, code, **body):
+    response = client.post(f"/api/sessions/{code}/commands", json=body, headers=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def join(socket, **fields):
+    socket.send_json({"type": "join", **fields})
+    welcome = socket.receive_json()
+    assert welcome["type"] == "welcome", welcome
+    return welcome
+
+
+def receive_until(socket, kind, limit=20):
+    """Skip broadcasts until a message of `kind` arrives."""
+    for _ in range(limit):
+        message = socket.receive_json()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message in {limit} messages")

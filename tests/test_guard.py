@@ -1,0 +1,89 @@
+"""The facilitator guard, walked over the routes table itself: every route behind it needs the key."""
+
+import pytest
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
+
+from helpers import AUTH, KEY
+from workshop.web.app import facilitator_routes, public_routes, routes
+from workshop.web.guard import FacilitatorGuard
+
+PUBLIC_PATHS = {"/join", "/j/{code}", "/j/{code}/qr.svg", "/ws/{code}", "/static"}
+PATH_VALUES = {"code": None, "qid": "arrival.direction", "kind": "arrival", "fmt": "json"}
+
+
+def _guarded() -> list:
+    found = []
+    for route in facilitator_routes():
+        methods = sorted((route.methods or {"GET"}) - {"HEAD"}) if isinstance(route, Route) else ["WEBSOCKET"]
+        found += [(method, route.path) for method in methods]
+    return found
+
+
+def _url(path: str, code: str) -> str:
+    return path.format(**{**PATH_VALUES, "code": code})
+
+
+def test_the_guarded_mount_is_last_and_carries_the_guard():
+    last = routes()[-1]
+    assert isinstance(last, Mount) and last.path == ""
+    assert isinstance(last.app, FacilitatorGuard)
+
+
+def test_only_the_phone_routes_are_public():
+    assert {route.path for route in public_routes()} == PUBLIC_PATHS
+
+
+@pytest.mark.parametrize("method, path", _guarded())
+def test_every_guarded_route_refuses_a_missing_or_wrong_key(client, session_code, method, path):
+    url = _url(path, session_code)
+    if method == "WEBSOCKET":
+        for headers in ({}, {"Authorization": "Bearer nope"}):
+            with pytest.raises(WebSocketDisconnect) as refused:
+                with client.websocket_connect(url, headers=headers):
+                    pass
+            assert refused.value.code == 1008
+        return
+    missing = client.request(method, url)
+    assert missing.status_code == 401
+    wrong = client.request(method, url, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    if path.startswith("/api"):
+        assert missing.json()["error"] == "unauthorized" and wrong.json()["error"] == "forbidden"
+    else:
+        assert "facilitator" in missing.text.lower()
+
+
+def test_a_path_nobody_has_routed_yet_is_protected_too(client):
+    assert client.get("/api/not-yet-built").status_code == 401
+    assert client.get("/api/not-yet-built", headers=AUTH).status_code == 404
+
+
+def _signed_in(client) -> None:
+    assert client.get(f"/?key={KEY}", follow_redirects=False).status_code == 303
+
+
+def test_a_cookie_signed_write_from_another_origin_is_refused_and_runs_nothing(client, session_code):
+    _signed_in(client)
+    url = f"/api/sessions/{session_code}/commands"
+    body = '{"command": "goto", "step": 2}'
+    for headers in ({"Origin": "http://evil.example", "Content-Type": "application/json"},
+                    {"Origin": "http://testserver:8001", "Content-Type": "application/json"},
+                    {"Origin": "http://testserver", "Content-Type": "text/plain"},
+                    {"Content-Type": "application/json"}):
+        refused = client.post(url, content=body, headers=headers)
+        assert refused.status_code == 403 and refused.json()["error"] == "cross_site", headers
+    assert client.get(f"/api/sessions/{session_code}").json()["current_step"] == 0
+    same_site = client.post(url, content=body, headers={"Origin": "http://testserver",
+                                                        "Content-Type": "application/json"})
+    assert same_site.status_code == 200 and same_site.json()["current_step"] == 2
+    by_referer = client.post(url, content='{"command": "goto", "step": 1}',
+                             headers={"Referer": "http://testserver/s/x/facilitate",
+                                      "Content-Type": "application/json; charset=utf-8"})
+    assert by_referer.status_code == 200
+
+
+def test_a_bearer_key_needs_no_origin(client, session_code):
+    response = client.post(f"/api/sessions/{session_code}/commands", content='{"command": "goto", "step": 1}',
+                           headers={**AUTH, "Content-Type": "text/plain"})
+    assert response.status_code == 200
