@@ -36,18 +36,35 @@ CONSOLE_MESSAGES: dict[str, tuple[Field, ...]] = {
 }
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode_json(text: str | bytes, code: str, what: str) -> Any:
+    """Decode JSON from a client, refusing what would fail later: NaN and Infinity, nesting deep enough to
+    exhaust the parser, and lone surrogates that no UTF-8 record can store."""
+    try:
+        value = json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        raise Refusal(code, f"{what} is nested too deeply") from None
+    except ValueError:
+        raise Refusal(code, f"{what} is not valid JSON") from None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refusal(code, f"{what} holds text that is not valid Unicode") from None
+    except RecursionError:
+        raise Refusal(code, f"{what} is nested too deeply") from None
+    return value
+
+
 def parse(text: str | bytes | None, described: dict[str, tuple[Field, ...]]) -> tuple[str, dict]:
     """Decode one client frame and check it against its description; raise Refusal if malformed."""
     if not isinstance(text, str):
         raise Refusal("bad_message", "messages must be JSON text frames")
     if len(text) > MAX_MESSAGE:
         raise Refusal("bad_message", f"messages must be at most {MAX_MESSAGE} bytes")
-    try:
-        message = json.loads(text)
-    except ValueError:
-        raise Refusal("bad_message", "the message is not valid JSON") from None
-    except RecursionError:
-        raise Refusal("bad_message", "the message is nested too deeply") from None
+    message = decode_json(text, "bad_message", "the message")
     if not isinstance(message, dict):
         raise Refusal("bad_message", "a message must be a JSON object")
     message_id = message.get("id") if isinstance(message.get("id"), str) else None

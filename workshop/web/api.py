@@ -1,12 +1,11 @@
 """The facilitator's JSON API; it sits behind the facilitator guard, like every facilitator route."""
 
-import json
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..domain.plans import Plan
+from ..protocol import decode_json
 from ..domain.records import parse_record
 from ..domain.refusal import Refusal
 from ..exports import EXPORT_FORMATS, render_export
@@ -31,12 +30,7 @@ async def read_json(request: Request) -> object:
     body = await request.body()
     if len(body) > MAX_BODY:
         raise Refusal("too_large", f"the request body must be at most {MAX_BODY} bytes")
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise Refusal("bad_json", "the request body is not valid JSON") from None
-    except RecursionError:
-        raise Refusal("bad_json", "the request body is nested too deeply") from None
+    return decode_json(body, "bad_json", "the request body")
 
 
 def room_for(request: Request) -> Room:
