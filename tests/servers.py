@@ -14,8 +14,12 @@ KEY = "server-test-key"
 
 
 class Server:
-    def __init__(self, folder: Path, *extra: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKSHOP_KEY": KEY}
+    def __init__(self, folder: Path, *extra: str, key: str | None = KEY) -> None:
+        """Start `workshop serve` in `folder`; with key=None, the server keeps its key in the database."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("WORKSHOP_KEY", None)
+        if key is not None:
+            env["WORKSHOP_KEY"] = key
         self.process = subprocess.Popen(
             [sys.executable, "-m", "workshop", "serve", "--port", "0", "--host", "127.0.0.1", *extra],
             cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -28,9 +32,11 @@ class Server:
         else:
             raise AssertionError("the server did not start:\n" + "".join(self.output))
         self.base = f"http://127.0.0.1:{self.port}"
+        printed = re.search(r"\?key=(\S+)", "".join(self.output))
+        self.key = printed.group(1) if printed else key
 
-    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
-        return httpx.request(method, self.base + path, headers={"Authorization": f"Bearer {KEY}"},
+    def api(self, method: str, path: str, key: str | None = None, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.base + path, headers={"Authorization": f"Bearer {key or self.key}"},
                              timeout=10, **kwargs)
 
     def stop(self) -> str:

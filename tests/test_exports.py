@@ -259,7 +259,7 @@ def test_records_csv_has_a_row_per_kind_with_headline_figures(known):
 
 def test_votes_csv_lists_every_vote_pseudonymously(known):
     rows = list(csv.reader(io.StringIO(known["bodies"]["votes.csv"].content.decode("utf-8").removeprefix("\ufeff"))))
-    assert rows[0] == ["question", "round", "participant", "group", "value", "voted_at"]
+    assert rows[0] == ["question", "round", "participant", "group", "value", "voted_at", "removed"]
     body = [row[:5] for row in rows[1:]]
     assert len(body) == 30 and all(row[5].endswith("+00:00") for row in rows[1:])
     groups = [phone[0] for phone in PHONES]
@@ -320,7 +320,7 @@ def test_xlsx_figures_per_round_and_group(known):
 def test_xlsx_votes_and_session(known):
     book = _workbook(known)
     votes = list(book["Votes"].iter_rows(values_only=True))
-    assert votes[0] == ("question", "round", "participant", "group", "value", "voted_at")
+    assert votes[0] == ("question", "round", "participant", "group", "value", "voted_at", "removed")
     assert len(votes) == 31
     assert votes[1][:5] == ("arrival.impact", 1, "P1", "IT", 5)
     assert votes[6][:5] == ("arrival.impact", 1, "P6", "Business", "abstain")
@@ -540,7 +540,7 @@ def test_a_session_without_votes_exports_cleanly(client, session_code):
     bodies = {fmt: client.get(f"/api/sessions/{session_code}/export.{fmt}", headers=AUTH) for fmt in FORMATS}
     assert all(response.status_code == 200 for response in bodies.values())
     jsonschema.Draft202012Validator(schema).validate(bodies["json"].json())
-    assert bodies["votes.csv"].content.decode("utf-8") == "\ufeffquestion,round,participant,group,value,voted_at\r\n"
+    assert bodies["votes.csv"].content.decode("utf-8") == "\ufeffquestion,round,participant,group,value,voted_at,removed\r\n"
     assert [row["status"] for row in _csv_rows(bodies["csv"].content.decode("utf-8"))] == ["open"] * 5
     assert load_workbook(io.BytesIO(bodies["xlsx"].content))["Votes"].max_row == 1
     assert "- Subjective preference: no consensus record yet." in bodies["md"].text

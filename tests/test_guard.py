@@ -1,5 +1,7 @@
 """The facilitator guard, walked over the routes table itself: every route behind it needs the key."""
 
+import json
+
 import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
@@ -87,3 +89,35 @@ def test_a_bearer_key_needs_no_origin(client, session_code):
     response = client.post(f"/api/sessions/{session_code}/commands", content='{"command": "goto", "step": 1}',
                            headers={**AUTH, "Content-Type": "text/plain"})
     assert response.status_code == 200
+
+
+async def test_rotating_the_key_closes_the_facilitator_sockets_opened_with_the_old_one(tmp_path, capsys):
+    import asyncio
+
+    import websockets
+
+    from servers import Server
+    from workshop.cli import main
+
+    server = Server(tmp_path, key=None)  # the key kept in the database, which rotate-key replaces
+    try:
+        key = server.key
+        code = server.api("POST", "/api/sessions", json={"title": "Rotation"}).json()["code"]
+        headers = {"Authorization": f"Bearer {key}"}
+        base = f"ws://127.0.0.1:{server.port}/ws/{code}"
+        async with websockets.connect(base + "/control", additional_headers=headers) as console, \
+                websockets.connect(base + "/present", additional_headers=headers) as projector:
+            assert json.loads(await console.recv())["type"] == "snapshot"
+            assert await asyncio.to_thread(main, ["rotate-key", "--db", str(tmp_path / "workshop.db")]) == 0
+            await console.send(json.dumps({"type": "command", "id": "c", "command": "goto", "step": 3}))
+            for socket in (console, projector):
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    while True:
+                        reply = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                        assert reply.get("type") != "ack", reply
+                assert closed.value.rcvd.code == 1008
+        assert server.api("GET", f"/api/sessions/{code}").status_code == 403  # the old key, refused
+        new_key = capsys.readouterr().out.split("New facilitator key: ")[1].split()[0]
+        assert server.api("GET", f"/api/sessions/{code}", key=new_key).json()["current_step"] == 0
+    finally:
+        server.stop()

@@ -12,8 +12,11 @@ from .plans import Plan
 from .refusal import Refusal
 
 QUESTION_COMMANDS = ("open", "close", "reveal", "hide", "new_round")
-SUBMISSION_COMMANDS = ("approve", "reject")
-COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS)
+SUBMISSION_COMMANDS = ("approve", "reject", "restore")
+ROOM_COMMANDS = ("lock_joining", "unlock_joining", "room_size")
+PARTICIPANT_COMMANDS = ("remove",)
+COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS, *ROOM_COMMANDS, *PARTICIPANT_COMMANDS)
+MAX_ROOM_SIZE = 100_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class QuestionState:
 class SessionState:
     current_step: int
     questions: Mapping[str, QuestionState]
+    joining_locked: bool = False  # only phones that joined before may come back
+    room_size: int = 0  # the facilitator's expected number of phones; 0 when not given
 
     @classmethod
     def initial(cls, plan: Plan) -> "SessionState":
@@ -61,6 +66,8 @@ class Command:
     step: int | None = None
     question: str | None = None
     submission: int | None = None
+    participant: int | None = None
+    size: int | None = None
 
 
 def parse_command(data: object) -> Command:
@@ -74,6 +81,12 @@ def parse_command(data: object) -> Command:
         return Command(name, step=_int_field(data, "step"))
     if name in SUBMISSION_COMMANDS:
         return Command(name, submission=_int_field(data, "submission"))
+    if name in PARTICIPANT_COMMANDS:
+        return Command(name, participant=_int_field(data, "participant"))
+    if name == "room_size":
+        return Command(name, size=_int_field(data, "size"))
+    if name in ROOM_COMMANDS:
+        return Command(name)
     qid = data.get("question")
     if not isinstance(qid, str) or not qid:
         raise Refusal("invalid_field", "'question' must be a question id (a string)")
@@ -97,7 +110,19 @@ def apply_command(plan: Plan, state: SessionState, command: Command) -> SessionS
         if updated == current:
             return state
         return replace(state, questions={**state.questions, command.question: updated})
-    return state  # moderation changes submissions, not the session's state
+    if command.name in ROOM_COMMANDS:
+        return _room_change(state, command)
+    return state  # moderation and removals change submissions and participants, not the session's state
+
+
+def _room_change(state: SessionState, command: Command) -> SessionState:
+    if command.name == "room_size":
+        if command.size is None or not 0 <= command.size <= MAX_ROOM_SIZE:
+            raise Refusal("invalid_field", f"'size' must be between 0 and {MAX_ROOM_SIZE}")
+        updated = replace(state, room_size=command.size)
+    else:
+        updated = replace(state, joining_locked=command.name == "lock_joining")
+    return state if updated == state else updated
 
 
 def _goto(plan: Plan, state: SessionState, step: int | None) -> SessionState:

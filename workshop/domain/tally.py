@@ -51,6 +51,17 @@ class RoundBallots:
         if before is not None:
             self.moves[(before, value)] += 1
 
+    def forget(self, participant_id: int, group: str) -> None:
+        """A participant removed from the room: their vote leaves the counts."""
+        old = self.votes.pop(participant_id, None)
+        if old is None:
+            return
+        _take(self.counts, old)
+        _take(self.by_group[group], old)
+        before = self._earlier.get(participant_id) if self._earlier is not None else None
+        if before is not None:
+            _take(self.moves, (before, old))
+
     def regroup(self, participant_id: int, old: str, new: str) -> None:
         value = self.votes.get(participant_id)
         if value is not None:

@@ -34,7 +34,7 @@ def collect(store: Store, code: str) -> dict:
     participants = store.participants(session.code)
     pseudonyms = {row["id"]: f"P{number}" for number, row in enumerate(participants, start=1)}
     votes = store.all_votes(session.code)
-    rounds = _votes_by_round(votes)
+    rounds = _votes_by_round(vote for vote in votes if not vote["removed"])  # removed phones do not count
     records = store.records(session.code)
     examples = _approved_examples(session, store.submissions(session.code, "approved"))
     return {
@@ -126,4 +126,5 @@ def _raw_votes(session: SessionRecord, votes: list[dict], pseudonyms: dict[int, 
                                              vote["round"], vote["voted_at"], vote["participant_id"]))
     return [{"question": vote["question_id"], "round": vote["round"],
              "participant": pseudonyms[vote["participant_id"]], "group": vote["group_name"],
-             "value": vote["value"], "voted_at": vote["voted_at"]} for vote in ordered]
+             "value": vote["value"], "voted_at": vote["voted_at"], "removed": bool(vote["removed"])}
+            for vote in ordered]

@@ -16,7 +16,7 @@ COLUMNS = ("session", "kind", "kind_name", "status", "direction", "strategy", "s
            "dissent", "sla_input", "round", "rounds", "n", "abstain", "mean", "median", "iqr",
            "consensus", "agreement", "reached", "group_gap", "impact_mean", "strategy_leader",
            "strategy_share", "examples", "recorded_at")
-VOTE_COLUMNS = ("question", "round", "participant", "group", "value", "voted_at")
+VOTE_COLUMNS = ("question", "round", "participant", "group", "value", "voted_at", "removed")
 
 
 def neutralise(value: object) -> object:

@@ -104,7 +104,8 @@ def _vote_row(vote: dict) -> list:
     # Scale votes are numbers in the sheet; options and "abstain" stay text.
     if value.lstrip("-").isdigit():
         value = int(value)
-    return [vote["question"], vote["round"], vote["participant"], vote["group"], value, vote["voted_at"]]
+    return [vote["question"], vote["round"], vote["participant"], vote["group"], value, vote["voted_at"],
+            vote["removed"]]
 
 
 def _session_rows(session: dict) -> Iterable[list]:

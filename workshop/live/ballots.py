@@ -38,6 +38,13 @@ class Ballots:
         if found is not None:
             found.record(participant_id, value, self._groups.get(participant_id, ""))  # loaded with the round
 
+    def forget(self, participant_id: int) -> None:
+        """A participant was removed: their votes leave every loaded round (the store stops counting them)."""
+        group = self._groups.get(participant_id, "") if self._groups is not None else ""
+        # Latest rounds first: a round reads the one before it to undo the participant's move between them.
+        for key in sorted(self._rounds, key=lambda key: key[1], reverse=True):
+            self._rounds[key].forget(participant_id, group)
+
     def joined(self, participant: dict) -> bool:
         """Note a participant's group; True when their votes moved to another group."""
         if self._groups is None:

@@ -15,7 +15,14 @@ from typing import Any
 from ..domain.plans import Plan, Question
 from ..domain.records import ConsensusInput, warnings_for
 from ..domain.refusal import Refusal
-from ..domain.session import SUBMISSION_COMMANDS, SessionRecord, apply_command, parse_command
+from ..domain.session import (
+    PARTICIPANT_COMMANDS,
+    SUBMISSION_COMMANDS,
+    Command,
+    SessionRecord,
+    apply_command,
+    parse_command,
+)
 from ..domain.tally import question_results
 from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.store import Store
@@ -27,6 +34,10 @@ log = logging.getLogger(__name__)
 
 BROADCAST_INTERVAL = 0.1  # seconds: live tallies reach consoles at most ten times a second
 MAX_NAME = 40
+MODERATION_STATUS = {"approve": "approved", "reject": "rejected", "restore": "pending"}
+REMOVED = 4403  # close code: the facilitator removed this phone
+REPLACED = 4409  # close code: the same phone opened the session on a newer connection
+ADDRESSES_SHOWN = 10
 
 
 def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
@@ -54,6 +65,8 @@ class Room:
         self._flushes: set[asyncio.Task] = set()
         self._pending_phones = False
         self._results: dict[str, dict] = {}  # per question, dropped when its votes or state change
+        self.joins_by_address: Counter[str] = Counter()  # new participants per network address
+        self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
         self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
 
@@ -65,7 +78,7 @@ class Room:
 
     # participants
 
-    async def join(self, token: object, name: object, group: object) -> dict:
+    async def join(self, token: object, name: object, group: object, address: str = "") -> dict:
         if token is not None and not isinstance(token, str):
             raise Refusal("invalid_field", "'token' must be a string")
         name = _optional_text(name, "name", MAX_NAME)
@@ -73,6 +86,10 @@ class Room:
         if group and group not in self.groups:
             raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
         participant = await committed(self.store.join(self.code, token or None, name, group))
+        if participant["id"] not in self.addresses:
+            self.addresses[participant["id"]] = address
+            if participant["token"] != token:
+                self.joins_by_address[address] += 1
         if self.ballots.joined(participant):
             self._results.clear()  # the per-group figures changed
         return participant
@@ -109,8 +126,9 @@ class Room:
         command = parse_command(data)
         async with self._lock:
             if command.name in SUBMISSION_COMMANDS:
-                status = "approved" if command.name == "approve" else "rejected"
-                await committed(self.store.moderate(self.code, command.submission, status))
+                await committed(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
+            elif command.name in PARTICIPANT_COMMANDS:
+                await self._remove(command)
             else:
                 updated = apply_command(self.plan, self.state, command)
                 if updated is not self.state:
@@ -118,6 +136,16 @@ class Room:
                     self.state = updated
                     self._results.pop(command.question or "", None)
         self.changed(phones=True, now=True)
+
+    async def _remove(self, command: Command) -> None:
+        participant_id = command.participant or 0
+        await committed(self.store.remove_participant(self.code, participant_id))
+        self.ballots.forget(participant_id)
+        self._results.clear()
+        for connection, participant in list(self.phones.items()):
+            if participant["id"] == participant_id:
+                self.remove(connection)
+                connection.close_with(REMOVED, "removed by the facilitator")
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
@@ -164,10 +192,11 @@ class Room:
             results={question.id: self.results(question.id) for question in self.plan.questions
                      if question.kind != "text" and self.state.question(question.id).status != "pending"},
             presence=self.presence(), records=self.store.records(self.code),
-            submissions=self.store.submissions(self.code))
+            moderation=self.store.moderation(self.code))
 
     def presence(self) -> Presence:
         return Presence(joined=self.store.participant_count(self.code), connected=len(self.phones),
+                        joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
                                    if question.kind != "text" and self.state.question(question.id).status == "open"})
@@ -190,9 +219,14 @@ class Room:
     # connections and broadcasts
 
     def add_phone(self, connection: Subscriber, participant: dict) -> None:
+        """Note a joined phone; one live socket per participant, so a newer one replaces the older."""
         previous = self.phones.get(connection)
         if previous is not None:
             self._disconnected(previous)
+        for other, known in list(self.phones.items()):
+            if known["id"] == participant["id"] and other is not connection:
+                self.remove(other)
+                other.close_with(REPLACED, "this phone opened the session on a newer connection")
         self.phones[connection] = participant
         self.connected[participant["id"]] += 1
         if participant["name"]:
@@ -280,6 +314,9 @@ class Rooms:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._rooms: dict[str, Room] = {}
+
+    def loaded(self) -> list[Room]:
+        return list(self._rooms.values())
 
     def get(self, code: str) -> Room | None:
         code = code.upper()

@@ -28,6 +28,7 @@ class Subscriber:
         self.socket = socket
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
         self._task: asyncio.Task | None = None
+        self._closing: asyncio.Task | None = None
         self.closed = False
 
     def start(self) -> None:
@@ -46,18 +47,21 @@ class Subscriber:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
             log.info("cutting off a socket that fell %d frames behind", self._queue.maxsize)
-            self.cut_off()
+            self.close_with(TOO_SLOW, "fell behind; reconnect")
             return False
         return True
 
-    def cut_off(self) -> None:
+    def close_with(self, code: int, reason: str) -> None:
+        """Stop sending and close the socket with `code`, without waiting for it."""
+        if self._closing is not None:
+            return
         self.closed = True
         if self._task is not None:
             self._task.cancel()
         while not self._queue.empty():  # frees a reply waiting for room, so its handler moves on
             self._queue.get_nowait()
             self._queue.task_done()
-        asyncio.get_running_loop().create_task(self._close(TOO_SLOW, "fell behind; reconnect"))
+        self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def stop(self) -> None:
         """Send what is queued (briefly), then stop the sender."""
@@ -86,4 +90,4 @@ class Subscriber:
         try:
             await self.socket.close(code=code, reason=reason)
         except Exception as error:
-            log.debug("closing a socket that fell behind: %s", error)
+            log.debug("closing a socket (%s): %s", reason, error)

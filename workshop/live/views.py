@@ -27,6 +27,7 @@ class Presence:
     joined: int
     connected: int
     not_voted: Mapping[str, dict] = field(default_factory=dict)  # open question id -> {count, names}
+    joins_by_address: Sequence[tuple[str, int]] = ()  # the busiest addresses, for spotting fake phones
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class RoomFacts:
     results: Mapping[str, dict]
     presence: Presence
     records: Mapping[str, dict]
-    submissions: Sequence[dict]
+    moderation: Mapping  # the store's page of submissions: items, pending (a count), answered
 
 
 def console_view(facts: RoomFacts) -> dict:
@@ -49,7 +50,11 @@ def console_view(facts: RoomFacts) -> dict:
     return {
         **_header(facts),
         "questions": questions,
-        "submissions": list(facts.submissions),
+        "submissions": list(facts.moderation["items"]),
+        "pending_total": facts.moderation["pending"],
+        "room": {"joining_locked": facts.state.joining_locked, "room_size": facts.state.room_size,
+                 "joins_by_address": [{"address": address, "joins": joins}
+                                      for address, joins in facts.presence.joins_by_address]},
         "consensus": dict(facts.records),
         "proposals": {step.category: _proposal(step, questions) for step in facts.plan.steps if step.category},
         "summary": [_summary_row(step, questions, facts.records.get(step.category))
@@ -61,7 +66,7 @@ def projector_view(facts: RoomFacts) -> dict:
     """What the big screen may show: nothing unrevealed, no unmoderated text, no names."""
     questions = {question.id: _projector_question(facts, question) for question in facts.plan.questions}
     approved = [{"id": item["id"], "question_id": item["question_id"], "text": item["text"]}
-                for item in facts.submissions if item["status"] == "approved"]
+                for item in facts.moderation["items"] if item["status"] == "approved"]
     return {
         **_header(facts),
         "questions": questions,
@@ -81,7 +86,7 @@ def phone_view(facts: RoomFacts) -> dict:
         "step": _phone_step(public, len(facts.plan.steps)),
         "questions": [_phone_question(facts, question) for question in step.questions
                       if facts.state.question(question.id).status != "pending"],
-        "examples": [{"question": item["question_id"], "text": item["text"]} for item in facts.submissions
+        "examples": [{"question": item["question_id"], "text": item["text"]} for item in facts.moderation["items"]
                      if item["status"] == "approved" and facts.plan.step_of(item["question_id"]) == step],
     }
 
@@ -126,8 +131,7 @@ def _projector_question(facts: RoomFacts, question: Question) -> dict:
 def _voted(facts: RoomFacts, question: Question, round_: int) -> int:
     """How many have answered this round: a count the room may see while results are hidden."""
     if question.kind == "text":
-        return sum(1 for item in facts.submissions
-                   if item["question_id"] == question.id and item["round"] == round_)
+        return int(facts.moderation["answered"].get(question.id, {}).get(round_, 0))
     found = facts.results.get(question.id)
     if found is None:
         return 0

@@ -90,6 +90,16 @@ def initial(db: Database) -> None:
     _run_statements(db, SCHEMA_001)
 
 
+@migrations(name="002_room_controls")
+def room_controls(db: Database) -> None:
+    _run_statements(db, """
+        ALTER TABLE sessions ADD COLUMN joining_locked INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN room_size INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE participants ADD COLUMN removed_at TEXT;
+        CREATE INDEX pending_submissions ON submissions(session_code, question_id, participant_id, status)
+    """)
+
+
 def _run_statements(db: Database, script: str) -> None:
     # executescript() would commit the migration's transaction; run statements one by one instead.
     for statement in script.split(";\n"):

@@ -22,6 +22,9 @@ from .migrations import migrations
 from .writer import StorageError, Writer
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
+PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
+PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
+MODERATION_PAGE = 50  # pending submissions a console is sent at once
 
 
 def now() -> str:
@@ -145,14 +148,17 @@ class Store:
         ))
 
     def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step from sessions where code = ?", (code,))
+        session = self._one("select current_step, joining_locked, room_size from sessions where code = ?", (code,))
         questions = {
             row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
             for row in self._rows(
                 "select question_id, status, round, revealed from questions where session_code = ?",
                 (code,))
         }
-        return SessionState(session["current_step"] if session else 0, questions)
+        if session is None:
+            return SessionState(0, questions)
+        return SessionState(session["current_step"], questions, bool(session["joining_locked"]),
+                            session["room_size"])
 
     def save_state(self, code: str, previous: SessionState, state: SessionState) -> Future:
         return self.write(_save_state, code, previous, state)
@@ -166,12 +172,18 @@ class Store:
         return self._one("select * from participants where session_code = ? and token = ?", (code, token))
 
     def participant_count(self, code: str) -> int:
-        return self._one("select count(*) as n from participants where session_code = ?", (code,))["n"]
+        """Participants who joined and were not removed."""
+        return self._one("select count(*) as n from participants where session_code = ? and removed_at is null",
+                         (code,))["n"]
 
     def participants(self, code: str) -> list[dict]:
         return list(self._rows(
-            "select id, name, group_name, joined_at from participants where session_code = ? order by id",
-            (code,)))
+            "select id, name, group_name, joined_at, removed_at from participants where session_code = ?"
+            " order by id", (code,)))
+
+    def remove_participant(self, code: str, participant_id: int) -> Future:
+        """Take a participant out of the room: their votes leave the figures but stay in the record."""
+        return self.write(_remove_participant, code, participant_id)
 
     # votes
 
@@ -189,9 +201,10 @@ class Store:
         return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
 
     def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
-        """Every vote of one round: participant id -> stored value."""
+        """Every counted vote of one round (removed participants' votes are not): participant id -> value."""
         return {row["participant_id"]: row["value"] for row in self._rows(
-            "select participant_id, value from votes where session_code = ? and question_id = ? and round = ?",
+            "select v.participant_id, v.value from votes v join participants p on p.id = v.participant_id"
+            " where v.session_code = ? and v.question_id = ? and v.round = ? and p.removed_at is null",
             (code, qid, round_))}
 
     def groups_of(self, code: str) -> dict[int, str]:
@@ -201,7 +214,8 @@ class Store:
 
     def all_votes(self, code: str) -> list[dict]:
         return list(self._rows(
-            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at"
+            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at,"
+            " p.removed_at is not null as removed"
             " from votes v join participants p on p.id = v.participant_id"
             " where v.session_code = ? order by v.question_id, v.round, v.voted_at", (code,)))
 
@@ -209,7 +223,25 @@ class Store:
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Future:
-        return self.write(_answer_once, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
+        return self.write(_submit_once, code, participant_id, message_id, qid, text)
+
+    def moderation(self, code: str) -> dict:
+        """What a console is sent of the submissions: every approved one, the oldest page of pending ones,
+        the latest page of rejected ones, and counts, so a flood of texts never floods the console."""
+        base = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
+                " from submissions s join participants p on p.id = s.participant_id where s.session_code = ?")
+        approved = self._rows(base + " and s.status = 'approved' order by s.id", (code,))
+        pending = self._rows(base + " and s.status = 'pending' order by s.id limit ?", (code, MODERATION_PAGE))
+        rejected = self._rows(base + " and s.status = 'rejected' order by s.id desc limit ?", (code, MODERATION_PAGE))
+        counts = self._rows("select question_id, round, status, count(*) as n from submissions"
+                            " where session_code = ? group by question_id, round, status", (code,))
+        answered: dict[str, dict[int, int]] = {}
+        for row in counts:
+            per_round = answered.setdefault(row["question_id"], {})
+            per_round[row["round"]] = per_round.get(row["round"], 0) + row["n"]
+        return {"items": sorted([*approved, *pending, *rejected], key=lambda item: item["id"]),
+                "pending": sum(row["n"] for row in counts if row["status"] == "pending"),
+                "answered": answered}
 
     def moderate(self, code: str, submission_id: int, status: str) -> Future:
         return self.write(_moderate, code, submission_id, status)
@@ -271,6 +303,9 @@ def _create_session(db: Database, title: str, service: str, plan_id: str, plan_s
 def _save_state(db: Database, code: str, previous: SessionState, state: SessionState) -> None:
     if state.current_step != previous.current_step:
         db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
+    if (state.joining_locked, state.room_size) != (previous.joining_locked, previous.room_size):
+        db.execute("update sessions set joining_locked = ?, room_size = ? where code = ?",
+                   (int(state.joining_locked), state.room_size, code))
     for qid, question in state.questions.items():
         if previous.questions.get(qid) != question:
             db.execute(
@@ -281,10 +316,14 @@ def _save_state(db: Database, code: str, previous: SessionState, state: SessionS
 
 def _join(db: Database, code: str, token: str | None, name: str, group: str) -> dict:
     if token:
-        row = db.execute("select id, token, name, group_name from participants"
+        row = db.execute("select id, token, name, group_name, removed_at from participants"
                          " where session_code = ? and token = ?", (code, token)).fetchone()
+        if row and row[4]:
+            raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
-            return _rejoin(db, row, name, group)
+            return _rejoin(db, row[:4], name, group)
+    if db.execute("select joining_locked from sessions where code = ?", (code,)).fetchone()[0]:
+        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
     token = secrets.token_urlsafe(18)
     cursor = db.execute(
         "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",
@@ -332,11 +371,36 @@ def _answer_once(db: Database, sql: str, code: str, participant_id: int, message
                       (participant_id, message_id)).fetchone()
     if seen:
         return seen[0], seen[1], False
+    if db.execute("select removed_at from participants where id = ?", (participant_id,)).fetchone()[0]:
+        raise Refusal("removed", "the facilitator has removed this phone from the session")
     round_ = _open_round(db, code, qid)
     db.execute(sql, (code, qid, round_, participant_id, answer, now()))
     db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
                (participant_id, message_id, qid, round_))
     return qid, round_, True
+
+
+def _submit_once(db: Database, code: str, participant_id: int, message_id: str, qid: str,
+                 text: str) -> tuple[str, int, bool]:
+    waiting = db.execute(
+        "select count(*), sum(participant_id = ?) from submissions"
+        " where session_code = ? and question_id = ? and status = 'pending'",
+        (participant_id, code, qid)).fetchone()
+    if (waiting[1] or 0) >= PENDING_PER_PARTICIPANT:
+        raise Refusal("rate_limited", f"you have {PENDING_PER_PARTICIPANT} examples waiting for the facilitator;"
+                                      " send more once they are read")
+    if waiting[0] >= PENDING_PER_QUESTION:
+        raise Refusal("rate_limited", "the facilitator has too many examples to read; try again later")
+    return _answer_once(db, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
+
+
+def _remove_participant(db: Database, code: str, participant_id: int) -> None:
+    cursor = db.execute("update participants set removed_at = coalesce(removed_at, ?)"
+                        " where session_code = ? and id = ?", (now(), code, participant_id))
+    if cursor.rowcount == 0:
+        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
+    db.execute("update submissions set status = 'rejected' where participant_id = ? and status = 'pending'",
+               (participant_id,))
 
 
 def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:

@@ -18,11 +18,11 @@ from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store.store import Store
 from . import api, pages, sockets
-from .auth import FacilitatorAuth, key_source
+from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
-from .limits import JoinLimit
+from .limits import JoinLimit, MessageLimits
 
 log = logging.getLogger("workshop")
 
@@ -73,11 +73,13 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store.start()
-        freezer = asyncio.create_task(keep_frozen())
+        chores = [asyncio.create_task(keep_frozen()),
+                  asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
         try:
             yield
         finally:
-            freezer.cancel()
+            for chore in chores:
+                chore.cancel()
             store.close()
             log.info("the writer has drained and the record %s is closed", settings.db_path)
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.store = store
     app.state.rooms = Rooms(store)
     app.state.join_limit = JoinLimit()
+    app.state.message_limits = MessageLimits()
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

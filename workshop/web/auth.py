@@ -1,13 +1,20 @@
 """The facilitator key: a bearer token for the API, a signed HttpOnly cookie for browsers."""
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
+from typing import cast
 
 from starlette.requests import HTTPConnection
 
+from ..live.room import Rooms
 from ..store.store import Store
+
+log = logging.getLogger(__name__)
+POLICY_VIOLATION = 1008
 
 COOKIE = "workshop_facilitator"
 KEY_SETTING = "facilitator_key"
@@ -54,3 +61,19 @@ class FacilitatorAuth:
         if cookie is not None:
             return "ok" if hmac.compare_digest(cookie.encode(), self.cookie_value.encode()) else "wrong"
         return "missing"
+
+
+async def sign_out_on_rotation(auth: FacilitatorAuth, rooms: Rooms, interval: float = 1.0) -> None:
+    """Close every facilitator socket opened with a key that `workshop rotate-key` has since replaced."""
+    current = auth.key
+    while True:
+        await asyncio.sleep(interval)
+        if auth.key == current:
+            continue
+        current = auth.key
+        for room in rooms.loaded():
+            for connection in [*room.consoles, *room.projectors]:
+                if auth.status(cast(HTTPConnection, connection.socket)) != "ok":  # facilitator sockets are WebSockets
+                    room.remove(connection)
+                    connection.close_with(POLICY_VIOLATION, "the facilitator key has changed")
+        log.info("the facilitator key changed: sockets opened with the old key are closed")

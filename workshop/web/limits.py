@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 MESSAGES_PER_SECOND = 10.0
 MESSAGE_BURST = 30.0
 STRIKES_BEFORE_CLOSE = 20  # refused messages in a row before a flooding socket is closed
-JOINS_PER_MINUTE = 120.0  # per address: a whole room behind one NAT can still join at once
+JOINS_PER_MINUTE = 120.0  # per session and address, unless the facilitator expects a bigger room
+ROOM_SIZE_MARGIN = 1.2  # latecomers and phones that join twice
 MAX_ADDRESSES = 10_000
+MAX_PARTICIPANTS = 100_000
 
 
 @dataclass
@@ -50,16 +52,35 @@ class MessageLimit:
         return self.strikes >= STRIKES_BEFORE_CLOSE
 
 
-class JoinLimit:
-    """New participants per network address, so one device cannot flood a session with fake phones."""
+class MessageLimits:
+    """One message budget per participant, shared by every socket it opens: more sockets, no more messages."""
 
     def __init__(self) -> None:
-        self.buckets: dict[str, TokenBucket] = {}
+        self.limits: dict[int, MessageLimit] = {}
 
-    def allow(self, address: str) -> bool:
-        bucket = self.buckets.get(address)
-        if bucket is None:
+    def of(self, participant_id: int) -> MessageLimit:
+        limit = self.limits.get(participant_id)
+        if limit is None:
+            if len(self.limits) >= MAX_PARTICIPANTS:
+                self.limits.clear()  # bounded memory; a cleared budget starts full again
+            limit = self.limits[participant_id] = MessageLimit()
+        return limit
+
+
+class JoinLimit:
+    """New participants per session and network address, so one device cannot flood a session with fake
+    phones, while a whole room behind one address (guest Wi-Fi, a proxy) still joins at once: the burst
+    follows the room size the facilitator expects."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    def allow(self, code: str, address: str, room_size: int = 0) -> bool:
+        burst = max(JOINS_PER_MINUTE, room_size * ROOM_SIZE_MARGIN)
+        bucket = self.buckets.get((code, address))
+        if bucket is None or bucket.burst != burst:
             if len(self.buckets) >= MAX_ADDRESSES:
                 self.buckets.clear()  # bounded memory; losing old buckets only forgives old joins
-            bucket = self.buckets[address] = TokenBucket(JOINS_PER_MINUTE / 60, JOINS_PER_MINUTE)
+            spent = bucket.burst - bucket.tokens if bucket is not None else 0.0
+            bucket = self.buckets[(code, address)] = TokenBucket(burst / 60, burst, max(burst - spent, 0.0))
         return bucket.take()

@@ -18,6 +18,7 @@ from ..domain.refusal import Refusal
 from ..live.room import Room, Rooms
 from ..live.subscribers import Subscriber
 from ..store.writer import StorageError
+from .auth import FacilitatorAuth
 from .limits import JoinLimit, MessageLimit
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,14 @@ async def _join(phone: PhoneConnection, message: dict) -> None:
     token = message.get("token")
     known = isinstance(token, str) and phone.room.store.participant_by_token(phone.room.code, token)
     join_limit: JoinLimit = phone.websocket.app.state.join_limit
-    if not known and not join_limit.allow(_address(phone.websocket)):
+    address = _address(phone.websocket)
+    if not known and not join_limit.allow(phone.room.code, address, phone.room.state.room_size):
         raise Refusal("rate_limited", "too many new participants from this address; wait a minute")
-    participant = await phone.room.join(message.get("token"), message.get("name"), message.get("group"))
+    participant = await phone.room.join(message.get("token"), message.get("name"), message.get("group"), address)
     if phone.participant is not None and phone.participant["id"] != participant["id"]:
         raise Refusal("already_joined", "this connection has joined as another participant")
     phone.participant = participant
+    phone.limit = phone.websocket.app.state.message_limits.of(participant["id"])  # shared by all its sockets
     phone.room.add_phone(phone.outbox, participant)
     ballot = phone.room.store.ballot(phone.room.code, participant["id"])
     await phone.outbox.send(protocol.welcome(participant, phone.room.phone_state(), ballot))
@@ -75,13 +78,23 @@ PHONE_HANDLERS: dict[str, Callable[[PhoneConnection, dict], Awaitable[None]]] = 
 }
 
 
-async def _command(room: Room, outbox: Subscriber, message: dict) -> None:
+@dataclass
+class ConsoleConnection:
+    room: Room
+    websocket: WebSocket
+    outbox: Subscriber
+
+
+async def _command(console: ConsoleConnection, message: dict) -> None:
+    auth: FacilitatorAuth = console.websocket.app.state.auth
+    if auth.status(console.websocket) != "ok":  # the key was rotated since this socket opened
+        raise Refusal("forbidden", "the facilitator key has changed; open the new facilitator address")
     command = {key: value for key, value in message.items() if key not in ("type", "id")}
-    await room.command(command)
-    await outbox.send(protocol.ack(message.get("id")))
+    await console.room.command(command)
+    await console.outbox.send(protocol.ack(message.get("id")))
 
 
-CONSOLE_HANDLERS: dict[str, Callable[[Room, Subscriber, dict], Awaitable[None]]] = {
+CONSOLE_HANDLERS: dict[str, Callable[[ConsoleConnection, dict], Awaitable[None]]] = {
     "command": _command,
 }
 
@@ -114,7 +127,8 @@ async def control_socket(websocket: WebSocket) -> None:
     room = await _open_room(websocket)
     if room is None:
         return
-    outbox = Subscriber(websocket)
+    console = ConsoleConnection(room, websocket, Subscriber(websocket))
+    outbox = console.outbox
     outbox.start()
     room.add_console(outbox)
     try:
@@ -122,7 +136,7 @@ async def control_socket(websocket: WebSocket) -> None:
         while True:
             text = await _receive(websocket)
             await _handle(outbox, text, protocol.CONSOLE_MESSAGES,
-                          lambda kind, message: CONSOLE_HANDLERS[kind](room, outbox, message))
+                          lambda kind, message: CONSOLE_HANDLERS[kind](console, message))
     except WebSocketDisconnect:
         pass
     finally:
