@@ -120,8 +120,7 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
-        reached = (evidence.get("direction") or {}).get("reached")
-        evidence["warnings"] = warnings_for(record.direction, record.strategy, record.status, reached)
+        evidence["warnings"] = _warnings(record, evidence)
         stored = await committed(self.store.save_record(self.code, {
             "kind": record.kind, "direction": record.direction, "strategy": record.strategy,
             "status": record.status, "notes": record.notes, "dissent": record.dissent,
@@ -129,6 +128,10 @@ class Room:
         }))
         self.changed()
         return stored
+
+    def check_consensus(self, record: ConsensusInput) -> list[str]:
+        """The warnings `record_consensus` would store with this record, from the same figures; writes nothing."""
+        return _warnings(record, self._evidence(record.kind))
 
     def _evidence(self, kind: str) -> dict:
         """The latest round's figures of the kind's direction and strategy questions."""
@@ -220,6 +223,11 @@ class Room:
             except Exception as error:
                 log.debug("dropping a connection that failed to receive: %s", error)
                 self.remove(connection)
+
+
+def _warnings(record: ConsensusInput, evidence: dict) -> list[str]:
+    reached = (evidence.get("direction") or {}).get("reached")
+    return warnings_for(record.direction, record.strategy, record.status, reached)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str:

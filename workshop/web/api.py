@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..domain.plans import Plan
-from ..domain.records import RecordError, parse_record
+from ..domain.records import ConsensusInput, RecordError, parse_record
 from ..domain.session import CommandError
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room, Rooms
@@ -136,13 +136,23 @@ async def get_results(request: Request) -> JSONResponse:
 
 async def put_consensus(request: Request) -> JSONResponse:
     room = room_for(request)
-    body = await read_json(request)
+    record = _consensus_record(request, await read_json(request))
+    return JSONResponse(await room.record_consensus(record))
+
+
+async def check_consensus(request: Request) -> JSONResponse:
+    """The warnings the PUT would store with this record, while the facilitator fills the form."""
+    room = room_for(request)
+    record = _consensus_record(request, await read_json(request))
+    return JSONResponse({"warnings": room.check_consensus(record)})
+
+
+def _consensus_record(request: Request, body: object) -> ConsensusInput:
     try:
-        record = parse_record(request.path_params["kind"], body)
+        return parse_record(request.path_params["kind"], body)
     except RecordError as error:
         status = 404 if error.field == "kind" else 422
         raise ApiError(status, "invalid_field", str(error)) from None
-    return JSONResponse(await room.record_consensus(record))
 
 
 async def get_consensus(request: Request) -> JSONResponse:

@@ -46,6 +46,7 @@ def routes() -> list:
         Route("/api/sessions/{code}/results/{qid}", api.get_results),
         Route("/api/sessions/{code}/consensus", api.get_consensus),
         Route("/api/sessions/{code}/consensus/{kind}", api.put_consensus, methods=["PUT"]),
+        Route("/api/sessions/{code}/consensus/{kind}/check", api.check_consensus, methods=["POST"]),
         Route("/api/sessions/{code}/export.{fmt}", api.export),
         WebSocketRoute("/ws/{code}", sockets.participant_socket),
         WebSocketRoute("/ws/{code}/control", sockets.control_socket),

@@ -8,19 +8,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..domain.framework import KINDS, STRATEGIES
 from ..exports.html_export import render_report
 from ..live.room import Room
+from ..vocabulary import CODE_LENGTH, vocabulary
 from .api import session_urls
 from .auth import COOKIE
 from .errors import ApiError
 
-CODE_LENGTH = 6
-
 
 def render(request: Request, name: str, context: dict | None = None, status: int = 200) -> Response:
+    """A page template with the shared vocabulary, which base.html hands to the page's scripts."""
     templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, context or {}, status_code=status)
+    return templates.TemplateResponse(request, name, {"vocabulary": vocabulary(), **(context or {})},
+                                      status_code=status)
 
 
 def _key_login(request: Request) -> Response | None:
@@ -94,8 +94,7 @@ def _session_page(request: Request, template: str) -> Response:
     room = _session_room_or_404(request)
     if isinstance(room, Response):
         return room
-    context = {"room": room, "urls": session_urls(request, room.code), "kinds": KINDS, "strategies": STRATEGIES}
-    return render(request, template, context)
+    return render(request, template, {"room": room, "urls": session_urls(request, room.code)})
 
 
 def _session_room_or_404(request: Request) -> Room | Response:
