@@ -87,78 +87,91 @@ function missingText(missing) {
 }
 
 /** The consensus panel of the current kind's step, and the records list beside it. */
-export function createConsensus({ code, command }) {
-  const form = { kind: null, dirty: false, saving: false };
-  let snapshot = null;
-  let checkTimer = null;
-  let checked = null; // what the shown warnings were computed for
-  let asked = 0; // the latest check sent; older answers are dropped
+class ConsensusPanel {
+  constructor({ code, command }) {
+    this.code = code;
+    this.command = command;
+    this.form = { kind: null, dirty: false, saving: false };
+    this.snapshot = null;
+    this.checkTimer = null;
+    this.checked = null; // what the shown warnings were computed for
+    this.asked = 0; // the latest check sent; older answers are dropped
+    consensusForm.addEventListener('input', () => { this.form.dirty = true; this.scheduleCheck(); });
+    consensusForm.addEventListener('submit', (event) => this.save(event));
+  }
 
-  const consensusUrl = (kind) => `/api/sessions/${encodeURIComponent(code)}/consensus/${encodeURIComponent(kind)}`;
+  url(kind) {
+    return `/api/sessions/${encodeURIComponent(this.code)}/consensus/${encodeURIComponent(kind)}`;
+  }
 
   // The server computes the warnings, with the code that stores them on the record. They depend on the
   // three choices and on whether the votes reached consensus, so that is when they are asked again.
-  async function checkWarnings() {
-    const kind = form.kind;
+  async checkWarnings() {
+    const kind = this.form.kind;
     const choices = Object.fromEntries(CHOICES.map((name) => [name, consensusForm.elements[name].value]));
-    const reached = kind && snapshot ? (snapshot.proposals[kind] || {}).reached : null;
+    const reached = kind && this.snapshot ? (this.snapshot.proposals[kind] || {}).reached : null;
     const key = JSON.stringify([kind, choices, reached]);
-    if (key === checked) return;
-    checked = key;
-    asked += 1;
-    const mine = asked;
+    if (key === this.checked) return;
+    this.checked = key;
+    this.asked += 1;
+    const mine = this.asked;
     if (!kind || CHOICES.some((name) => !choices[name])) {
       showWarnings([]);
       return;
     }
     try {
-      const { warnings } = await api('POST', `${consensusUrl(kind)}/check`, choices);
-      if (mine === asked) showWarnings(warnings);
+      const { warnings } = await api('POST', `${this.url(kind)}/check`, choices);
+      if (mine === this.asked) showWarnings(warnings);
     } catch {
-      if (mine === asked) checked = null; // ask again on the next change
+      if (mine === this.asked) this.checked = null; // ask again on the next change
     }
   }
 
-  function scheduleCheck() {
-    clearTimeout(checkTimer);
-    checkTimer = setTimeout(checkWarnings, CHECK_DELAY);
+  /** Ask after a pause. Typing restarts the pause; snapshots (ten a second while votes come in) do not. */
+  scheduleCheck(restart = true) {
+    if (!restart && this.checkTimer !== null) return;
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = null;
+      this.checkWarnings();
+    }, CHECK_DELAY);
   }
 
-  function renderForm(step, kind) {
-    const record = snapshot.consensus[kind.id] || null;
-    const proposal = snapshot.proposals[kind.id] || {};
+  render(snapshot) {
+    this.snapshot = snapshot;
+    renderRecords(snapshot, this.command);
+    const step = snapshot.steps[snapshot.current_step];
+    const kind = step.kind === 'category' && step.category ? KINDS.get(step.category) : null;
+    $('consensus').hidden = !kind;
+    if (kind) this.renderForm(step, kind);
+    else this.form.kind = null;
+  }
+
+  renderForm(step, kind) {
+    const record = this.snapshot.consensus[kind.id] || null;
+    const proposal = this.snapshot.proposals[kind.id] || {};
     const hint = step.sla_hint || kind.sla_hint;
-    if (form.kind !== kind.id) {
-      form.kind = kind.id;
-      form.dirty = false;
+    if (this.form.kind !== kind.id) {
+      this.form.kind = kind.id;
+      this.form.dirty = false;
       showWarnings([]);
       $('consensus-title').textContent = `Record the consensus on ${kind.name.toLowerCase()} variability`;
       $('sla-hint').textContent = `What this kind feeds into an SLA: ${hint}`;
       $('consensus-status').textContent = '';
     }
-    if (!form.dirty && !form.saving) {
+    if (!this.form.dirty && !this.form.saving) {
       fillForm(record || {
         direction: proposal.direction, strategy: proposal.strategy,
         status: proposal.reached ? 'agreed' : null, sla_input: hint,
       });
     }
     $('proposal').textContent = proposalText(proposal);
-    scheduleCheck();
+    this.scheduleCheck(false);
     renderIfChanged($('saved-record'), record, () => (record ? recordView(record) : h('p', { class: 'hint' },
       'Nothing recorded for this kind yet.')));
   }
 
-  function render(next) {
-    snapshot = next;
-    renderRecords(snapshot, command);
-    const step = snapshot.steps[snapshot.current_step];
-    const kind = step.kind === 'category' && step.category ? KINDS.get(step.category) : null;
-    $('consensus').hidden = !kind;
-    if (kind) renderForm(step, kind);
-    else form.kind = null;
-  }
-
-  async function save(event) {
+  async save(event) {
     event.preventDefault();
     const body = formBody();
     const missing = CHOICES.filter((name) => !body[name]);
@@ -168,31 +181,31 @@ export function createConsensus({ code, command }) {
       status.dataset.mode = 'error';
       return;
     }
-    const kind = form.kind;
+    const kind = this.form.kind;
     const button = consensusForm.querySelector('button[type="submit"]');
     button.disabled = true;
-    form.saving = true;
+    this.form.saving = true;
     status.textContent = 'Saving…';
     status.dataset.mode = '';
     try {
-      const record = await api('PUT', consensusUrl(kind), body);
-      form.dirty = false;
+      const record = await api('PUT', this.url(kind), body);
+      this.form.dirty = false;
       status.textContent = `Recorded at ${time(record.recorded_at)}.`;
       status.dataset.mode = 'ok';
-      if (snapshot && form.kind === kind) {
-        snapshot.consensus[kind] = record;
+      if (this.snapshot && this.form.kind === kind) {
+        this.snapshot.consensus[kind] = record;
         renderIfChanged($('saved-record'), record, () => recordView(record));
       }
     } catch (error) {
       status.textContent = `Not saved: ${error.message}`;
       status.dataset.mode = 'error';
     } finally {
-      form.saving = false;
+      this.form.saving = false;
       button.disabled = false;
     }
   }
+}
 
-  consensusForm.addEventListener('input', () => { form.dirty = true; scheduleCheck(); });
-  consensusForm.addEventListener('submit', save);
-  return { render };
+export function createConsensus(parts) {
+  return new ConsensusPanel(parts);
 }

@@ -129,34 +129,30 @@ function roundsView(question, data) {
 }
 
 /** The current step's question cards. `cards` maps question id -> {question, el, buttons, keys, …}. */
-export function createQuestionCards({ code, command }) {
-  const cards = new Map();
-  const rounds = new Map(); // question id -> {key, at, timer}
-  let shownStep = null; // index of the step whose cards are built
-
-  /** Earlier rounds and the shift between the last two, fetched now and then while voting runs. */
-  function fetchRounds(question, live) {
-    const key = JSON.stringify([live.round, live.tally && live.tally.counts, live.status]);
-    const entry = rounds.get(question.id) || { key: null, at: 0, timer: null };
-    rounds.set(question.id, entry);
-    if (entry.key === key) return;
-    clearTimeout(entry.timer);
-    const wait = Math.max(0, entry.at + RESULTS_THROTTLE - Date.now());
-    entry.timer = setTimeout(async () => {
-      entry.key = key;
-      entry.at = Date.now();
-      try {
-        const data = await api('GET', `/api/sessions/${encodeURIComponent(code)}/results/${encodeURIComponent(question.id)}`);
-        const card = cards.get(question.id);
-        if (card) renderIfChanged(card.rounds, data, () => roundsView(question, data));
-      } catch (error) {
-        entry.key = null;
-      }
-    }, wait);
+class QuestionCards {
+  constructor({ code, command }) {
+    this.code = code;
+    this.command = command;
+    this.cards = new Map();
+    this.rounds = new Map(); // question id -> {key, at, timer}
+    this.shownStep = null; // index of the step whose cards are built
   }
 
-  function updateCard(snapshot, question) {
-    const card = cards.get(question.id);
+  render(snapshot) {
+    const step = snapshot.steps[snapshot.current_step];
+    if (this.shownStep !== step.index) {
+      this.shownStep = step.index;
+      this.cards.clear();
+      forgetCharts('console:');
+      const built = step.questions.map((question) => buildCard(question, this.command));
+      for (const card of built) this.cards.set(card.question.id, card);
+      document.getElementById('questions').replaceChildren(...built.map((card) => card.el));
+    }
+    for (const question of step.questions) this.update(snapshot, question);
+  }
+
+  update(snapshot, question) {
+    const card = this.cards.get(question.id);
     const live = snapshot.questions[question.id];
     if (!card || !live) return;
     card.el.dataset.status = live.status;
@@ -168,22 +164,32 @@ export function createQuestionCards({ code, command }) {
     }
     renderIfChanged(card.tally, { tally: live.tally || null, waiting: live.not_voted || null, status: live.status }, () =>
       tallyView(question, live));
-    if (live.round > 1) fetchRounds(question, live);
+    if (live.round > 1) this.fetchRounds(question, live);
     else card.rounds.replaceChildren();
   }
 
-  function render(snapshot) {
-    const step = snapshot.steps[snapshot.current_step];
-    if (shownStep !== step.index) {
-      shownStep = step.index;
-      cards.clear();
-      forgetCharts('console:');
-      const built = step.questions.map((question) => buildCard(question, command));
-      for (const card of built) cards.set(card.question.id, card);
-      document.getElementById('questions').replaceChildren(...built.map((card) => card.el));
-    }
-    for (const question of step.questions) updateCard(snapshot, question);
+  /** Earlier rounds and the shift between the last two, fetched now and then while voting runs. */
+  fetchRounds(question, live) {
+    const key = JSON.stringify([live.round, live.tally && live.tally.counts, live.status]);
+    const entry = this.rounds.get(question.id) || { key: null, at: 0, timer: null };
+    this.rounds.set(question.id, entry);
+    if (entry.key === key) return;
+    clearTimeout(entry.timer);
+    const wait = Math.max(0, entry.at + RESULTS_THROTTLE - Date.now());
+    entry.timer = setTimeout(async () => {
+      entry.key = key;
+      entry.at = Date.now();
+      try {
+        const data = await api('GET', `/api/sessions/${encodeURIComponent(this.code)}/results/${encodeURIComponent(question.id)}`);
+        const card = this.cards.get(question.id);
+        if (card) renderIfChanged(card.rounds, data, () => roundsView(question, data));
+      } catch (error) {
+        entry.key = null;
+      }
+    }, wait);
   }
+}
 
-  return { cards, render };
+export function createQuestionCards(parts) {
+  return new QuestionCards(parts);
 }
