@@ -35,6 +35,7 @@ def test_create_session_returns_the_contract(client):
     ("get", "/api/sessions/{code}/results/arrival.direction"),
     ("get", "/api/sessions/{code}/consensus"),
     ("put", "/api/sessions/{code}/consensus/arrival"),
+    ("post", "/api/sessions/{code}/consensus/arrival/check"),
     ("get", "/api/sessions/{code}/export.json"),
     ("get", "/api/sessions/{code}/export.csv"),
 ])
@@ -170,10 +171,39 @@ def test_consensus_record_round_trip_and_exports(client, session_code):
     ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed", "extra": 1}, 422, "extra"),
     ("weather", {"direction": "less", "strategy": "classic_reduction", "status": "agreed"}, 404, "kind"),
 ])
-def test_bad_consensus_records_are_refused(client, session_code, kind, body, status, field):
-    response = client.put(f"/api/sessions/{session_code}/consensus/{kind}", json=body, headers=AUTH)
+@pytest.mark.parametrize("method, suffix", [("put", ""), ("post", "/check")])
+def test_bad_consensus_records_are_refused(client, session_code, kind, body, status, field, method, suffix):
+    url = f"/api/sessions/{session_code}/consensus/{kind}{suffix}"
+    response = getattr(client, method)(url, json=body, headers=AUTH)
     assert response.status_code == status and field in response.json()["message"]
+    assert response.json()["error"] == ("unknown_kind" if field == "kind" else "invalid_field")
     assert client.get(f"/api/sessions/{session_code}/consensus", headers=AUTH).json()["records"] == {}
+
+
+def test_consensus_check_gives_the_warnings_the_record_would_store_and_writes_nothing(client, session_code):
+    command(client, session_code, command="open", question="arrival.direction")
+    for group, value in (("IT", -2), ("Business", 2)):  # split down the middle: consensus not reached
+        with client.websocket_connect(f"/ws/{session_code}") as phone:
+            join(phone, group=group)
+            phone.send_json({"type": "vote", "id": "1", "question": "arrival.direction", "value": value})
+            receive_until(phone, "ack")
+    check_url = f"/api/sessions/{session_code}/consensus/arrival/check"
+    consistent = {"direction": "less", "strategy": "classic_reduction", "status": "deferred"}
+    assert client.post(check_url, json=consistent, headers=AUTH).json() == {"warnings": []}
+    mismatched = {"direction": "less", "strategy": "classic_accommodation", "status": "agreed", "notes": "n"}
+    response = client.post(check_url, json=mismatched, headers=AUTH)
+    assert response.status_code == 200, response.text
+    warnings = response.json()["warnings"]
+    assert len(warnings) == 2
+    assert "accommodation strategy" in warnings[0] and "did not reach" in warnings[1]
+    before = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
+    assert before["consensus"] == {}
+
+    saved = client.put(f"/api/sessions/{session_code}/consensus/arrival", json=mismatched, headers=AUTH).json()
+    assert saved["evidence"]["warnings"] == warnings  # the check and the record say the same
+    assert client.post(check_url, json=consistent, headers=AUTH).json() == {"warnings": []}
+    records = client.get(f"/api/sessions/{session_code}/consensus", headers=AUTH).json()["records"]
+    assert records == {"arrival": saved}  # the second check left the stored record as it was
 
 
 def test_unknown_session_and_format(client, session_code):

@@ -72,16 +72,6 @@ function summaryOf(bars, title) {
   return { total, text: `${title ? `${title}. ` : ''}${total} ${total === 1 ? 'vote' : 'votes'}. ${describe(bars, total)}` };
 }
 
-/**
- * A chart for one question's figures. `mine` is the key of the viewer's own vote (highlighted).
- * Returns an <svg> that scales to its container's width, drawn at its final figures.
- */
-export function tallyChart(question, figures, { mine = null, title = '' } = {}) {
-  const chart = build(question, barsOf(question, figures), title);
-  apply(chart, question, figures, { mine, title });
-  return chart.root;
-}
-
 const charts = new Map(); // key -> {shape, chart, due}
 
 /**

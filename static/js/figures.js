@@ -29,19 +29,6 @@ export function figuresList(question, figures, { full = false } = {}) {
   return h('dl', { class: 'figures' }, items);
 }
 
-/** One line for screens with little room: "Consensus 82% · agreement 90% · reached". */
-export function figuresLine(question, figures) {
-  if (!figures || !figures.n) return 'No votes yet';
-  const parts = [`${figures.n} ${figures.n === 1 ? 'vote' : 'votes'}`];
-  if (question.kind === 'scale') {
-    parts.push(`consensus ${percent(figures.consensus)}`, `agreement ${percent(figures.agreement)}`);
-  } else if (figures.leader) {
-    parts.push(`${valueLabel(question, figures.leader)} leads with ${percent(figures.agreement)}`);
-  }
-  parts.push(figures.reached ? 'consensus reached' : 'no consensus yet');
-  return parts.join(' · ');
-}
-
 /** How the groups voted: "IT: mean −1.67, consensus 84% · Business: … · gap between means 3.17". */
 export function groupsLine(question, figures) {
   const groups = Object.entries((figures && figures.by_group) || {}).filter(([, group]) => group.n);

@@ -45,7 +45,3 @@ export function time(iso) {
   if (Number.isNaN(date.getTime())) return iso;
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
-
-export const DIRECTIONS = { less: 'Less variability', same: 'As today', more: 'More variability' };
-export const STATUSES = { agreed: 'Agreed', no_consensus: 'No consensus', deferred: 'Deferred' };
-export const QUESTION_STATUSES = { pending: 'Not opened', open: 'Open', closed: 'Closed' };

@@ -3,19 +3,20 @@
 // only when its `ack` arrives (sent after the vote is committed).
 
 import { ReconnectingSocket } from './socket.js';
+import { ConnectionStatus } from './connection-status.js';
 import { h, clear, randomId, renderIfChanged } from './dom.js';
 import { Outbox, storage } from './outbox.js';
 import { stepContent } from './step-view.js';
 import { forgetCharts, liveChart } from './chart.js';
 import { figuresList } from './figures.js';
 import { isCentred, signed, valueLabel } from './format.js';
+import { CLOSE_CODES, LIMITS } from './vocabulary.js';
 
 // A vote without an ack for this long means the connection is probably dead even if the browser
 // has not noticed (common on phones switching networks): reconnect and re-send.
 const ACK_TIMEOUT = 8000;
 const TOAST_TIME = 4500;
 const JOIN_RETRY = 15000;
-const UNKNOWN_SESSION = 4404;
 
 const ERROR_TEXT = {
   question_closed: 'Voting has closed',
@@ -60,8 +61,9 @@ let toastTimer = null;
 let joinTimer = null;
 
 const socket = new ReconnectingSocket(`/ws/${code}`, {
-  isFatal: (event) => event.code === UNKNOWN_SESSION,
+  isFatal: (event) => event.code === CLOSE_CODES.unknown_session,
 });
+const connection = new ConnectionStatus(el.connection, { joining: 'Joining…', joined: 'Connected' });
 
 socket.onopen = () => {
   joined = false;
@@ -69,16 +71,20 @@ socket.onopen = () => {
   sendJoin();
 };
 
-socket.onstatus = (status, detail) => {
-  if (status === 'open') return; // "Connected" waits for the welcome
-  const wasJoined = joined;
-  joined = false;
-  if (status === 'stopped' && detail && detail.code === UNKNOWN_SESSION) {
-    showToast('This session no longer exists. Check the code on the big screen.', 0);
-  }
-  setConnection(status, detail);
-  if (wasJoined) refreshAllChoices();
-};
+// "Connected" waits for the welcome: the socket's own "open" is not shown.
+connection.follow(socket, {
+  hold: ['open'],
+  then: (status, detail) => {
+    if (status === 'open') return;
+    const wasJoined = joined;
+    joined = false;
+    if (status === 'stopped' && detail && detail.code === CLOSE_CODES.unknown_session) {
+      showToast('This session no longer exists. Check the code on the big screen.', 0);
+    }
+    showNote(status, detail);
+    if (wasJoined) refreshAllChoices();
+  },
+});
 
 socket.onmessage = (message) => {
   const handler = HANDLERS[message.type];
@@ -422,7 +428,7 @@ function buildText(view, question) {
   }
   const fieldId = `${view.el.getAttribute('aria-labelledby')}-text`;
   const countId = `${fieldId}-count`;
-  const limit = question.max_length || 280;
+  const limit = question.max_length || LIMITS.submission_text;
   const textarea = h('textarea', {
     id: fieldId, name: 'text', maxlength: limit, rows: 4, required: true, 'aria-describedby': countId,
   });
@@ -539,20 +545,13 @@ function rebuildQuestion(qid) {
 
 // --- status, toasts and announcements -----------------------------------------------------------
 
-const CONNECTION_TEXT = {
-  connecting: 'Connecting…',
-  joining: 'Joining…',
-  joined: 'Connected',
-  reconnecting: 'Reconnecting…',
-  stopped: 'Disconnected',
-};
-
 function setConnection(status, detail) {
-  const text = CONNECTION_TEXT[status] || CONNECTION_TEXT.connecting;
-  el.connection.dataset.status = status;
-  const label = el.connection.querySelector('.connection-text');
-  if (label.textContent !== text) label.textContent = text;
-  // Under the header, in words: what is going on and that taps are not lost meanwhile.
+  connection.show(status);
+  showNote(status, detail);
+}
+
+/** Under the header, in words: what is going on and that taps are not lost meanwhile. */
+function showNote(status, detail) {
   let note = '';
   if (status === 'reconnecting' && started) {
     note = (detail && detail.offline) || socket.offline

@@ -1,38 +1,39 @@
-// The projector: read-only, driven by the facilitator's snapshots. It shows what the room needs at
-// each moment: how to join, the step's content, which questions are open, and revealed results only.
+// The projector: read-only, driven by its own channel (/ws/CODE/present), whose `view` carries only
+// what the room may see. It shows what the room needs at each moment: how to join, the step's
+// content, which questions are open, and revealed results only.
 
 import { heatMap } from './heatmap.js';
 import { groupsLine } from './figures.js';
 import { ReconnectingSocket } from './socket.js';
+import { ConnectionStatus } from './connection-status.js';
 import { h, isTyping, renderIfChanged } from './dom.js';
 import { stepContent, strategiesGrid } from './step-view.js';
 import { forgetCharts, liveChart } from './chart.js';
-import { DIRECTIONS, STATUSES, percent, valueLabel } from './format.js';
+import { percent, valueLabel } from './format.js';
+import { CLOSE_CODES, DIRECTIONS, RECORD_STATUSES, label, strategyName } from './vocabulary.js';
 
-const POLICY_VIOLATION = 1008;
-const UNKNOWN_SESSION = 4404;
 const MAX_EXAMPLES = 6;
 
 const main = document.querySelector('main[data-code]');
 const code = main.dataset.code;
 const $ = (id) => document.getElementById(id);
-const strategyNames = new Map([...$('strategy-names').children].map((item) => [item.dataset.strategy, item.dataset.name]));
 
-const socket = new ReconnectingSocket(`/ws/${code}/control`, {
-  isFatal: (event) => event.code === UNKNOWN_SESSION || event.code === POLICY_VIOLATION,
+const socket = new ReconnectingSocket(`/ws/${code}/present`, {
+  isFatal: (event) => event.code === CLOSE_CODES.unknown_session || event.code === CLOSE_CODES.policy_violation,
 });
+const connection = new ConnectionStatus($('connection'), { open: 'Live' }).follow(socket);
 
-socket.onstatus = (status) => setConnection(status);
 socket.onmessage = (message) => {
-  if (message.type === 'snapshot') {
-    setConnection('open');
-    render(message.snapshot);
+  if (message.type === 'view') {
+    connection.show('open');
+    render(message.view);
   }
 };
 
-function render(snapshot) {
-  const step = snapshot.steps[snapshot.current_step];
-  const live = (question) => snapshot.questions[question.id] || { status: 'pending' };
+/** Draw the room's view: the same shape as the console's snapshot, holding only what the room may see. */
+function render(view) {
+  const step = view.steps[view.current_step];
+  const live = (question) => view.questions[question.id] || { status: 'pending' };
   const open = step.questions.filter((question) => live(question).status === 'open' && !live(question).revealed);
   const revealed = step.questions.filter((question) => question.kind !== 'text' && live(question).revealed && live(question).tally);
   const phase = revealed.length ? 'results' : open.length ? 'voting' : 'content';
@@ -40,12 +41,12 @@ function render(snapshot) {
   main.dataset.phase = phase;
   main.dataset.resultCount = String(Math.min(revealed.length, 3));
 
-  const connected = snapshot.participants.connected;
+  const connected = view.participants.connected;
   setText($('people-count'), String(connected));
   setText($('people-word'), connected === 1 ? 'phone connected' : 'phones connected');
   setText($('join-count'), String(connected));
   setText($('join-count-word'), connected === 1 ? 'phone connected' : 'phones connected');
-  $('step-count').textContent = `Step ${step.index + 1} of ${snapshot.steps.length}`;
+  $('step-count').textContent = `Step ${step.index + 1} of ${view.steps.length}`;
   $('step-title').textContent = step.title;
   $('join').hidden = step.kind !== 'intro';
   $('footer').hidden = step.kind === 'intro';
@@ -65,12 +66,7 @@ function render(snapshot) {
     ? step.strategies : null;
   show($('strategies'), strategies, () => [h('h2', { class: 'pj-section-title' }, 'Four ways to respond'), strategiesGrid(strategies)]);
 
-  const openData = open.map((question) => ({
-    question, count: question.kind === 'text'
-      ? snapshot.submissions.filter((item) => item.question_id === question.id).length
-      : (live(question).tally || {}).voted || 0,
-    round: live(question).round,
-  }));
+  const openData = open.map((question) => ({ question, count: live(question).voted || 0, round: live(question).round }));
   show($('live'), openData.length ? openData : null, () => openData.map(liveView));
 
   const resultData = revealed.map((question) => ({ question, live: live(question) }));
@@ -79,8 +75,8 @@ function render(snapshot) {
   show($('results'), resultData.length ? resultData : null, () => resultData.map(resultView));
 
   const stepQuestions = new Set(step.questions.map((question) => question.id));
-  const examples = snapshot.submissions
-    .filter((item) => item.status === 'approved' && stepQuestions.has(item.question_id))
+  const examples = view.submissions
+    .filter((item) => stepQuestions.has(item.question_id))
     .slice(-MAX_EXAMPLES)
     .map((item) => item.text);
   show($('examples'), examples.length && phase !== 'voting' ? examples : null, () => [
@@ -88,12 +84,12 @@ function render(snapshot) {
     h('ul', { class: 'pj-example-list' }, examples.map((text) => h('li', {}, text))),
   ]);
 
-  const record = step.category ? snapshot.consensus[step.category] || null : null;
+  const record = step.category ? view.consensus[step.category] || null : null;
   const recordData = record ? {
     direction: record.direction, strategy: record.strategy, status: record.status, notes: record.notes,
   } : null;
   // The closing step shows every kind's record side by side: what the room is taking away.
-  const summary = step.kind === 'summary' ? (snapshot.summary || []).map((row) => ({
+  const summary = step.kind === 'summary' ? (view.summary || []).map((row) => ({
     title: row.title, impact: row.impact, consensus: row.consensus, reached: row.reached, record: row.record,
   })) : null;
   show($('summary'), summary && summary.length ? summary : null, () => summaryView(summary));
@@ -156,27 +152,19 @@ function summaryTable(rows) {
     h('tbody', {}, rows.map(({ title, record }) => h('tr', { class: record ? `is-${record.status}` : 'is-missing' },
       h('th', { scope: 'row' }, title),
       record ? [
-        h('td', {}, DIRECTIONS[record.direction] || record.direction),
-        h('td', {}, strategyNames.get(record.strategy) || record.strategy),
-        h('td', {}, h('span', { class: ['pj-status', `pj-status--${record.status}`] }, STATUSES[record.status] || record.status)),
+        h('td', {}, label(DIRECTIONS, record.direction)),
+        h('td', {}, strategyName(record.strategy)),
+        h('td', {}, h('span', { class: ['pj-status', `pj-status--${record.status}`] }, label(RECORD_STATUSES, record.status))),
       ] : h('td', { colspan: 3, class: 'pj-missing' }, 'Not recorded')))));
 }
 
 function recordView(record) {
   return [
-    h('p', { class: 'pj-record-label' }, `Recorded · ${STATUSES[record.status] || record.status}`),
+    h('p', { class: 'pj-record-label' }, `Recorded · ${label(RECORD_STATUSES, record.status)}`),
     h('p', { class: 'pj-record-decision' },
-      `${DIRECTIONS[record.direction] || record.direction} · ${strategyNames.get(record.strategy) || record.strategy}`),
+      `${label(DIRECTIONS, record.direction)} · ${strategyName(record.strategy)}`),
     record.notes ? h('p', { class: 'pj-record-notes' }, record.notes) : null,
   ];
-}
-
-const CONNECTION_TEXT = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', stopped: 'Disconnected' };
-
-function setConnection(status) {
-  const connection = $('connection');
-  connection.dataset.status = status;
-  connection.querySelector('.connection-text').textContent = CONNECTION_TEXT[status] || status;
 }
 
 // --- full screen -------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ def test_console_warns_and_summary_shows_the_heat_map(surfaces, server):
     for page in (console, projector):
         expect(page.locator(".groups-line").last).to_have_text(groups)
 
+    # The projector's channel carries a kind's figures only once they are revealed to the room.
+    for qid in ("arrival.impact", "effort.impact", "effort.direction"):
+        command(server, code, command="reveal", question=qid)
     command(server, code, command="goto", step=6)
     expect(console.locator("#summary-map .heat-kind")).to_have_count(2)
     # Arrival's direction votes -1 and -2: Cns = 1 + log2(1 - 0.5/4) = 0.807; effort's -2 and +2: Cns 0.

@@ -137,7 +137,7 @@ def test_a_server_restart_mid_question_loses_no_tapped_vote(surfaces, server, tm
     expect(projector.locator("#people-count")).to_have_text("2")
 
     # The server goes away. Reconnect attempts are refused meanwhile, and Chromium logs each one.
-    surfaces.allow_console_errors(r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/ws/\w+(/control)?' failed")
+    surfaces.allow_console_errors(r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/ws/\w+(/control|/present)?' failed")
     port = server.port
     server.stop()
     for phone in (first, second):

@@ -26,6 +26,7 @@ from ..domain.session import (
 from ..domain.tally import question_results
 from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.store import Store
+from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .ballots import Ballots
 from .subscribers import Subscriber
 from .views import Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
@@ -33,10 +34,9 @@ from .views import Presence, RoomFacts, SessionInfo, console_view, phone_view, p
 log = logging.getLogger(__name__)
 
 BROADCAST_INTERVAL = 0.1  # seconds: live tallies reach consoles at most ten times a second
-MAX_NAME = 40
 MODERATION_STATUS = {"approve": "approved", "reject": "rejected", "restore": "pending"}
-REMOVED = 4403  # close code: the facilitator removed this phone
-REPLACED = 4409  # close code: the same phone opened the session on a newer connection
+REMOVED = CLOSE_CODES["removed"]
+REPLACED = CLOSE_CODES["replaced"]
 ADDRESSES_SHOWN = 10
 
 
@@ -149,8 +149,7 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
-        reached = (evidence.get("direction") or {}).get("reached")
-        evidence["warnings"] = warnings_for(record.direction, record.strategy, record.status, reached)
+        evidence["warnings"] = _warnings(record, evidence)
         stored = await committed(self.store.save_record(self.code, {
             "kind": record.kind, "direction": record.direction, "strategy": record.strategy,
             "status": record.status, "notes": record.notes, "dissent": record.dissent,
@@ -158,6 +157,10 @@ class Room:
         }))
         self.changed()
         return stored
+
+    def check_consensus(self, record: ConsensusInput) -> list[str]:
+        """The warnings `record_consensus` would store with this record, from the same figures; writes nothing."""
+        return _warnings(record, self._evidence(record.kind))
 
     def _evidence(self, kind: str) -> dict:
         """The latest round's figures of the kind's direction and strategy questions."""
@@ -295,6 +298,11 @@ class Room:
         for connection in connections:
             if not connection.offer(text):
                 self.remove(connection)
+
+
+def _warnings(record: ConsensusInput, evidence: dict) -> list[str]:
+    reached = (evidence.get("direction") or {}).get("reached")
+    return warnings_for(record.direction, record.strategy, record.status, reached)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str:

@@ -11,10 +11,12 @@ import json
 import logging
 from typing import Protocol
 
+from ..vocabulary import CLOSE_CODES
+
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 32  # frames waiting for one socket before it counts as too slow
-TOO_SLOW = 1013  # "try again later": the socket fell behind and should reconnect
+TOO_SLOW = CLOSE_CODES["too_slow"]
 
 
 class Socket(Protocol):

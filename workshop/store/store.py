@@ -19,6 +19,7 @@ from ..domain.refusal import Refusal
 from ..domain.plans import plan_from_dict
 from ..domain.session import QuestionState, SessionRecord, SessionState
 from .migrations import migrations
+from ..vocabulary import CODE_LENGTH
 from .writer import StorageError, Writer
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
@@ -282,7 +283,7 @@ def _set_setting(db: Database, key: str, value: str) -> None:
 
 def _new_code(db: Database) -> str:
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if not db.execute("select 1 from sessions where code = ?", (code,)).fetchone():
             return code
 

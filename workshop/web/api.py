@@ -5,14 +5,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..domain.plans import Plan
-from ..protocol import decode_json
-from ..domain.records import parse_record
+from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
+from ..protocol import decode_json
+from ..vocabulary import MAX_TITLE
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room, Rooms
 
 MAX_BODY = 64 * 1024
-MAX_TITLE = 120
 MAX_GROUPS = 8
 
 
@@ -117,9 +117,15 @@ async def get_results(request: Request) -> JSONResponse:
 
 async def put_consensus(request: Request) -> JSONResponse:
     room = room_for(request)
-    body = await read_json(request)
-    record = parse_record(request.path_params["kind"], body)
+    record = parse_record(request.path_params["kind"], await read_json(request))
     return JSONResponse(await room.record_consensus(record))
+
+
+async def check_consensus(request: Request) -> JSONResponse:
+    """The warnings the PUT would store with this record, while the facilitator fills the form."""
+    room = room_for(request)
+    record: ConsensusInput = parse_record(request.path_params["kind"], await read_json(request))
+    return JSONResponse({"warnings": room.check_consensus(record)})
 
 
 async def get_consensus(request: Request) -> JSONResponse:

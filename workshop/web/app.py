@@ -19,6 +19,7 @@ from ..resources import TEMPLATES, shipped
 from ..store.store import Store
 from . import api, pages, sockets
 from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
+from ..vocabulary import vocabulary
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
@@ -53,6 +54,7 @@ def facilitator_routes() -> list[BaseRoute]:
         Route("/api/sessions/{code}/results/{qid}", api.get_results),
         Route("/api/sessions/{code}/consensus", api.get_consensus),
         Route("/api/sessions/{code}/consensus/{kind}", api.put_consensus, methods=["PUT"]),
+        Route("/api/sessions/{code}/consensus/{kind}/check", api.check_consensus, methods=["POST"]),
         Route("/api/sessions/{code}/export.{fmt}", api.export),
         WebSocketRoute("/ws/{code}/control", sockets.control_socket),
         WebSocketRoute("/ws/{code}/present", sockets.present_socket),
@@ -98,4 +100,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
+    app.state.templates.env.globals["vocabulary"] = vocabulary()  # every page hands it to its scripts
     return app

@@ -12,9 +12,10 @@ from starlette.requests import HTTPConnection
 
 from ..live.room import Rooms
 from ..store.store import Store
+from ..vocabulary import CLOSE_CODES
 
 log = logging.getLogger(__name__)
-POLICY_VIOLATION = 1008
+POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 
 COOKIE = "workshop_facilitator"
 KEY_SETTING = "facilitator_key"

@@ -14,10 +14,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from ..vocabulary import CLOSE_CODES
 from .auth import COOKIE, FacilitatorAuth
 from .errors import error_response
 
-POLICY_VIOLATION = 1008
+POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

@@ -7,13 +7,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..domain.framework import KINDS, STRATEGIES
 from ..domain.refusal import Refusal
 from ..exports.html_export import render_report
 from ..live.room import Room
+from ..vocabulary import CODE_LENGTH
 from .api import session_urls
-
-CODE_LENGTH = 6
 
 
 def render(request: Request, name: str, context: dict | None = None, status: int = 200) -> Response:
@@ -56,8 +54,7 @@ def _session_page(request: Request, template: str) -> Response:
     room = _session_room_or_404(request)
     if isinstance(room, Response):
         return room
-    context = {"room": room, "urls": session_urls(request, room.code), "kinds": KINDS, "strategies": STRATEGIES}
-    return render(request, template, context)
+    return render(request, template, {"room": room, "urls": session_urls(request, room.code)})
 
 
 def _session_room_or_404(request: Request) -> Room | Response:

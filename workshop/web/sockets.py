@@ -18,13 +18,14 @@ from ..domain.refusal import Refusal
 from ..live.room import Room, Rooms
 from ..live.subscribers import Subscriber
 from ..store.writer import StorageError
+from ..vocabulary import CLOSE_CODES
 from .auth import FacilitatorAuth
 from .limits import JoinLimit, MessageLimit
 
 log = logging.getLogger(__name__)
 
-POLICY_VIOLATION = 1008
-UNKNOWN_SESSION = 4404
+POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
+UNKNOWN_SESSION = CLOSE_CODES["unknown_session"]
 
 
 @dataclass

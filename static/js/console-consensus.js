@@ -1,0 +1,211 @@
+// The console's consensus: the form that records the room's decision on one kind of variability (with
+// what the votes propose and the server's warnings), the record saved for it, and the list of records.
+
+import { api } from './api.js';
+import { h, renderIfChanged } from './dom.js';
+import { percent, time } from './format.js';
+import { DIRECTIONS, KINDS, RECORD_STATUSES, label, strategyName } from './vocabulary.js';
+
+const CHECK_DELAY = 250; // ms of quiet in the form before the server is asked for its warnings
+const CHOICES = ['direction', 'strategy', 'status'];
+const FIELDS = [...CHOICES, 'notes', 'dissent', 'sla_input'];
+
+const $ = (id) => document.getElementById(id);
+const consensusForm = $('consensus-form');
+
+function renderRecords(snapshot, command) {
+  const list = [...KINDS.values()].map((kind) => ({ kind, record: snapshot.consensus[kind.id] || null }));
+  renderIfChanged($('records'), list.map(({ kind, record }) => [kind.id, record && record.recorded_at]), () =>
+    list.map(({ kind, record }) => {
+      const step = snapshot.steps.find((item) => item.category === kind.id);
+      return h('li', { class: record ? 'is-recorded' : 'is-missing' },
+        step ? h('button', {
+          type: 'button', class: 'link-button',
+          on: { click: (event) => command({ command: 'goto', step: step.index }, event.currentTarget) },
+        }, kind.name) : h('span', {}, kind.name),
+        h('span', { class: 'record-line' }, record
+          ? `${label(RECORD_STATUSES, record.status)} · ${label(DIRECTIONS, record.direction)} · ${strategyName(record.strategy)}`
+          : 'Not recorded yet'));
+    }));
+}
+
+function proposalText(proposal) {
+  if (!proposal.direction && !proposal.strategy) return 'The votes do not lean anywhere yet: open the direction and strategy questions first.';
+  const parts = [];
+  if (proposal.direction) parts.push(label(DIRECTIONS, proposal.direction));
+  if (proposal.strategy) parts.push(strategyName(proposal.strategy));
+  const reached = proposal.reached === true ? 'consensus reached' : proposal.reached === false ? 'consensus not reached' : '';
+  return `The votes lean to: ${parts.join(' · ')}${reached ? ` (${reached})` : ''}. The form starts from this; change anything.`;
+}
+
+function fillForm(values) {
+  for (const name of CHOICES) {
+    for (const input of consensusForm.elements[name]) input.checked = input.value === values[name];
+  }
+  for (const name of ['notes', 'dissent', 'sla_input']) {
+    consensusForm.elements[name].value = values[name] || '';
+  }
+}
+
+function formBody() {
+  const data = new FormData(consensusForm);
+  return Object.fromEntries(FIELDS.map((name) => [name, String(data.get(name) || '')]));
+}
+
+function recordView(record) {
+  const evidence = record.evidence || {};
+  const direction = evidence.direction;
+  const rows = [
+    ['Direction', label(DIRECTIONS, record.direction)],
+    ['Strategy', strategyName(record.strategy)],
+    ['Status', label(RECORD_STATUSES, record.status)],
+    ['Notes', record.notes],
+    ['Dissent', record.dissent],
+    ['SLA input', record.sla_input],
+    ['Evidence', direction
+      ? `Round ${direction.round}: ${direction.n} votes, consensus ${percent(direction.consensus)}, agreement ${percent(direction.agreement)}, ${direction.reached ? 'reached' : 'not reached'}`
+      : 'No direction votes'],
+    ['Recorded', time(record.recorded_at)],
+  ].filter(([, value]) => value);
+  return [
+    h('h4', {}, 'Saved record'),
+    h('dl', { class: 'record-list' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value)))),
+    (evidence.warnings || []).length ? h('ul', { class: 'warnings' }, evidence.warnings.map((text) => h('li', {}, text))) : null,
+  ];
+}
+
+function showWarnings(warnings) {
+  const list = $('form-warnings');
+  list.hidden = !warnings.length;
+  renderIfChanged(list, warnings, () => warnings.map((text) => h('li', {}, text)));
+}
+
+function missingText(missing) {
+  const words = missing.map((name) => ({ direction: 'a direction', strategy: 'a strategy', status: 'a status' })[name]);
+  const list = words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : words[0];
+  return `Choose ${list} first.`;
+}
+
+/** The consensus panel of the current kind's step, and the records list beside it. */
+class ConsensusPanel {
+  constructor({ code, command }) {
+    this.code = code;
+    this.command = command;
+    this.form = { kind: null, dirty: false, saving: false };
+    this.snapshot = null;
+    this.checkTimer = null;
+    this.checked = null; // what the shown warnings were computed for
+    this.asked = 0; // the latest check sent; older answers are dropped
+    consensusForm.addEventListener('input', () => { this.form.dirty = true; this.scheduleCheck(); });
+    consensusForm.addEventListener('submit', (event) => this.save(event));
+  }
+
+  url(kind) {
+    return `/api/sessions/${encodeURIComponent(this.code)}/consensus/${encodeURIComponent(kind)}`;
+  }
+
+  // The server computes the warnings, with the code that stores them on the record. They depend on the
+  // three choices and on whether the votes reached consensus, so that is when they are asked again.
+  async checkWarnings() {
+    const kind = this.form.kind;
+    const choices = Object.fromEntries(CHOICES.map((name) => [name, consensusForm.elements[name].value]));
+    const reached = kind && this.snapshot ? (this.snapshot.proposals[kind] || {}).reached : null;
+    const key = JSON.stringify([kind, choices, reached]);
+    if (key === this.checked) return;
+    this.checked = key;
+    this.asked += 1;
+    const mine = this.asked;
+    if (!kind || CHOICES.some((name) => !choices[name])) {
+      showWarnings([]);
+      return;
+    }
+    try {
+      const { warnings } = await api('POST', `${this.url(kind)}/check`, choices);
+      if (mine === this.asked) showWarnings(warnings);
+    } catch {
+      if (mine === this.asked) this.checked = null; // ask again on the next change
+    }
+  }
+
+  /** Ask after a pause. Typing restarts the pause; snapshots (ten a second while votes come in) do not. */
+  scheduleCheck(restart = true) {
+    if (!restart && this.checkTimer !== null) return;
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = null;
+      this.checkWarnings();
+    }, CHECK_DELAY);
+  }
+
+  render(snapshot) {
+    this.snapshot = snapshot;
+    renderRecords(snapshot, this.command);
+    const step = snapshot.steps[snapshot.current_step];
+    const kind = step.kind === 'category' && step.category ? KINDS.get(step.category) : null;
+    $('consensus').hidden = !kind;
+    if (kind) this.renderForm(step, kind);
+    else this.form.kind = null;
+  }
+
+  renderForm(step, kind) {
+    const record = this.snapshot.consensus[kind.id] || null;
+    const proposal = this.snapshot.proposals[kind.id] || {};
+    const hint = step.sla_hint || kind.sla_hint;
+    if (this.form.kind !== kind.id) {
+      this.form.kind = kind.id;
+      this.form.dirty = false;
+      showWarnings([]);
+      $('consensus-title').textContent = `Record the consensus on ${kind.name.toLowerCase()} variability`;
+      $('sla-hint').textContent = `What this kind feeds into an SLA: ${hint}`;
+      $('consensus-status').textContent = '';
+    }
+    if (!this.form.dirty && !this.form.saving) {
+      fillForm(record || {
+        direction: proposal.direction, strategy: proposal.strategy,
+        status: proposal.reached ? 'agreed' : null, sla_input: hint,
+      });
+    }
+    $('proposal').textContent = proposalText(proposal);
+    this.scheduleCheck(false);
+    renderIfChanged($('saved-record'), record, () => (record ? recordView(record) : h('p', { class: 'hint' },
+      'Nothing recorded for this kind yet.')));
+  }
+
+  async save(event) {
+    event.preventDefault();
+    const body = formBody();
+    const missing = CHOICES.filter((name) => !body[name]);
+    const status = $('consensus-status');
+    if (missing.length) {
+      status.textContent = missingText(missing);
+      status.dataset.mode = 'error';
+      return;
+    }
+    const kind = this.form.kind;
+    const button = consensusForm.querySelector('button[type="submit"]');
+    button.disabled = true;
+    this.form.saving = true;
+    status.textContent = 'Saving…';
+    status.dataset.mode = '';
+    try {
+      const record = await api('PUT', this.url(kind), body);
+      this.form.dirty = false;
+      status.textContent = `Recorded at ${time(record.recorded_at)}.`;
+      status.dataset.mode = 'ok';
+      if (this.snapshot && this.form.kind === kind) {
+        this.snapshot.consensus[kind] = record;
+        renderIfChanged($('saved-record'), record, () => recordView(record));
+      }
+    } catch (error) {
+      status.textContent = `Not saved: ${error.message}`;
+      status.dataset.mode = 'error';
+    } finally {
+      this.form.saving = false;
+      button.disabled = false;
+    }
+  }
+}
+
+export function createConsensus(parts) {
+  return new ConsensusPanel(parts);
+}

@@ -1,0 +1,195 @@
+// The console's question cards: one per question of the current step, with its controls, its badges,
+// the live tally and, from the second round on, the rounds compared.
+
+import { api } from './api.js';
+import { forgetCharts, liveChart } from './chart.js';
+import { h, renderIfChanged } from './dom.js';
+import { figuresList, groupsLine } from './figures.js';
+import { decimal, percent, valueLabel } from './format.js';
+import { QUESTION_STATUSES, label } from './vocabulary.js';
+
+const RESULTS_THROTTLE = 2000;
+
+function describeKind(question) {
+  if (question.kind === 'scale') return `scale ${valueLabel(question, question.min)} … ${valueLabel(question, question.max)}`;
+  if (question.kind === 'choice') return `choice of ${question.options.length}`;
+  return `open text, up to ${question.max_length} characters, moderated`;
+}
+
+function buildCard(question, command) {
+  const headingId = `card-${question.id.replace(/[^a-z0-9_-]/gi, '-')}`;
+  const card = { question, buttons: {} };
+  const actions = h('div', { class: 'q-actions', role: 'group', 'aria-label': 'Question controls' });
+  const add = (name, text, className = 'button') => {
+    const button = h('button', {
+      type: 'button', class: className,
+      on: { click: (event) => command({ command: name, question: question.id }, event.currentTarget) },
+    }, text);
+    card.buttons[name] = button;
+    actions.append(button);
+  };
+  add('open', 'Open voting', 'button button--primary');
+  add('close', 'Close voting');
+  if (question.kind !== 'text') {
+    add('reveal', 'Reveal results', 'button button--primary');
+    add('hide', 'Hide results');
+    add('new_round', 'New round');
+  }
+  card.badges = h('p', { class: 'badges' });
+  card.keys = h('p', { class: 'q-keys', hidden: true });
+  card.tally = h('div', { class: 'q-tally' });
+  card.rounds = h('div', { class: 'q-rounds' });
+  card.el = h('article', { class: 'q-card', 'aria-labelledby': headingId },
+    h('header', { class: 'q-head' },
+      h('h3', { id: headingId }, question.prompt),
+      h('p', { class: 'q-id' }, `${question.id} · ${describeKind(question)}`),
+      card.badges),
+    card.keys, actions, card.tally, card.rounds);
+  return card;
+}
+
+function renderBadges(card, live) {
+  renderIfChanged(card.badges, [live.status, live.round, live.revealed], () => [
+    h('span', { class: ['badge', `badge--${live.status}`] }, label(QUESTION_STATUSES, live.status)),
+    h('span', { class: 'badge' }, `Round ${live.round}`),
+    card.question.kind === 'text' ? null : h('span', { class: ['badge', live.revealed ? 'badge--revealed' : 'badge--hidden'] },
+      live.revealed ? 'Results shown to the room' : 'Results hidden from the room'),
+  ]);
+}
+
+function renderButtons({ buttons }, live) {
+  buttons.open.hidden = live.status === 'open';
+  buttons.open.textContent = live.status === 'closed' ? 'Reopen voting' : 'Open voting';
+  buttons.close.hidden = live.status !== 'open';
+  if (buttons.reveal) {
+    buttons.reveal.hidden = live.status === 'pending' || live.revealed;
+    buttons.hide.hidden = !live.revealed;
+    buttons.new_round.hidden = live.status === 'pending';
+  }
+}
+
+function renderSubmissionCount(card, submissions) {
+  const mine = submissions.filter((item) => item.question_id === card.question.id);
+  const count = (status) => mine.filter((item) => item.status === status).length;
+  renderIfChanged(card.tally, [mine.length, count('pending'), count('approved')], () =>
+    h('p', { class: 'tally-line' },
+      `${mine.length} sent · ${count('pending')} to review · ${count('approved')} shown to the room`));
+}
+
+function tallyView(question, live) {
+  if (!live.tally) return h('p', { class: 'hint' }, 'Open voting to see the live tally.');
+  const tally = live.tally;
+  const parts = [h('p', { class: 'tally-line' }, h('strong', { class: 'voted-count' }, String(tally.voted)),
+    ` ${tally.voted === 1 ? 'phone has' : 'phones have'} voted in round ${live.round}`)];
+  if (live.not_voted && live.not_voted.count) {
+    const names = live.not_voted.names.length ? `: ${live.not_voted.names.join(', ')}` : '';
+    parts.push(h('p', { class: 'hint' }, `${live.not_voted.count} connected ${live.not_voted.count === 1 ? 'phone has' : 'phones have'} not voted yet${names}`));
+  }
+  parts.push(h('div', { class: 'tally-body' },
+    h('div', { class: 'chart-box' }, liveChart(`console:${question.id}`, question, tally, { title: question.prompt })),
+    figuresList(question, tally, { full: true })));
+  const groups = groupsLine(question, tally);
+  if (groups) parts.push(groups);
+  return parts;
+}
+
+function signedPoints(change) {
+  const points = Math.round(change * 100);
+  return `${points > 0 ? '+' : points < 0 ? '\u2212' : '±'}${Math.abs(points)} points`;
+}
+
+function shiftLine(shift) {
+  const bits = [];
+  if (shift.consensus_change !== null) bits.push(`consensus ${signedPoints(shift.consensus_change)}`);
+  if (shift.agreement_change !== null) bits.push(`agreement ${signedPoints(shift.agreement_change)}`);
+  if (shift.changed_share !== null) bits.push(`${percent(shift.changed_share)} of ${shift.voters_both} who voted in both rounds changed their vote`);
+  return h('p', { class: 'hint' }, `Since the previous round: ${bits.join(' · ') || 'no comparison yet'}`);
+}
+
+function roundsView(question, data) {
+  const scale = question.kind === 'scale';
+  const rows = data.rounds.map((round) => h('tr', {},
+    h('th', { scope: 'row' }, `Round ${round.round}`),
+    h('td', {}, String(round.n)),
+    scale ? h('td', {}, decimal(round.mean)) : h('td', {}, round.leader ? valueLabel(question, round.leader) : '–'),
+    scale ? h('td', {}, percent(round.consensus)) : null,
+    h('td', {}, percent(round.agreement)),
+    h('td', {}, round.reached ? 'Yes' : 'No')));
+  return [
+    h('table', { class: 'rounds-table' },
+      h('caption', {}, 'Rounds compared'),
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Round'), h('th', { scope: 'col' }, 'Votes'),
+        h('th', { scope: 'col' }, scale ? 'Mean' : 'Leading'),
+        scale ? h('th', { scope: 'col' }, 'Consensus') : null,
+        h('th', { scope: 'col' }, 'Agreement'), h('th', { scope: 'col' }, 'Reached'))),
+      h('tbody', {}, rows)),
+    data.shift ? shiftLine(data.shift) : null,
+  ];
+}
+
+/** The current step's question cards. `cards` maps question id -> {question, el, buttons, keys, …}. */
+class QuestionCards {
+  constructor({ code, command }) {
+    this.code = code;
+    this.command = command;
+    this.cards = new Map();
+    this.rounds = new Map(); // question id -> {key, at, timer}
+    this.shownStep = null; // index of the step whose cards are built
+  }
+
+  render(snapshot) {
+    const step = snapshot.steps[snapshot.current_step];
+    if (this.shownStep !== step.index) {
+      this.shownStep = step.index;
+      this.cards.clear();
+      forgetCharts('console:');
+      const built = step.questions.map((question) => buildCard(question, this.command));
+      for (const card of built) this.cards.set(card.question.id, card);
+      document.getElementById('questions').replaceChildren(...built.map((card) => card.el));
+    }
+    for (const question of step.questions) this.update(snapshot, question);
+  }
+
+  update(snapshot, question) {
+    const card = this.cards.get(question.id);
+    const live = snapshot.questions[question.id];
+    if (!card || !live) return;
+    card.el.dataset.status = live.status;
+    renderBadges(card, live);
+    renderButtons(card, live);
+    if (question.kind === 'text') {
+      renderSubmissionCount(card, snapshot.submissions);
+      return;
+    }
+    renderIfChanged(card.tally, { tally: live.tally || null, waiting: live.not_voted || null, status: live.status }, () =>
+      tallyView(question, live));
+    if (live.round > 1) this.fetchRounds(question, live);
+    else card.rounds.replaceChildren();
+  }
+
+  /** Earlier rounds and the shift between the last two, fetched now and then while voting runs. */
+  fetchRounds(question, live) {
+    const key = JSON.stringify([live.round, live.tally && live.tally.counts, live.status]);
+    const entry = this.rounds.get(question.id) || { key: null, at: 0, timer: null };
+    this.rounds.set(question.id, entry);
+    if (entry.key === key) return;
+    clearTimeout(entry.timer);
+    const wait = Math.max(0, entry.at + RESULTS_THROTTLE - Date.now());
+    entry.timer = setTimeout(async () => {
+      entry.key = key;
+      entry.at = Date.now();
+      try {
+        const data = await api('GET', `/api/sessions/${encodeURIComponent(this.code)}/results/${encodeURIComponent(question.id)}`);
+        const card = this.cards.get(question.id);
+        if (card) renderIfChanged(card.rounds, data, () => roundsView(question, data));
+      } catch (error) {
+        entry.key = null;
+      }
+    }, wait);
+  }
+}
+
+export function createQuestionCards(parts) {
+  return new QuestionCards(parts);
+}

@@ -1,0 +1,67 @@
+"""The shared vocabulary: taken from the modules that enforce each value, and handed safely to every page."""
+
+import json
+import re
+
+import pytest
+
+from helpers import AUTH
+from workshop.domain.figures import Thresholds
+from workshop.domain.framework import DIRECTIONS, KINDS, RECORD_STATUSES, STRATEGIES
+from workshop.domain.records import MAX_TEXT
+from workshop.vocabulary import MAX_NAME
+from workshop.vocabulary import vocabulary
+
+BLOCK = re.compile(r'<script type="application/json" id="vocabulary">(.*?)</script>', re.S)
+
+
+def test_the_vocabulary_follows_the_framework_and_the_limits_in_force():
+    words = vocabulary()
+    assert list(words["directions"]) == list(DIRECTIONS)
+    assert list(words["direction_choices"]) == list(DIRECTIONS)
+    assert list(words["record_statuses"]) == list(RECORD_STATUSES)
+    assert list(words["question_statuses"]) == ["pending", "open", "closed"]
+    assert [item["id"] for item in words["strategies"]] == [item.id for item in STRATEGIES]
+    assert [item["family"] for item in words["strategies"]] == [item.family for item in STRATEGIES]
+    assert [item["sla_hint"] for item in words["kinds"]] == [kind.sla_hint for kind in KINDS]
+    assert words["limits"]["name"] == MAX_NAME and words["limits"]["record_text"] == MAX_TEXT
+    assert words["limits"]["code"] == 6 and words["limits"]["submission_text"] == 280
+    assert words["thresholds"] == {"consensus": Thresholds().consensus, "agreement": Thresholds().agreement}
+    assert words["close_codes"]["policy_violation"] == 1008 and words["close_codes"]["unknown_session"] == 4404
+    assert json.loads(json.dumps(words)) == words
+
+
+def test_a_caller_cannot_change_the_vocabulary_of_the_next_page():
+    vocabulary()["limits"]["name"] = 1
+    vocabulary()["strategies"].clear()
+    assert vocabulary()["limits"]["name"] == MAX_NAME and len(vocabulary()["strategies"]) == len(STRATEGIES)
+
+
+@pytest.mark.parametrize("path, authorised", [
+    ("/", True), ("/s/{code}/facilitate", True), ("/s/{code}/present", True),
+    ("/j/{code}", False), ("/join", False), ("/join?code=NOPE00", False), ("/", False),
+])
+def test_every_page_carries_the_vocabulary(client, session_code, path, authorised):
+    response = client.get(path.format(code=session_code), headers=AUTH if authorised else {})
+    (block,) = BLOCK.findall(response.text)
+    assert json.loads(block) == vocabulary()
+
+
+def test_the_vocabulary_block_cannot_be_closed_by_its_contents(client):
+    hostile = {"label": "</script><script>alert(1)</script> & <!-- 'x'"}
+    page = client.app.state.templates.env.get_template("base.html").render(vocabulary=hostile)
+    (block,) = BLOCK.findall(page)
+    assert "<" not in block and ">" not in block and "&" not in block
+    assert json.loads(block) == hostile
+
+
+def test_pages_take_their_input_limits_from_the_vocabulary(client, session_code):
+    limits = vocabulary()["limits"]
+    phone = client.get(f"/j/{session_code}").text
+    assert f'id="join-name" name="name" type="text" maxlength="{limits["name"]}"' in phone
+    join = client.get("/join").text
+    assert f'maxlength="{limits["code"]}" pattern="[A-Za-z0-9]{{{limits["code"]}}}"' in join
+    console = client.get(f"/s/{session_code}/facilitate", headers=AUTH).text
+    assert console.count(f'maxlength="{limits["record_text"]}"') == 3
+    for value, label in vocabulary()["record_statuses"].items():
+        assert f'name="status" value="{value}"' in console and f"> {label}</label>" in console

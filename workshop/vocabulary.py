@@ -1,0 +1,66 @@
+"""Every label, limit and close code the product shares between server and pages, defined once and
+handed to the browser as JSON (a block in `base.html`, read by `static/js/vocabulary.js`).
+
+Rules that belong to the domain (plan and record limits, thresholds) are imported from it; the
+limits and socket close codes of the live and web layers are defined here and imported by them.
+"""
+
+import copy
+from dataclasses import asdict
+
+from .domain.figures import Thresholds
+from .domain.framework import DIRECTIONS, KINDS, RECORD_STATUSES, STRATEGIES
+from .domain.plan_model import DEFAULT_TEXT_LENGTH, MAX_GROUP_LENGTH
+from .domain.records import MAX_TEXT
+
+CODE_LENGTH = 6  # a session code, read aloud and typed on phones
+MAX_NAME = 40  # a participant's name
+MAX_TITLE = 120  # a session's title and service
+
+# Socket close codes the pages act on.
+CLOSE_CODES: dict[str, int] = {
+    "policy_violation": 1008,  # refused: a missing key, a cross-origin socket, a flood
+    "too_slow": 1013,  # the socket fell behind the room; reconnect and catch up
+    "removed": 4403,  # the facilitator removed this phone from the session
+    "unknown_session": 4404,
+    "replaced": 4409,  # the same phone opened the session on a newer connection
+}
+
+DIRECTION_LABELS: dict[str, str] = {"less": "Less variability", "same": "As today", "more": "More variability"}
+# The short words on the consensus form's radio buttons.
+DIRECTION_CHOICES: dict[str, str] = {"less": "Less", "same": "As today", "more": "More"}
+RECORD_STATUS_LABELS: dict[str, str] = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
+QUESTION_STATUS_LABELS: dict[str, str] = {"pending": "Not opened", "open": "Open", "closed": "Closed"}
+
+
+def _labelled(ids: tuple[str, ...], labels: dict[str, str]) -> dict[str, str]:
+    """Labels in the framework's order; a framework value without a label is a mistake caught at import."""
+    missing = set(ids) ^ set(labels)
+    if missing:
+        raise ValueError(f"labels and values differ: {sorted(missing)}")
+    return {value: labels[value] for value in ids}
+
+
+_VOCABULARY: dict = {
+    "directions": _labelled(DIRECTIONS, DIRECTION_LABELS),
+    "direction_choices": _labelled(DIRECTIONS, DIRECTION_CHOICES),
+    "record_statuses": _labelled(RECORD_STATUSES, RECORD_STATUS_LABELS),
+    "question_statuses": dict(QUESTION_STATUS_LABELS),
+    "strategies": [{"id": item.id, "name": item.name, "family": item.family} for item in STRATEGIES],
+    "kinds": [{"id": kind.id, "name": kind.name, "sla_hint": kind.sla_hint} for kind in KINDS],
+    "limits": {
+        "name": MAX_NAME,
+        "group": MAX_GROUP_LENGTH,
+        "title": MAX_TITLE,
+        "submission_text": DEFAULT_TEXT_LENGTH,
+        "code": CODE_LENGTH,
+        "record_text": MAX_TEXT,
+    },
+    "thresholds": asdict(Thresholds()),
+    "close_codes": dict(CLOSE_CODES),
+}
+
+
+def vocabulary() -> dict:
+    """The labels and limits every page needs, ready for `json.dumps`; a fresh copy each call."""
+    return copy.deepcopy(_VOCABULARY)
