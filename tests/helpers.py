@@ -24,3 +24,13 @@ def receive_until(socket, kind, limit=20):
         if message["type"] == kind:
             return message
     raise AssertionError(f"no {kind!r} message in {limit} messages")
+
+
+def sign_in(client, path="/"):
+    """Sign a test client in as a browser does from the printed address: the page's token, then /login."""
+    page = client.get(f"{path}?key={KEY}")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store", page.text
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    response = client.post("/login", json={"token": token}, headers={"Origin": "http://testserver"})
+    assert response.status_code == 200, response.text
+    return response

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers import AUTH, command, join, receive_until
+from helpers import AUTH, command, join, receive_until, sign_in
 
 
 def test_create_session_returns_the_contract(client):
@@ -215,14 +215,27 @@ def test_unknown_session_and_format(client, session_code):
 def test_key_in_the_address_becomes_a_cookie_and_leaves_the_address_bar(client, session_code):
     assert client.get("/").status_code == 401
     assert client.get("/?key=wrong").status_code == 403
-    response = client.get("/?key=test-facilitator-key", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/"
-    cookie = response.headers["set-cookie"].lower()
+    page = client.get("/?key=test-facilitator-key")
+    assert "set-cookie" not in page.headers  # the address alone signs nobody in
+    cookie = sign_in(client).headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "test-facilitator-key" not in cookie
     assert client.get("/").status_code == 200
     assert client.get(f"/api/sessions/{session_code}").status_code == 200
     assert client.get(f"/s/{session_code}/facilitate").status_code == 200
     assert "default-src 'self'" in client.get("/").headers["content-security-policy"]
+
+
+def test_a_sign_in_token_works_once_within_a_minute_and_only_from_this_server(client):
+    page = client.get("/s/ABCDEF/present?key=test-facilitator-key&x=1")
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    assert 'data-target="/s/ABCDEF/present?x=1"' in page.text
+    elsewhere = client.post("/login", json={"token": token}, headers={"Origin": "http://evil.example"})
+    assert elsewhere.status_code == 403 and elsewhere.json()["error"] == "cross_site"
+    form = client.post("/login", content=f"token={token}&target=//evil.example/".encode(), follow_redirects=False,
+                       headers={"Origin": "http://testserver", "Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 303 and form.headers["location"] == "/"  # never off this server
+    again = client.post("/login", json={"token": token}, headers={"Origin": "http://testserver"})
+    assert again.status_code == 403 and again.json()["error"] == "forbidden"
 
 
 def test_public_pages(client, session_code):

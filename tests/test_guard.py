@@ -6,11 +6,11 @@ import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from helpers import AUTH, KEY
+from helpers import AUTH, sign_in
 from workshop.web.app import facilitator_routes, public_routes, routes
 from workshop.web.guard import FacilitatorGuard
 
-PUBLIC_PATHS = {"/join", "/j/{code}", "/j/{code}/qr.svg", "/ws/{code}", "/static"}
+PUBLIC_PATHS = {"/join", "/login", "/j/{code}", "/j/{code}/qr.svg", "/ws/{code}", "/static"}
 PATH_VALUES = {"code": None, "qid": "arrival.direction", "kind": "arrival", "fmt": "json"}
 
 
@@ -32,7 +32,7 @@ def test_the_guarded_mount_is_last_and_carries_the_guard():
     assert isinstance(last.app, FacilitatorGuard)
 
 
-def test_only_the_phone_routes_are_public():
+def test_only_the_phone_routes_and_the_sign_in_exchange_are_public():
     assert {route.path for route in public_routes()} == PUBLIC_PATHS
 
 
@@ -62,7 +62,7 @@ def test_a_path_nobody_has_routed_yet_is_protected_too(client):
 
 
 def _signed_in(client) -> None:
-    assert client.get(f"/?key={KEY}", follow_redirects=False).status_code == 303
+    sign_in(client)
 
 
 def test_a_cookie_signed_write_from_another_origin_is_refused_and_runs_nothing(client, session_code):

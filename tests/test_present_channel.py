@@ -5,7 +5,7 @@ import json
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from helpers import AUTH, KEY, command, join, receive_until
+from helpers import AUTH, command, join, receive_until, sign_in
 
 SECRET_TEXT = "Bob from payroll floods us every month end"
 
@@ -24,7 +24,7 @@ def _views(projector, until) -> list[dict]:
 
 def test_the_projector_never_receives_an_unrevealed_tally_or_unmoderated_text(client, session_code):
     code = session_code
-    assert client.get(f"/?key={KEY}", follow_redirects=False).status_code == 303  # the browser's cookie
+    sign_in(client)  # the browser's cookie
     with client.websocket_connect(f"/ws/{code}/present") as projector, \
             client.websocket_connect(f"/ws/{code}") as phone:
         seen = _views(projector, lambda view: True)

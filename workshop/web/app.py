@@ -17,7 +17,7 @@ from ..live.collector import keep_frozen
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store.store import Store
-from . import api, pages, sockets
+from . import api, pages, signin, sockets
 from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
 from ..vocabulary import vocabulary
 from .errors import EXCEPTION_HANDLERS
@@ -32,6 +32,7 @@ def public_routes() -> list[BaseRoute]:
     """What anyone on the network may reach: the phone's pages and socket, and the static files."""
     return [
         Route("/join", pages.join_form),
+        Route("/login", signin.login, methods=["POST"]),
         Route("/j/{code}", pages.phone),
         Route("/j/{code}/qr.svg", pages.join_qr),
         WebSocketRoute("/ws/{code}", sockets.participant_socket),
@@ -95,6 +96,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.auth = FacilitatorAuth(key_source(store, settings.key))
     app.state.store = store
     app.state.rooms = Rooms(store)
+    app.state.signin_tokens = signin.SignInTokens()
     app.state.join_limit = JoinLimit()
     app.state.message_limits = MessageLimits()
     app.state.plans = plans

@@ -10,12 +10,12 @@ same host cannot drive the facilitator's browser.
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from ..vocabulary import CLOSE_CODES
-from .auth import COOKIE, FacilitatorAuth
+from .auth import FacilitatorAuth
 from .errors import error_response
 
 POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
@@ -69,15 +69,15 @@ def _locked(request: Request, status: str) -> Response:
 
 
 def _key_login(request: Request) -> Response:
-    """Swap a `?key=` in the address for the cookie, and drop the key from the address bar."""
+    """A `?key=` in the address: a page that drops the key from history and signs in (`signin.py`)."""
     auth = _auth(request)
     if not auth.key_matches(request.query_params["key"]):
         return _page(request, "facilitator/locked.html", {"reason": "wrong"}, 403)
     rest = {name: value for name, value in request.query_params.items() if name != "key"}
     target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, auth.cookie_value, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    token = request.app.state.signin_tokens.issue()
+    response = _page(request, "facilitator/signin.html", {"token": token, "target": target}, 200)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -1,0 +1,76 @@
+"""Signing in a browser from the printed facilitator address without leaving the key replayable.
+
+Opening `/?key=KEY` no longer sets the cookie itself: it answers a page holding a one-time sign-in
+token, whose script first replaces the address (so the key leaves the history entry and a reload
+or Back cannot replay it) and then trades the token for the cookie at `POST /login`. Tokens live for
+a minute, in memory, and work once.
+"""
+
+import secrets
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ..domain.refusal import Refusal
+from ..protocol import decode_json
+from .auth import COOKIE, FacilitatorAuth
+from .errors import error_response
+
+TOKEN_LIFETIME = 60.0  # seconds between opening the printed address and the page's exchange
+MAX_TOKENS = 1000
+
+
+class SignInTokens:
+    def __init__(self) -> None:
+        self._expiry: dict[str, float] = {}
+
+    def issue(self) -> str:
+        now = time.monotonic()
+        self._expiry = {token: expiry for token, expiry in self._expiry.items() if expiry > now}
+        if len(self._expiry) >= MAX_TOKENS:
+            self._expiry.clear()  # bounded memory; a dropped token only means opening the address again
+        token = secrets.token_urlsafe(24)
+        self._expiry[token] = now + TOKEN_LIFETIME
+        return token
+
+    def redeem(self, token: object) -> bool:
+        expiry = self._expiry.pop(token, None) if isinstance(token, str) else None
+        return expiry is not None and expiry > time.monotonic()
+
+
+def safe_target(target: object) -> str:
+    """A path on this server to land on after signing in; anything else lands on the home page."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target if not urlsplit(target).netloc else "/"
+
+
+async def login(request: Request) -> Response:
+    """Trade a sign-in token for the facilitator cookie (JSON from signin.js, or the page's form)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or urlsplit(source).netloc.lower() != request.headers.get("host", "").lower():
+        return error_response("cross_site", "sign in from this server's own page")
+    form = await _fields(request)
+    if not request.app.state.signin_tokens.redeem(form.get("token")):
+        return error_response("forbidden", "this sign-in has expired or was used; open the printed address again")
+    target = safe_target(form.get("target"))
+    response: Response = (JSONResponse({"signed_in": True}) if form.get("json")
+                          else RedirectResponse(target, status_code=303))
+    auth: FacilitatorAuth = request.app.state.auth
+    response.set_cookie(COOKIE, auth.cookie_value, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _fields(request: Request) -> dict:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = decode_json(await request.body(), "bad_json", "the request body")
+        if not isinstance(body, dict):
+            raise Refusal("bad_json", "the request body must be a JSON object")
+        return {**body, "json": True}
+    # The page's own form, when script is off: url-encoded, parsed here rather than with a form library.
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=4)
+    return {name: values[0] for name, values in fields.items()}
