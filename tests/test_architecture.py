@@ -1,0 +1,65 @@
+"""The layers, read from the import statements: no circles, and each layer imports only those below it."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "workshop"
+# Who may import whom: the domain knows nothing else; exports read the record, never the live rooms.
+FORBIDDEN = {
+    "workshop.domain": ("workshop.store", "workshop.live", "workshop.web", "workshop.exports", "workshop.cli"),
+    "workshop.store": ("workshop.live", "workshop.web", "workshop.exports"),
+    "workshop.exports": ("workshop.live", "workshop.web"),
+    "workshop.live": ("workshop.web", "workshop.exports"),
+}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                target = f"{module}.{alias.name}"
+                found.add(target if target in modules else module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {target for target in found if target in modules and target != name}
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def test_no_module_imports_itself_round_a_circle():
+    graph = _graph()
+    state: dict[str, int] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph[module]):
+            assert state.get(target) != 1, " -> ".join([*trail[trail.index(target):], target])
+            if target not in state:
+                visit(target, [*trail, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    wrong = [(module, target) for module, targets in _graph().items() for target in targets
+             for layer, below in FORBIDDEN.items() if module.startswith(layer) and target.startswith(below)]
+    assert wrong == []
