@@ -1,6 +1,7 @@
 """The `workshop` command: a thin layer over the library."""
 
 import argparse
+import errno
 import io
 import logging
 import os
@@ -15,13 +16,21 @@ from .domain.plans import default_plans_dir, discover_plans
 MAX_MESSAGE = 64 * 1024
 
 
+class CommandError(Exception):
+    """A refusal the command reports as one line on standard error, with no traceback."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CommandError as error:
+        print(f"workshop {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
     serve.add_argument("--public-url", help="the address phones should use, e.g. http://192.168.1.20:8000")
     serve.add_argument("--key", help="facilitator key (default: WORKSHOP_KEY, else one kept in the database)")
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, command="serve")
 
     export = commands.add_parser("export", help="export a session's consensus records")
     export.add_argument("code", help="the session's six-character code")
@@ -44,15 +53,15 @@ def _parser() -> argparse.ArgumentParser:
                              "md (the SLA-input brief) or html (the printable report)")
     export.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, command="export")
 
     rotate = commands.add_parser("rotate-key", help="replace the facilitator key kept in the database")
     rotate.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
-    rotate.set_defaults(run=_rotate_key)
+    rotate.set_defaults(run=_rotate_key, command="rotate-key")
 
     plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
     plans.add_argument("--plans", type=Path, help="a folder of your own session plans")
-    plans.set_defaults(run=_plans)
+    plans.set_defaults(run=_plans, command="plans")
     return parser
 
 
@@ -80,23 +89,61 @@ def _serve(args: argparse.Namespace) -> int:
 
     _raise_open_file_limit()
 
-    from .web.app import create_app
     from .web.transport import SocketProtocol
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((args.host, args.port))
-    listener.listen(2048)  # connections made before the server has started wait in the backlog
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
+    listener = _listen(args.host, args.port)
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
     settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = create_app(settings)
+    lock = _hold_database(settings.db_path)  # noqa: F841 -- held open, and so locked, until the process ends
+    app = _open_app(settings)
     _announce(settings, app.state.auth.key, port)
     config = uvicorn.Config(app, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {port} is already in use on {host}; pass another --port") from None
+        raise CommandError(f"cannot listen on {host} port {port}: {error.strerror or error}") from None
+    listener.listen(2048)  # connections made before the server has started wait in the backlog
+    return listener
+
+
+def _hold_database(db_path: Path) -> object:
+    from .store.lock import DatabaseInUse, hold_database
+
+    if not db_path.parent.is_dir():
+        raise CommandError(f"folder {db_path.parent} for the database does not exist")
+    try:
+        return hold_database(db_path)
+    except DatabaseInUse as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write in {db_path.parent} (the database's folder): "
+                           f"{error.strerror or error}") from None
+
+
+def _open_app(settings: Settings) -> object:
+    import sqlite3
+
+    from .web.app import create_app
+
+    try:
+        return create_app(settings)
+    except (sqlite3.Error, OSError) as error:
+        raise CommandError(f"cannot open the database {settings.db_path}: {error}") from None
 
 
 def _reachable_address(host: str) -> str:
@@ -155,32 +202,43 @@ def join_qr(url: str, colour: bool = False) -> str:
 
 def _export(args: argparse.Namespace) -> int:
     from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
+    from .exports.target import TargetError, check_target
     from .live.room import Rooms
     from .store.store import Store
 
     settings = _settings(args)
     if args.format not in EXPORT_FORMATS:
-        print(f"workshop export: unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}",
-              file=sys.stderr)
-        return 2
+        raise CommandError(f"unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}")
     if args.format in BINARY_FORMATS and args.output is None:
-        print(f"workshop export: {args.format} is a binary format; write it to a file with -o FILE",
-              file=sys.stderr)
-        return 2
-    if not settings.db_path.exists():
-        print(f"workshop export: no database at {settings.db_path}", file=sys.stderr)
-        return 2
+        raise CommandError(f"{args.format} is a binary format; write it to a file with -o FILE")
+    if not settings.db_path.is_file():
+        raise CommandError(f"no database at {settings.db_path}")
+    try:
+        target = check_target(args.output, settings.db_path) if args.output else None
+    except TargetError as error:
+        raise CommandError(str(error)) from None
     room = Rooms(Store(settings.db_path)).get(args.code)
     if room is None:
-        print(f"workshop export: no session with code {args.code!r} in {settings.db_path}", file=sys.stderr)
-        return 2
+        raise CommandError(f"no session with code {args.code!r} in {settings.db_path}")
     body, _ = render_export(room, args.format)
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    if args.output:
-        args.output.write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
+    _write_export(body.encode("utf-8") if isinstance(body, str) else body, target)
     return 0
+
+
+def _write_export(data: bytes, target: Path | None) -> None:
+    from .exports.target import write_target
+
+    try:
+        if target is not None:
+            write_target(target, data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+    except OSError as error:
+        if target is None:
+            # Standard output is broken; point it elsewhere so the exit does not fail on it again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise CommandError(f"cannot write {target or 'standard output'}: {error.strerror or error}") from None
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
@@ -188,6 +246,9 @@ def _rotate_key(args: argparse.Namespace) -> int:
     from .web.auth import KEY_SETTING, new_key
 
     settings = _settings(args)
+    if not settings.db_path.is_file():
+        # A mistyped path must not create a fresh database with a key nobody's server uses.
+        raise CommandError(f"no database at {settings.db_path}")
     store = Store(settings.db_path)
     store.start()
     key = new_key()
