@@ -39,7 +39,7 @@ class Store:
         self.path = str(path)
         self._local = threading.local()
         self._prepare()
-        self.writer = Writer(self._connect)
+        self.writer = Writer(self._connect, self.path)
 
     def _connect(self) -> Database:
         db = Database(self.path)
