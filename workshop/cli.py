@@ -9,8 +9,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .web.connections import ConnectionLimits
 from .domain.plans import default_plans_dir, discover_plans
 
 MAX_MESSAGE = 64 * 1024
@@ -44,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
     serve.add_argument("--public-url", help="the address phones should use, e.g. http://192.168.1.20:8000")
     serve.add_argument("--key", help="facilitator key (default: WORKSHOP_KEY, else one kept in the database)")
+    serve.add_argument("--header-timeout", type=float, metavar="SECONDS",
+                       help="close a connection whose request head is not complete in time (default 5)")
+    serve.add_argument("--max-per-address", type=int, metavar="N",
+                       help="open connections from one address before only the facilitator is served "
+                            "(default 256)")
     serve.set_defaults(run=_serve, command="serve")
 
     export = commands.add_parser("export", help="export a session's consensus records")
@@ -89,10 +98,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     _raise_open_file_limit()
 
-    from .web.transport import SocketProtocol
+    from .web.connections import Census
+    from .web.transport import SocketProtocol, facilitator_check, guarded_http
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
+    limits = _connection_limits(args)
     listener = _listen(args.host, args.port)
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
@@ -101,10 +112,23 @@ def _serve(args: argparse.Namespace) -> int:
     lock = _hold_database(settings.db_path)  # noqa: F841 -- held open, and so locked, until the process ends
     app = _open_app(settings)
     _announce(settings, app.state.auth.key, port)
-    config = uvicorn.Config(app, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
+    http = guarded_http(Census(limits), facilitator_check(app.state.auth))
+    config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _connection_limits(args: argparse.Namespace) -> "ConnectionLimits":
+    from .web.connections import ConnectionLimits
+
+    try:
+        limits = ConnectionLimits.from_env(header_timeout=args.header_timeout, per_address=args.max_per_address)
+    except ValueError as error:
+        raise CommandError(f"a WORKSHOP_* connection setting is not a number: {error}") from None
+    if problem := limits.problem():
+        raise CommandError(problem)
+    return limits
 
 
 def _listen(host: str, port: int) -> socket.socket:
