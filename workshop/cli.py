@@ -9,11 +9,13 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from .config import Settings
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from .web.connections import ConnectionLimits
 from .domain.plans import default_plans_dir, discover_plans
 
@@ -94,17 +96,23 @@ def _raise_open_file_limit() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
+    limits = _connection_limits(args)
     _raise_open_file_limit()
+    listener = _listen(args.host, args.port)
+    try:
+        return _run_server(args, listener, limits)
+    finally:
+        listener.close()
+
+
+def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "ConnectionLimits") -> int:
+    import uvicorn
 
     from .web.connections import Census
     from .web.transport import SocketProtocol, facilitator_check, guarded_http
 
-    if not 0 <= args.port <= 65535:
-        raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
-    limits = _connection_limits(args)
-    listener = _listen(args.host, args.port)
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
     settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
@@ -145,7 +153,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _hold_database(db_path: Path) -> object:
+def _hold_database(db_path: Path) -> BinaryIO | None:
     from .store.lock import DatabaseInUse, hold_database
 
     if not db_path.parent.is_dir():
@@ -159,7 +167,7 @@ def _hold_database(db_path: Path) -> object:
                            f"{error.strerror or error}") from None
 
 
-def _open_app(settings: Settings) -> object:
+def _open_app(settings: Settings) -> "Starlette":
     import sqlite3
 
     from .web.app import create_app
