@@ -61,7 +61,8 @@ def _hostile_plans(folder: Path) -> Path:
     (folder / "nested.toml").write_text("x = " + "[" * 10_000 + "]" * 10_000 + "\n")
     (folder / "huge.toml").write_bytes(b"#" * (2 * 1024 * 1024))
     os.mkfifo(folder / "fifo.toml")
-    (folder / "mine.toml").write_text('title = "Mine"\ngroups = ["IT"]\n[[steps]]\nid = "a"\nkind = "intro"\ntitle = "A"\n')
+    (folder / "mine.toml").write_text(
+        'title = "Mine"\ngroups = ["IT"]\n[[steps]]\nid = "a"\nkind = "intro"\ntitle = "A"\n')
     return folder
 
 
