@@ -1,6 +1,7 @@
 """Tests for workshop.domain.plans: the default plan, vote checks, validation errors and discovery."""
 
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -331,3 +332,104 @@ def test_discover_finds_the_default_plan():
     plans, errors = discover_plans([default_plans_dir()])
     assert "frei-variability" in plans
     assert errors == []
+
+
+# --- hostile plan files ---------------------------------------------------------------------------
+
+def _many_steps(count: int) -> str:
+    return HEADER + "".join(INTRO.replace('"intro"', f'"s{number}"', 1) for number in range(count))
+
+
+def _many_questions(count: int) -> str:
+    question = '[[steps.questions]]\nid = "q{n}"\nkind = "text"\nprompt = "?"\n'
+    return HEADER + INTRO + "".join(question.format(n=number) for number in range(count))
+
+
+def _many_options(count: int) -> str:
+    options = ", ".join(f'{{ id = "o{number}", label = "O" }}' for number in range(count))
+    return _with_question(f'[[steps.questions]]\nid = "a.b"\nkind = "choice"\nprompt = "?"\noptions = [{options}]\n')
+
+
+HOSTILE = {
+    "deeply nested array": (HEADER + "x = " + "[" * 10_000 + "]" * 10_000 + "\n" + INTRO,
+                            None, None, "may nest at most 10 deep"),
+    "deeply nested inline table": (HEADER + "x = " + "{a = " * 10_000 + "1" + "}" * 10_000 + "\n" + INTRO,
+                                   None, None, "may nest at most 10 deep"),
+    "nested just past the limit": (HEADER + INTRO + "prompts = " + "[" * 12 + "]" * 12 + "\n",
+                                   None, None, "may nest at most 10 deep"),
+    "thousands of steps": (_many_steps(5000), None, "steps", "at most 100 items (got 5000)"),
+    "thousands of questions": (_many_questions(3000), "'intro' (#1)", "questions", "at most 20 items (got 3000)"),
+    "thousands of options": (_many_options(2000), "'arrival' (#2)", "questions[1].options",
+                             "at most 20 items (got 2000)"),
+    "thousands of groups": (HEADER.replace('["IT", "Business"]', str([f"g{n}" for n in range(1000)])) + INTRO,
+                            None, "groups", "at most 20 items (got 1000)"),
+    "thousands of prompts": (HEADER + INTRO + f"prompts = {['p'] * 1000}\n",
+                             "'intro' (#1)", "prompts", "at most 20 items"),
+    "very long title": (HEADER.replace('"Test"', '"' + "T" * 100_000 + '"') + INTRO,
+                        None, "title", "at most 300 characters (got 100000)"),
+    "very long body": (HEADER + INTRO + f'body = "{"b" * 20_000}"\n',
+                       "'intro' (#1)", "body", "at most 10000 characters"),
+    "very long step id": (HEADER + INTRO.replace('"intro"', '"' + "i" * 50_000 + '"', 1),
+                          "'" + "i" * 60 + "...' (#1)", "id", "at most 300 characters"),
+    "very long unknown key": (HEADER + INTRO + "k" * 50_000 + " = 1\n",
+                              "'intro' (#1)", "k" * 60 + "...", "unknown key"),
+    "very long label": (_with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = 1\n'
+                                       f'max = 5\nlabels = {{ "1" = "{"L" * 5000}" }}\n'),
+                        "'arrival' (#2)", 'questions[1].labels."1"', "at most 300 characters"),
+    "number where text is expected": (HEADER + INTRO.replace('title = "Hello"', "title = 1979-05-27"),
+                                      "'intro' (#1)", "title", "must be a string"),
+    "table where an id is expected": (HEADER + INTRO.replace('id = "intro"', "id = { a = 1 }"),
+                                      "#1", "id", "must be a string"),
+    "array where the plan title is expected": (HEADER.replace('"Test"', '["a"]') + INTRO,
+                                               None, "title", "must be a string"),
+    "number as a group": (HEADER.replace('"Business"', "7") + INTRO, None, "groups", "list of strings"),
+    "table as a label": (_with_question('[[steps.questions]]\nid = "a.b"\nkind = "scale"\nprompt = "?"\nmin = 1\n'
+                                        'max = 5\nlabels = { "1" = { x = 1 } }\n'),
+                         "'arrival' (#2)", 'questions[1].labels."1"', "non-empty string"),
+}
+
+
+@pytest.mark.parametrize("text, step, field, needle", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_plans_are_refused_with_a_precise_message(tmp_path, text, step, field, needle):
+    test_invalid_plans_are_refused_with_a_precise_message(tmp_path, text, step, field, needle)
+
+
+def test_a_huge_plan_file_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_bytes((HEADER + INTRO).encode() + b"#" * (1024 * 1024))
+    with pytest.raises(PlanError, match=r"huge\.toml: is larger than 1024 KiB"):
+        load_plan(path)
+
+
+def test_a_plan_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # opening it for reading would wait forever for a writer
+    with pytest.raises(PlanError, match=r"fifo\.toml: is not a regular file"):
+        load_plan(fifo)
+    device = tmp_path / "zero.toml"
+    device.symlink_to("/dev/zero")  # endless if read
+    with pytest.raises(PlanError, match=r"zero\.toml: is not a regular file"):
+        load_plan(device)
+
+
+def test_an_unreadable_plan_is_refused(tmp_path):
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    with pytest.raises(PlanError, match=r"loop\.toml: cannot be read: Too many levels of symbolic links"):
+        load_plan(loop)
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b'title = "\xff\xfe"\n')
+    with pytest.raises(PlanError, match=r"binary\.toml: is not UTF-8 text"):
+        load_plan(binary)
+
+
+def test_hostile_files_never_hide_the_good_plans_beside_them(tmp_path):
+    _write(tmp_path, "good.toml", "Good")
+    (tmp_path / "nested.toml").write_text(HEADER + "x = " + "[" * 10_000 + "]" * 10_000 + "\n" + INTRO)
+    os.mkfifo(tmp_path / "fifo.toml")
+    (tmp_path / "dangling.toml").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "huge.toml").write_bytes(b"#" * (2 * 1024 * 1024))
+    plans, errors = discover_plans([tmp_path])
+    assert list(plans) == ["good"]
+    assert sorted(Path(error.file).name for error in errors) == [
+        "dangling.toml", "fifo.toml", "huge.toml", "nested.toml"]

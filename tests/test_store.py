@@ -2,6 +2,7 @@
 
 from collections import Counter
 import sqlite3
+from pathlib import Path
 from concurrent.futures import wait
 
 import pytest
@@ -141,3 +142,22 @@ def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commi
     assert store.participant_by_token(code, "half-written") is None
     assert store.participant_count(code) == 40
     assert len({future.result()["id"] for future in joins}) == 40
+
+
+@pytest.mark.parametrize("fault", ["database deleted", "log deleted", "database replaced"])
+def test_a_database_file_gone_from_under_the_writer_refuses_every_write(store, tmp_path, fault, caplog):
+    code = new_session(store)
+    person = store.join(code, None, "", "").result()
+    path = tmp_path / "record.db"
+    if fault == "database deleted":
+        path.unlink()
+    elif fault == "log deleted":
+        Path(f"{path}-wal").unlink()
+    else:  # a backup copied into place with mv: a new file at the same path
+        copy = tmp_path / "backup.db"
+        copy.write_bytes(path.read_bytes())
+        copy.replace(path)
+    for attempt in ("m1", "m2"):
+        with pytest.raises(StorageError, match="the database file is gone"):
+            store.record_vote(code, person["id"], attempt, "q.scale", "2").result()
+    assert "THE DATABASE FILE IS GONE" in caplog.text

@@ -1,16 +1,22 @@
-"""The socket transport on a real uvicorn server: reads pause only when the app lags, and resume."""
+"""The transport on a real uvicorn server: reads pause only when the app lags; connections that send no
+request head are shed, each address is capped, the facilitator always gets in, and TCP_NODELAY is set."""
 
 import asyncio
+import json
 import socket
+import time
 from asyncio import selector_events
 
+import pytest
 import uvicorn
 import websockets
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from workshop.web.transport import UNREAD_LIMIT, SocketProtocol
+from servers import KEY, Server
+from workshop.web.connections import PROBATION_PER_ADDRESS, Census, ConnectionLimits
+from workshop.web.transport import UNREAD_LIMIT, SocketProtocol, guarded_http
 
 MESSAGES = 40
 
@@ -136,3 +142,180 @@ async def test_a_peer_that_stops_reading_is_cut_off_instead_of_stalling_the_send
     sent, dropped = await scenario()
     assert dropped, "the sender was still waiting on a peer that does not read"
     assert 0 < sent < 64 * 1024 * 1024
+
+
+# --- connections: head timeout, per-address cap, facilitator reserve, TCP_NODELAY ---------------------
+
+def _closed_within(connection: socket.socket, seconds: float) -> bool:
+    """Whether the server closes `connection` within `seconds` (reading and dropping what it sends)."""
+    connection.settimeout(seconds)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            if connection.recv(65536) == b"":
+                return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return False
+
+
+@pytest.fixture
+def connect():
+    """Open a client connection from `source` to the server on `port`; all are closed after the test."""
+    opened: list[socket.socket] = []
+
+    def open_(port: int, source: str = "127.0.0.1") -> socket.socket:
+        opened.append(socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)))
+        return opened[-1]
+
+    yield open_
+    for connection in opened:
+        connection.close()
+
+
+def _request(connection: socket.socket, path: str, key: str | None = None) -> tuple[int, bytes]:
+    """One kept-alive GET on `connection`; returns the status and the body."""
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode())
+    connection.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        assert chunk, "the server closed the connection before answering"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+                 .split(b":")[1])
+    while len(body) < length:
+        body += connection.recv(65536)
+    return int(head.split()[1]), body
+
+
+def test_idle_and_trickling_connections_are_closed_within_the_header_timeout(tmp_path, connect):
+    server = Server(tmp_path, "--header-timeout", "1")
+    try:
+        idle = [connect(server.port) for _ in range(3)]
+        trickler = connect(server.port)
+        kept_alive = connect(server.port)
+        assert _request(kept_alive, "/join")[0] == 200
+        started = time.monotonic()
+        kept_alive.sendall(b"GET /join HTTP/1.1\r\n")  # the next request, never finished
+        for byte in b"GET /join HTTP/1.1\r\nHost: 127.0.0.1\r\n":  # a byte every 0.2 s: a slow loris
+            try:
+                trickler.sendall(bytes([byte]))
+            except OSError:
+                break
+            if time.monotonic() - started > 1.5:
+                break
+            time.sleep(0.2)
+        for connection in [*idle, trickler, kept_alive]:
+            assert _closed_within(connection, 3), "a connection with no complete request head stayed open"
+        assert time.monotonic() - started < 4
+        assert _request(connect(server.port), "/join")[0] == 200  # a prompt client is served as ever
+    finally:
+        server.stop()
+
+
+def test_an_open_socket_outlives_the_header_timeout(tmp_path):
+    server = Server(tmp_path, "--header-timeout", "1")
+    try:
+        code = server.api("POST", "/api/sessions", json={"title": "Long"}).json()["code"]
+
+        async def phone() -> str:
+            async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/{code}") as socket_:
+                await asyncio.sleep(2)
+                await socket_.send('{"type": "join", "group": "IT"}')
+                while True:
+                    message = json.loads(await asyncio.wait_for(socket_.recv(), 10))
+                    if message["type"] in ("welcome", "error"):
+                        return message["type"]
+
+        assert asyncio.run(phone()) == "welcome"
+    finally:
+        server.stop()
+
+
+def test_a_flood_from_one_address_is_capped_and_the_facilitator_still_gets_in(tmp_path, connect):
+    server = Server(tmp_path, "--max-per-address", "20", "--header-timeout", "30")
+    try:
+        flood = [connect(server.port, "127.0.0.2") for _ in range(20 + PROBATION_PER_ADDRESS + 12)]
+        open_ = [connection for connection in flood if not _closed_within(connection, 0.05)]
+        # The cap, then a few on probation; the rest are closed as soon as they are accepted.
+        assert len(open_) == 20 + PROBATION_PER_ADDRESS
+        probation = open_[-1]
+        status, body = _request(probation, "/join")
+        assert (status, json.loads(body)["error"]) == (503, "too_many_connections")
+        assert _closed_within(probation, 5)
+        deadline = time.monotonic() + 5  # the server counts the closed one out when it sees the close
+        while True:
+            facilitator = connect(server.port, "127.0.0.2")
+            if not _closed_within(facilitator, 0.05) or time.monotonic() > deadline:
+                break
+        assert _request(facilitator, "/api/sessions", KEY)[0] == 200
+        assert _request(connect(server.port), "/join")[0] == 200  # another address is not affected
+        assert server.api("GET", "/api/sessions").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_the_last_connections_are_kept_for_the_facilitator(tmp_path, monkeypatch, connect):
+    monkeypatch.setenv("WORKSHOP_MAX_CONNECTIONS", "30")
+    monkeypatch.setenv("WORKSHOP_FACILITATOR_RESERVE", "10")
+    server = Server(tmp_path, "--header-timeout", "30")
+    # A flood from many addresses, one connection each, so no address reaches its own cap.
+    flood = [connect(server.port, f"127.0.3.{number}") for number in range(1, 21)]
+    try:
+        assert not any(_closed_within(connection, 0.05) for connection in flood)
+        stranger = connect(server.port, "127.0.4.1")
+        status, body = _request(stranger, "/join")
+        assert (status, json.loads(body)["error"]) == (503, "too_many_connections")
+        assert _request(connect(server.port, "127.0.4.2"), "/api/sessions", KEY)[0] == 200
+    finally:
+        server.stop()
+
+
+def test_tcp_nodelay_is_set_on_accepted_connections_unless_turned_off():
+    async def nodelay(on: bool) -> int:
+        app = Starlette(routes=[])
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as `workshop serve` makes it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        census = Census(ConnectionLimits(nodelay=on))
+        http = guarded_http(census, lambda headers: False)
+        server = uvicorn.Server(uvicorn.Config(app, http=http, log_level="warning", lifespan="off"))
+        task = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        loop = asyncio.get_running_loop()
+        client = socket.socket()
+        client.setblocking(False)
+        await loop.sock_connect(client, listener.getsockname())
+        while not server.server_state.connections:
+            await asyncio.sleep(0.01)
+        accepted = next(iter(server.server_state.connections)).transport.get_extra_info("socket")
+        value = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        client.close()
+        await _stop(server, task)
+        return value
+
+    assert asyncio.run(nodelay(True)) != 0
+    assert asyncio.run(nodelay(False)) == 0
+
+
+def test_the_census_admits_then_puts_on_probation_then_refuses():
+    census = Census(ConnectionLimits(per_address=2, total=100, reserve=10))
+    assert [census.admit(key, "a") for key in range(2)] == ["admitted"] * 2
+    assert [census.admit(key, "a") for key in range(2, 2 + PROBATION_PER_ADDRESS)] == (
+        ["probation"] * PROBATION_PER_ADDRESS)
+    assert census.admit(99, "a") == "refused"
+    assert census.admit(100, "b") == "admitted"
+    census.release(0)
+    census.release(0)  # twice is harmless
+    census.release(99)  # never admitted: ignored
+    assert census.admit(101, "a") == "admitted"
+    assert census.open_from("a") == 2 + PROBATION_PER_ADDRESS
+    for key in [1, 101, *range(2, 2 + PROBATION_PER_ADDRESS), 100]:
+        census.release(key)
+    assert census.count == 0 and census.open_from("a") == 0

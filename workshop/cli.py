@@ -1,6 +1,7 @@
 """The `workshop` command: a thin layer over the library."""
 
 import argparse
+import errno
 import io
 import logging
 import os
@@ -8,11 +9,21 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from .web.connections import ConnectionLimits
 from .domain.plans import default_plans_dir, discover_plans
 
 MAX_MESSAGE = 64 * 1024
+
+
+class CommandError(Exception):
+    """A refusal the command reports as one line on standard error, with no traceback."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CommandError as error:
+        print(f"workshop {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
     serve.add_argument("--public-url", help="the address phones should use, e.g. http://192.168.1.20:8000")
     serve.add_argument("--key", help="facilitator key (default: WORKSHOP_KEY, else one kept in the database)")
-    serve.set_defaults(run=_serve)
+    serve.add_argument("--header-timeout", type=float, metavar="SECONDS",
+                       help="close a connection whose request head is not complete in time (default 5)")
+    serve.add_argument("--max-per-address", type=int, metavar="N",
+                       help="open connections from one address before only the facilitator is served "
+                            "(default 256)")
+    serve.set_defaults(run=_serve, command="serve")
 
     export = commands.add_parser("export", help="export a session's consensus records")
     export.add_argument("code", help="the session's six-character code")
@@ -44,15 +64,15 @@ def _parser() -> argparse.ArgumentParser:
                              "md (the SLA-input brief) or html (the printable report)")
     export.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, command="export")
 
     rotate = commands.add_parser("rotate-key", help="replace the facilitator key kept in the database")
     rotate.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
-    rotate.set_defaults(run=_rotate_key)
+    rotate.set_defaults(run=_rotate_key, command="rotate-key")
 
     plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
     plans.add_argument("--plans", type=Path, help="a folder of your own session plans")
-    plans.set_defaults(run=_plans)
+    plans.set_defaults(run=_plans, command="plans")
     return parser
 
 
@@ -76,27 +96,86 @@ def _raise_open_file_limit() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
+    limits = _connection_limits(args)
+    _raise_open_file_limit()
+    listener = _listen(args.host, args.port)
+    try:
+        return _run_server(args, listener, limits)
+    finally:
+        listener.close()
+
+
+def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "ConnectionLimits") -> int:
     import uvicorn
 
-    _raise_open_file_limit()
+    from .web.connections import Census
+    from .web.transport import SocketProtocol, facilitator_check, guarded_http
 
-    from .web.app import create_app
-    from .web.transport import SocketProtocol
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((args.host, args.port))
-    listener.listen(2048)  # connections made before the server has started wait in the backlog
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
     settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = create_app(settings)
+    lock = _hold_database(settings.db_path)  # noqa: F841 -- held open, and so locked, until the process ends
+    app = _open_app(settings)
     _announce(settings, app.state.auth.key, port)
-    config = uvicorn.Config(app, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
+    http = guarded_http(Census(limits), facilitator_check(app.state.auth))
+    config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _connection_limits(args: argparse.Namespace) -> "ConnectionLimits":
+    from .web.connections import ConnectionLimits
+
+    try:
+        limits = ConnectionLimits.from_env(header_timeout=args.header_timeout, per_address=args.max_per_address)
+    except ValueError as error:
+        raise CommandError(f"a WORKSHOP_* connection setting is not a number: {error}") from None
+    if problem := limits.problem():
+        raise CommandError(problem)
+    return limits
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {port} is already in use on {host}; pass another --port") from None
+        raise CommandError(f"cannot listen on {host} port {port}: {error.strerror or error}") from None
+    listener.listen(2048)  # connections made before the server has started wait in the backlog
+    return listener
+
+
+def _hold_database(db_path: Path) -> BinaryIO | None:
+    from .store.lock import DatabaseInUse, hold_database
+
+    if not db_path.parent.is_dir():
+        raise CommandError(f"folder {db_path.parent} for the database does not exist")
+    try:
+        return hold_database(db_path)
+    except DatabaseInUse as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write in {db_path.parent} (the database's folder): "
+                           f"{error.strerror or error}") from None
+
+
+def _open_app(settings: Settings) -> "Starlette":
+    import sqlite3
+
+    from .web.app import create_app
+
+    try:
+        return create_app(settings)
+    except (sqlite3.Error, OSError) as error:
+        raise CommandError(f"cannot open the database {settings.db_path}: {error}") from None
 
 
 def _reachable_address(host: str) -> str:
@@ -156,34 +235,51 @@ def join_qr(url: str, colour: bool = False) -> str:
 def _export(args: argparse.Namespace) -> int:
     from .domain.refusal import Refusal
     from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
+    from .exports.target import TargetError, check_target
     from .store.store import Store
+    from .store.writer import StorageError
 
     settings = _settings(args)
     if args.format not in EXPORT_FORMATS:
-        print(f"workshop export: unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}",
-              file=sys.stderr)
-        return 2
+        raise CommandError(f"unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}")
     if args.format in BINARY_FORMATS and args.output is None:
-        print(f"workshop export: {args.format} is a binary format; write it to a file with -o FILE",
-              file=sys.stderr)
-        return 2
-    if not settings.db_path.exists():
-        print(f"workshop export: no database at {settings.db_path}", file=sys.stderr)
-        return 2
-    store = Store.open_read_only(settings.db_path)  # an export changes nothing, not even the schema
+        raise CommandError(f"{args.format} is a binary format; write it to a file with -o FILE")
+    if not settings.db_path.is_file():
+        raise CommandError(f"no database at {settings.db_path}")
+    try:
+        target = check_target(args.output, settings.db_path) if args.output else None
+    except TargetError as error:
+        raise CommandError(str(error)) from None
+    try:
+        store = Store.open_read_only(settings.db_path)  # an export changes nothing, not even the schema
+    except (StorageError, sqlite3.Error) as error:
+        raise CommandError(f"cannot read {settings.db_path}: {error}") from None
     try:
         body, _ = render_export(store, args.code, args.format)
     except Refusal:
-        print(f"workshop export: no session with code {args.code!r} in {settings.db_path}", file=sys.stderr)
-        return 2
+        raise CommandError(f"no session with code {args.code!r} in {settings.db_path}") from None
+    except sqlite3.Error as error:
+        raise CommandError(f"cannot read {settings.db_path}: {error}") from None
     finally:
         store.close()
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    if args.output:
-        args.output.write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
+    _write_export(body.encode("utf-8") if isinstance(body, str) else body, target)
     return 0
+
+
+def _write_export(data: bytes, target: Path | None) -> None:
+    from .exports.target import write_target
+
+    try:
+        if target is not None:
+            write_target(target, data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+    except OSError as error:
+        if target is None:
+            # Standard output is broken; point it elsewhere so the exit does not fail on it again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise CommandError(f"cannot write {target or 'standard output'}: {error.strerror or error}") from None
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
@@ -191,6 +287,9 @@ def _rotate_key(args: argparse.Namespace) -> int:
     from .web.auth import KEY_SETTING, new_key
 
     settings = _settings(args)
+    if not settings.db_path.is_file():
+        # A mistyped path must not create a fresh database with a key nobody's server uses.
+        raise CommandError(f"no database at {settings.db_path}")
     store = Store(settings.db_path)
     store.start()
     key = new_key()

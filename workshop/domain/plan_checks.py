@@ -15,6 +15,15 @@ from .plan_model import (
     MAX_TEXT_LENGTH,
     MAX_SCALE_SPAN,
     MAX_GROUP_LENGTH,
+    MAX_DEPTH,
+    MAX_GROUPS,
+    MAX_LIST_ITEMS,
+    MAX_LONG_TEXT,
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_QUESTIONS_PER_STEP,
+    MAX_SHORT_TEXT,
+    MAX_STEPS,
     STEP_KINDS,
     QUESTION_KINDS,
     Option,
@@ -71,10 +80,17 @@ def _join(prefix: str, part: str) -> str:
 def _check_keys(table: dict, allowed: frozenset[str], where: _Where, what: str) -> None:
     for key in table:
         if key not in allowed:
-            where.fail(f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})", str(key))
+            where.fail(f"unknown key {_shown(key)} in {what} (allowed: {', '.join(sorted(allowed))})",
+                       _shown(key)[1:-1])
 
 
-def _string(table: dict, key: str, where: _Where, *, required: bool = False) -> str:
+def _shown(text: str, limit: int = 60) -> str:
+    # A hostile key or id may be huge; an error message quotes only its start.
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _string(table: dict, key: str, where: _Where, *, required: bool = False,
+            limit: int = MAX_SHORT_TEXT) -> str:
     if key not in table:
         if required:
             where.fail("is required", key)
@@ -82,18 +98,24 @@ def _string(table: dict, key: str, where: _Where, *, required: bool = False) -> 
     value = table[key]
     if not isinstance(value, str):
         where.fail("must be a string", key)
+    if len(value) > limit:
+        where.fail(f"must be at most {limit} characters (got {len(value)})", key)
     if required and not value.strip():
         where.fail("must not be empty", key)
     return value.strip()
 
 
-def _strings(table: dict, key: str, where: _Where) -> tuple[str, ...]:
+def _strings(table: dict, key: str, where: _Where, limit: int = MAX_LIST_ITEMS) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         where.fail("must be a list of strings", key)
+    if len(value) > limit:
+        where.fail(f"may hold at most {limit} items (got {len(value)})", key)
     for position, item in enumerate(value):
         if not item.strip():
             where.fail("must not be empty", f"{key}[{position}]")
+        if len(item) > MAX_SHORT_TEXT:
+            where.fail(f"must be at most {MAX_SHORT_TEXT} characters (got {len(item)})", f"{key}[{position}]")
     return tuple(item.strip() for item in value)
 
 
@@ -139,10 +161,12 @@ def _one_of(table: dict, key: str, allowed: Sequence[str], where: _Where) -> str
     return value
 
 
-def _tables(table: dict, key: str, where: _Where) -> list[dict]:
+def _tables(table: dict, key: str, where: _Where, limit: int) -> list[dict]:
     value = table.get(key, [])
     if not isinstance(value, list):
         where.fail("must be a list of tables", key)
+    if len(value) > limit:
+        where.fail(f"may hold at most {limit} items (got {len(value)})", key)
     for position, item in enumerate(value):
         if not isinstance(item, dict):
             where.fail("must be a table", f"{key}[{position}]")
@@ -168,9 +192,10 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
     where = _Where(source_name)
     if not isinstance(data, dict):
         where.fail("a plan must be a table")
+    _check_depth(data, where)
     _check_keys(data, _PLAN_KEYS, where, "the plan")
     title = _string(data, "title", where, required=True)
-    description = _string(data, "description", where)
+    description = _string(data, "description", where, limit=MAX_LONG_TEXT)
     groups = _groups(data, where)
     min_consensus, min_agreement = _thresholds(data, where)
     return Plan(id=plan_id, title=title, description=description, groups=groups,
@@ -181,7 +206,7 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
 def _groups(data: dict, where: _Where) -> tuple[str, ...]:
     if "groups" not in data:
         where.fail("is required", "groups")
-    groups = _strings(data, "groups", where)
+    groups = _strings(data, "groups", where, MAX_GROUPS)
     if not groups:
         where.fail("must list at least one group", "groups")
     seen: set[str] = set()
@@ -208,16 +233,30 @@ def _thresholds(data: dict, where: _Where) -> tuple[float, float]:
 def _steps(data: dict, where: _Where) -> tuple[Step, ...]:
     if "steps" not in data:
         where.fail("is required: a plan needs at least one step", "steps")
-    tables = _tables(data, "steps", where)
+    tables = _tables(data, "steps", where, MAX_STEPS)
     if not tables:
         where.fail("must hold at least one step", "steps")
     seen = _Seen()
-    return tuple(_step(table, index, where.file, seen) for index, table in enumerate(tables))
+    steps = tuple(_step(table, index, where.file, seen) for index, table in enumerate(tables))
+    if len(seen.questions) > MAX_QUESTIONS:
+        where.fail(f"a plan may hold at most {MAX_QUESTIONS} questions (got {len(seen.questions)})", "steps")
+    return steps
+
+
+def _check_depth(data: dict, where: _Where) -> None:
+    # Iterative, so that a hostile nesting cannot exhaust the stack here or in later copies.
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            where.fail(f"tables and arrays may nest at most {MAX_DEPTH} deep")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def _step_label(raw_id: object, index: int) -> str:
     if isinstance(raw_id, str) and raw_id:
-        return f"{raw_id!r} (#{index + 1})"
+        return f"{_shown(raw_id)} (#{index + 1})"
     return f"#{index + 1}"
 
 
@@ -232,16 +271,16 @@ def _step(table: dict, index: int, file: str, seen: _Seen) -> Step:
     return Step(
         index=index, id=step_id, kind=kind,
         title=_string(table, "title", where, required=True),
-        body=_string(table, "body", where),
+        body=_string(table, "body", where, limit=MAX_LONG_TEXT),
         category=_category(table, kind, where, seen),
-        definition=_string(table, "definition", where),
-        it_example=_string(table, "it_example", where),
-        everyday_example=_string(table, "everyday_example", where),
+        definition=_string(table, "definition", where, limit=MAX_LONG_TEXT),
+        it_example=_string(table, "it_example", where, limit=MAX_LONG_TEXT),
+        everyday_example=_string(table, "everyday_example", where, limit=MAX_LONG_TEXT),
         prompts=_strings(table, "prompts", where),
-        sla_hint=_string(table, "sla_hint", where),
+        sla_hint=_string(table, "sla_hint", where, limit=MAX_LONG_TEXT),
         strategies=_strategies(table, where),
         questions=tuple(_question(item, where.at(f"questions[{position}]"), seen)
-                        for position, item in enumerate(_tables(table, "questions", where))),
+                        for position, item in enumerate(_tables(table, "questions", where, MAX_QUESTIONS_PER_STEP))),
     )
 
 
@@ -259,7 +298,7 @@ def _category(table: dict, kind: str, where: _Where, seen: _Seen) -> str | None:
 
 def _strategies(table: dict, where: _Where) -> tuple[StrategyTactics, ...]:
     result: list[StrategyTactics] = []
-    for position, item in enumerate(_tables(table, "strategies", where)):
+    for position, item in enumerate(_tables(table, "strategies", where, len(STRATEGIES_BY_ID))):
         at = where.at(f"strategies[{position}]")
         _check_keys(item, frozenset({"id", "tactics"}), at, "a strategy")
         strategy_id = _one_of(item, "id", tuple(STRATEGIES_BY_ID), at)
@@ -310,12 +349,14 @@ def _labels(item: dict, low: int, high: int, where: _Where) -> dict[int, str]:
             where.fail(f"is outside the scale {low}..{high}", path)
         if not isinstance(text, str) or not text.strip():
             where.fail("must be a non-empty string", path)
+        if len(text) > MAX_SHORT_TEXT:
+            where.fail(f"must be at most {MAX_SHORT_TEXT} characters (got {len(text)})", path)
         labels[int(key)] = text.strip()
     return dict(sorted(labels.items()))
 
 
 def _choice_parts(item: dict, where: _Where) -> dict:
-    tables = _tables(item, "options", where)
+    tables = _tables(item, "options", where, MAX_OPTIONS)
     if len(tables) < 2:
         where.fail(f"a choice question needs at least 2 options (got {len(tables)})", "options")
     options: list[Option] = []

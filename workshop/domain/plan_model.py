@@ -14,6 +14,18 @@ DEFAULT_TEXT_LENGTH = 280
 MAX_TEXT_LENGTH = 2000
 MAX_SCALE_SPAN = 10
 MAX_GROUP_LENGTH = 40
+# Bounds on what a plan file may hold: far above any real workshop, low enough that a hostile or
+# broken file cannot make the server spend memory or time on it.
+MAX_PLAN_BYTES = 1024 * 1024
+MAX_DEPTH = 10  # tables and arrays inside one another; a real plan uses 7
+MAX_STEPS = 100
+MAX_QUESTIONS_PER_STEP = 20
+MAX_QUESTIONS = 200
+MAX_OPTIONS = 20
+MAX_GROUPS = 20
+MAX_LIST_ITEMS = 20  # prompts of a step, tactics of a strategy
+MAX_SHORT_TEXT = 300  # titles, prompts, labels, ids, list items
+MAX_LONG_TEXT = 10_000  # a step's body, definition, examples, hint; the plan's description
 
 @dataclass(frozen=True)
 class Option:

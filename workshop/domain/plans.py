@@ -5,12 +5,14 @@ A plan is validated when it is loaded; anything wrong is a `PlanError` that name
 The plan's parts are in `plan_model`, the checks in `plan_checks`.
 """
 
+import os
+import stat
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from .plan_checks import plan_from_dict
-from .plan_model import Option, Plan, PlanError, Question, Step, StrategyTactics
+from .plan_model import MAX_DEPTH, MAX_PLAN_BYTES, Option, Plan, PlanError, Question, Step, StrategyTactics
 
 __all__ = ["Option", "Plan", "PlanError", "Question", "Step", "StrategyTactics", "default_plans_dir",
            "discover_plans", "load_plan", "plan_from_dict"]
@@ -21,17 +23,39 @@ def load_plan(path: Path) -> Plan:
     """Read and validate one plan file; its id is the file's stem. Raises PlanError."""
     path = Path(path)
     name = str(path)
+    text = _read_plan_file(path)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         # tomllib's message carries the position, e.g. "(at line 3, column 7)".
         raise PlanError(name, f"invalid TOML: {error}") from error
-    except UnicodeDecodeError as error:
-        raise PlanError(name, "is not UTF-8 text") from error
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise PlanError(name, f"tables and arrays may nest at most {MAX_DEPTH} deep") from None
+    return plan_from_dict(data, path.stem, name)
+
+
+def _read_plan_file(path: Path) -> str:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; the file type is checked on the open
+    # descriptor, so a file swapped after a check cannot slip through.
+    name = str(path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         raise PlanError(name, f"cannot be read: {error.strerror or error}") from error
-    return plan_from_dict(data, path.stem, name)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise PlanError(name, "is not a regular file")
+        try:
+            data = handle.read(MAX_PLAN_BYTES + 1)
+        except OSError as error:
+            raise PlanError(name, f"cannot be read: {error.strerror or error}") from error
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(name, f"is larger than {MAX_PLAN_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PlanError(name, "is not UTF-8 text") from error
 
 
 def default_plans_dir() -> Path:
@@ -50,8 +74,14 @@ def discover_plans(folders: Sequence[Path]) -> tuple[dict[str, Plan], list[PlanE
         if not folder.is_dir():
             errors.append(PlanError(str(folder), "is not a folder"))
             continue
-        # Hidden names are editor lock and backup files, not plans.
-        for path in sorted(p for p in folder.glob("*.toml") if p.is_file() and not p.name.startswith(".")):
+        try:
+            # Hidden names are editor lock and backup files, not plans. Anything else named *.toml
+            # that is not a folder is loaded, so a FIFO or device is reported rather than skipped.
+            paths = sorted(p for p in folder.glob("*.toml") if not p.name.startswith(".") and not p.is_dir())
+        except OSError as error:
+            errors.append(PlanError(str(folder), f"cannot be listed: {error.strerror or error}"))
+            continue
+        for path in paths:
             try:
                 plan = load_plan(path)
             except PlanError as error:

@@ -39,12 +39,21 @@ class Store:
         self._local = threading.local()
         if not read_only:
             self._prepare()
-        self.writer = Writer(self._connect)
+        self.writer = Writer(self._connect, self.path)
 
     @classmethod
     def open_read_only(cls, path: str | Path) -> "Store":
-        """A store that only reads: no migration, no writer, and the file is opened read-only."""
-        return cls(path, read_only=True)
+        """A store that only reads: no migration, no writer, and the file is opened read-only.
+
+        Raises StorageError if the file's schema is older than this version's (a server run upgrades it).
+        """
+        store = cls(path, read_only=True)
+        pending = migrations.pending(store.reader)
+        if pending:
+            store.close()
+            raise StorageError(f"{path} was last written by an older version ({len(pending)} schema steps behind);"
+                               " run `workshop serve` on it once to bring it up to date")
+        return store
 
     def _connect(self) -> Database:
         if self.read_only:

@@ -7,6 +7,7 @@ committed, which is what lets a socket acknowledge a vote as durable.
 
 import asyncio
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -39,8 +40,11 @@ class WriterStopped(StorageError):
 
 
 class Writer:
-    def __init__(self, connect: Callable[[], Database]) -> None:
+    def __init__(self, connect: Callable[[], Database], path: str | None = None) -> None:
+        """`path` is the database file: before each batch the writer checks it is still the file it has
+        open, since SQLite would go on committing into a deleted or replaced file, and lose it all."""
         self._connect = connect
+        self._files = _Files(path)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="workshop-writer", daemon=True)
         self._stopped = threading.Event()
@@ -78,6 +82,8 @@ class Writer:
 
     def _run(self) -> None:
         db = self._connect()
+        db.execute("select count(*) from sqlite_master")  # opens the write-ahead log too
+        self._files.remember()
         self._ready.set()
         try:
             while True:
@@ -106,6 +112,12 @@ class Writer:
         return batch, False
 
     def _commit_batch(self, db: Database, batch: list[_Job]) -> None:
+        lost = self._files.lost()
+        if lost:
+            log.error("THE DATABASE FILE IS GONE, %d writes refused: %s", len(batch), lost)
+            refusal = StorageError(f"the database file is gone ({lost})")
+            _settle_batch([(job, False, refusal) for job in batch])
+            return
         try:
             try:
                 outcomes = self._run_batch(db, batch, _run_job)
@@ -138,6 +150,38 @@ class Writer:
                 return
             if job is not None:
                 _settle_batch([(job, False, WriterStopped("the database writer has stopped"))])
+
+
+class _Files:
+    """The database file and its write-ahead log, as they were when the writer opened them."""
+
+    def __init__(self, path: str | None) -> None:
+        self._paths = [path, f"{path}-wal"] if path else []
+        self._known: dict[str, tuple[int, int]] = {}
+
+    def remember(self) -> None:
+        for path in self._paths:
+            identity = _identity(path)
+            if identity is not None:
+                self._known[path] = identity
+
+    def lost(self) -> str | None:
+        """Why the files at the paths are no longer the ones open, or None. One stat per file."""
+        for path, known in self._known.items():
+            identity = _identity(path)
+            if identity is None:
+                return f"{path} was deleted"
+            if identity != known:
+                return f"{path} was replaced by another file"
+        return None
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 class _NeedsSavepoints(Exception):

@@ -11,15 +11,43 @@ buffers; uvicorn would then make every send to it wait, and the broadcast waitin
 the room. Here a send that finds the write buffer over its high-water mark cuts the connection off
 instead: what one socket holds is bounded, and a phone that comes back reconnects and gets a full
 snapshot.
+
+Connections: `GuardedHttpProtocol`, uvicorn's h11 protocol with the rules of `connections.py`: a
+connection whose request head is not complete within the header timeout is closed (uvicorn's own
+timeout covers only the pause between kept-alive requests, so an idle or trickling client would
+hold its descriptor forever), connections are counted per client address, and TCP_NODELAY is set
+(the listening socket is made without IPPROTO_TCP, so asyncio does not set it, and each kept-alive
+response would wait ~40 ms for the client's delayed ACK).
 """
 
-from uvicorn._types import ASGISendEvent
+import asyncio
+import json
+import socket
+from collections.abc import Callable
+from functools import partial
+
+from starlette.requests import HTTPConnection
+from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from .connections import Census
 
 UNREAD_LIMIT = 4
 
+Headers = list[tuple[bytes, bytes]]
+FacilitatorCheck = Callable[[Headers], bool]
+
 
 class SocketProtocol(WebSocketsSansIOProtocol):
+    release: Callable[[], None] | None = None  # set by the HTTP protocol that upgraded the connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.release is not None:
+            self.release()
+            self.release = None
+
     def send_receive_event_to_app(self) -> None:
         paused = self.read_paused
         self.read_paused = True  # uvicorn pauses reading only when it is not paused already
@@ -36,3 +64,90 @@ class SocketProtocol(WebSocketsSansIOProtocol):
             self.logger.info("dropping a socket whose peer has stopped reading")
             self.transport.abort()  # connection_lost follows and fails this send as a disconnect
         await super().send(message)
+
+
+def guarded_http(census: Census, is_facilitator: FacilitatorCheck) -> type[H11Protocol]:
+    """The HTTP protocol class for one server, counting its connections in `census`."""
+    return type("GuardedHttpProtocol", (GuardedHttpProtocol,),
+                {"census": census, "is_facilitator": staticmethod(is_facilitator)})
+
+
+def facilitator_check(auth: object) -> FacilitatorCheck:
+    """Whether a request head carries the facilitator key, as the app's `FacilitatorAuth` sees it."""
+    return lambda headers: auth.status(HTTPConnection({"type": "http", "headers": headers})) == "ok"
+
+
+class GuardedHttpProtocol(H11Protocol):
+    census: Census
+    is_facilitator: FacilitatorCheck
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._between_requests = True
+        self._app = self.app
+        set_nodelay(transport, self.census.limits.nodelay)
+        self._admission = self.census.admit(id(transport), self.client[0] if self.client else "")
+        if self._admission == "refused":
+            transport.abort()  # before reading a byte: a flood costs one accept each
+            return
+        self._start_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_timer is None and self._between_requests:
+            self._start_head_timer()  # the first bytes of the next kept-alive request
+        super().data_received(data)
+
+    def _should_upgrade(self) -> bool:
+        # uvicorn calls this once a request's head is complete, before it picks the app to run.
+        self._cancel_head_timer()
+        self._between_requests = False
+        if self._admission == "probation" and not self.is_facilitator(self.headers):
+            self.app = too_many_connections
+            return False
+        self.app = self._app
+        return super()._should_upgrade()
+
+    def handle_websocket_upgrade(self, event: object) -> None:
+        super().handle_websocket_upgrade(event)  # type: ignore[arg-type]
+        socket_protocol = self.transport.get_protocol()
+        if isinstance(socket_protocol, SocketProtocol):
+            socket_protocol.release = partial(self.census.release, id(self.transport))
+
+    def on_response_complete(self) -> None:
+        self._between_requests = True
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        self.census.release(id(self.transport))
+        super().connection_lost(exc)
+
+    def _start_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.census.limits.header_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.abort()
+
+
+def set_nodelay(transport: asyncio.BaseTransport, on: bool) -> None:
+    connection = transport.get_extra_info("socket")
+    if connection is not None and connection.family in (socket.AF_INET, socket.AF_INET6):
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
+
+
+async def too_many_connections(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """The answer to a request on probation without the facilitator key."""
+    body = json.dumps({"error": "too_many_connections",
+                       "message": "too many connections from this address; close some and retry"}).encode()
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                            (b"retry-after", b"5"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

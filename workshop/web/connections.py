@@ -1,0 +1,107 @@
+"""How many connections the server keeps open, and for whom: a flood from one address, or from many,
+cannot take every descriptor, and the facilitator always has a way in.
+
+A connection is admitted if its address has fewer than `per_address` open and the server is below
+`total - reserve`. Past either bound it is admitted on probation: its requests are served only if
+they carry the facilitator key (bearer or cookie); any other gets a 503 and the connection closes.
+Each address may hold only a few connections on probation, and nothing is admitted past `total`.
+Every connection must also send a complete request head within `header_timeout` seconds.
+"""
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+Admission = Literal["admitted", "probation", "refused"]
+
+PROBATION_PER_ADDRESS = 8
+DESCRIPTOR_HEADROOM = 64  # the database, its log, the listener, logs and imports
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """The numbers; each has a WORKSHOP_* variable and a `workshop serve` flag (README)."""
+
+    header_timeout: float = 5.0  # seconds for a request's head to arrive in full
+    per_address: int = 256  # open connections from one address before probation
+    total: int = 0  # open connections in all; 0: the descriptor limit less some headroom
+    reserve: int = 32  # of `total`, kept for connections that carry the facilitator key
+    nodelay: bool = True  # TCP_NODELAY: small responses leave at once instead of after a delayed ACK
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "ConnectionLimits":
+        """Limits from WORKSHOP_HEADER_TIMEOUT, WORKSHOP_MAX_PER_ADDRESS, WORKSHOP_MAX_CONNECTIONS,
+        WORKSHOP_FACILITATOR_RESERVE and WORKSHOP_TCP_NODELAY, with explicit values on top."""
+        values: dict[str, object] = {}
+        for name, variable, kind in (("header_timeout", "WORKSHOP_HEADER_TIMEOUT", float),
+                                     ("per_address", "WORKSHOP_MAX_PER_ADDRESS", int),
+                                     ("total", "WORKSHOP_MAX_CONNECTIONS", int),
+                                     ("reserve", "WORKSHOP_FACILITATOR_RESERVE", int)):
+            if os.environ.get(variable):
+                values[name] = kind(os.environ[variable])
+        if os.environ.get("WORKSHOP_TCP_NODELAY"):
+            values["nodelay"] = os.environ["WORKSHOP_TCP_NODELAY"] not in ("0", "false", "no", "off")
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def problem(self) -> str | None:
+        """What is wrong with these numbers, or None."""
+        if not self.header_timeout > 0:
+            return f"the header timeout must be above 0 seconds (got {self.header_timeout})"
+        if self.per_address < 1 or self.total < 0 or self.reserve < 0:
+            return "connection limits must be positive"
+        return None
+
+
+def descriptor_limit() -> int:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 8192
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+class Census:
+    """The connections open now, by client address; used from the event loop's thread only."""
+
+    def __init__(self, limits: ConnectionLimits) -> None:
+        self.limits = limits
+        self.total = limits.total or max(descriptor_limit() - DESCRIPTOR_HEADROOM, 16)
+        self._open: Counter[str] = Counter()
+        self._probation: Counter[str] = Counter()
+        self._held: dict[int, tuple[str, bool]] = {}
+        self.count = 0
+
+    def admit(self, key: int, address: str) -> Admission:
+        """Count a new connection (`key` identifies it until `release`) and say how it may be used."""
+        if self.count >= self.total:
+            return "refused"
+        if self._open[address] < self.limits.per_address and self.count < self.total - self.limits.reserve:
+            self._hold(key, address, False)
+            return "admitted"
+        if self._probation[address] >= PROBATION_PER_ADDRESS:
+            return "refused"
+        self._hold(key, address, True)
+        return "probation"
+
+    def _hold(self, key: int, address: str, on_probation: bool) -> None:
+        (self._probation if on_probation else self._open)[address] += 1
+        self._held[key] = (address, on_probation)
+        self.count += 1
+
+    def release(self, key: int) -> None:
+        """Forget a closed connection; a key released twice, or never admitted, is ignored."""
+        held = self._held.pop(key, None)
+        if held is None:
+            return
+        address, on_probation = held
+        counter = self._probation if on_probation else self._open
+        counter[address] -= 1
+        if counter[address] <= 0:
+            del counter[address]
+        self.count -= 1
+
+    def open_from(self, address: str) -> int:
+        return self._open[address] + self._probation[address]
