@@ -1,23 +1,45 @@
-"""The store against a real SQLite file: one vote per round, resends counted once, state kept."""
+"""The store against a real SQLite file and a real PostgreSQL database: one vote per round, resends
+counted once, state kept, a failing job spoils nothing else."""
 
 import sqlite3
 from concurrent.futures import wait
 
+import psycopg
 import pytest
 
 from workshop.domain.session import QuestionState, SessionState
-from workshop.store.store import Refused, Store
-from workshop.store.writer import StorageError, WriterStopped
+from workshop.store import open_store
+from workshop.store.errors import Refused, StorageError, WriterStopped
+from workshop.store.interface import RecordStore
+from workshop.store.postgres import PostgresStore
+from workshop.store.store import Store
 
 QUESTIONS = ["q.scale", "q.choice"]
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(store_target):
+    store = open_store(store_target)
+    store.start()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     store = Store(tmp_path / "record.db")
     store.start()
     yield store
     store.close()
+
+
+def raw_sql(store, statement):
+    """A statement in the backend's own placeholder style, for jobs written against the raw connection."""
+    return statement.replace("?", "%s") if isinstance(store, PostgresStore) else statement
+
+
+def test_both_backends_offer_the_whole_record_interface(store):
+    assert isinstance(store, RecordStore)
 
 
 def new_session(store):
@@ -63,30 +85,45 @@ def test_a_burst_commits_in_batches_and_a_refused_job_spoils_none_of_its_batch(s
     assert isinstance(futures[-1].exception(), Refused)
 
 
-def test_state_and_votes_survive_a_restart(tmp_path):
-    path = tmp_path / "record.db"
-    store = Store(path)
+def test_state_and_votes_survive_a_restart(store_target):
+    store = open_store(store_target)
     store.start()
     code = new_session(store)
     person = store.join(code, None, "Ann", "IT").result()
     store.record_vote(code, person["id"], "m1", "q.scale", "4").result()
     store.close()
 
-    reopened = Store(path)
-    state = reopened.session_state(code)
-    assert state.question("q.scale") == QuestionState("open", 1, False)
-    assert reopened.tally(code, "q.scale", 1) == {"4": 1}
-    assert reopened.participant_by_token(code, person["token"])["name"] == "Ann"
+    reopened = open_store(store_target)
+    try:
+        state = reopened.session_state(code)
+        assert state.question("q.scale") == QuestionState("open", 1, False)
+        assert reopened.tally(code, "q.scale", 1) == {"4": 1}
+        assert reopened.participant_by_token(code, person["token"])["name"] == "Ann"
+    finally:
+        reopened.close()
 
 
 def test_the_schema_enforces_one_vote_per_participant_per_round(store):
     code = new_session(store)
     person = store.join(code, None, "", "").result()
     store.record_vote(code, person["id"], "m1", "q.scale", "1").result()
-    db = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute("insert into votes values (?, 'q.scale', 1, ?, '2', 'now')", (code, person["id"]))
-    db.close()
+    insert = raw_sql(store, "insert into votes values (?, 'q.scale', 1, ?, '2', 'now')")
+    if isinstance(store, PostgresStore):
+        with psycopg.connect(store.url) as db, pytest.raises(psycopg.errors.UniqueViolation):
+            db.execute(insert, (code, person["id"]))
+    else:
+        db = sqlite3.connect(store.path)
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(insert, (code, person["id"]))
+        db.close()
+
+
+def test_the_schema_refuses_values_outside_its_checks(store):
+    code = new_session(store)
+    with pytest.raises(StorageError):
+        store.write(lambda db: db.execute(raw_sql(store, "update questions set status = 'ajar' where session_code = ?"),
+                                          (code,))).result()
+    assert store.session_state(code).question("q.scale").status == "open"
 
 
 def test_a_stopped_writer_refuses_instead_of_pretending(store):
@@ -96,8 +133,8 @@ def test_a_stopped_writer_refuses_instead_of_pretending(store):
         store.join(code, None, "", "").result()
 
 
-def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(store):
-    from workshop.store.writer import StorageError
+def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(sqlite_store):
+    store = sqlite_store
     code = new_session(store)
     person = store.join(code, None, "", "").result()
     pages = store.write(lambda db: db.execute("PRAGMA page_count").fetchone()[0]).result()
@@ -117,15 +154,16 @@ def _held_writer(store):
     return release
 
 
-@pytest.mark.parametrize("failure", [Refused("test", "refused after writing"),
-                                     sqlite3.OperationalError("failed after writing")])
+@pytest.mark.parametrize("failure", ["refused", "database error"])
 def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commits(store, failure):
     code = new_session(store)
 
     def write_then_fail(db):
-        db.execute("insert into participants (session_code, token, name, group_name, joined_at)"
-                   " values (?, 'half-written', '', '', 'now')", (code,))
-        raise failure
+        db.execute(raw_sql(store, "insert into participants (session_code, token, name, group_name, joined_at)"
+                                  " values (?, 'half-written', '', '', 'now')"), (code,))
+        if failure == "refused":
+            raise Refused("test", "refused after writing")
+        db.execute("insert into questions (session_code, question_id, status) values ('nowhere', 'q', 'ajar')")
 
     release = _held_writer(store)
     joins = [store.join(code, None, f"P{i}", "IT") for i in range(20)]

@@ -6,6 +6,7 @@ connection per thread and see only committed data (WAL lets them run beside the 
 
 import json
 import secrets
+import sqlite3
 import threading
 from concurrent.futures import Future
 from datetime import datetime, timezone
@@ -15,19 +16,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..domain.session import QuestionState, SessionState
+from .errors import Refused, StorageError
 from .migrations import migrations
 from .writer import Writer
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
-
-
-class Refused(Exception):
-    """A write the record refuses (e.g. a vote on a closed question); nothing was written."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def now() -> str:
@@ -59,8 +52,23 @@ class Store:
         finally:
             db.close()
 
+    @property
+    def location(self) -> str:
+        return str(Path(self.path).resolve())
+
     def start(self) -> None:
         self.writer.start()
+
+    def ping(self) -> None:
+        """Answer a trivial query on a connection of its own (callable from any thread)."""
+        try:
+            db = Database(self.path)
+            try:
+                db.execute("select count(*) from settings").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as error:
+            raise StorageError(f"the database could not be read: {error}") from None
 
     def close(self) -> None:
         self.writer.stop()
