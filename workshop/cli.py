@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="run the server for a meeting")
-    serve.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    serve.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
@@ -42,12 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, metavar="FORMAT",
                         help="json, csv, votes.csv (every vote, for audit), xlsx (needs -o), "
                              "md (the SLA-input brief) or html (the printable report)")
-    export.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    export.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=_export)
 
     rotate = commands.add_parser("rotate-key", help="replace the facilitator key kept in the database")
-    rotate.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    rotate.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     rotate.set_defaults(run=_rotate_key)
 
     plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     plan_dirs = (default_plans_dir(), args.plans) if getattr(args, "plans", None) else None
-    return Settings.from_env(db_path=getattr(args, "db", None), plan_dirs=plan_dirs, **extra)
+    return Settings.from_env(db=getattr(args, "db", None), plan_dirs=plan_dirs, **extra)
 
 
 def _raise_open_file_limit() -> None:
@@ -92,7 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings)
-    _announce(settings, app.state.auth.key, port)
+    _announce(settings, app.state.store.location, app.state.auth.key, port)
     config = uvicorn.Config(app, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
@@ -126,9 +126,9 @@ def _named_address() -> str | None:
     return next((sockaddr[0] for *_, sockaddr in candidates if not sockaddr[0].startswith("127.")), None)
 
 
-def _announce(settings: Settings, key: str, port: int) -> None:
+def _announce(settings: Settings, record: str, key: str, port: int) -> None:
     base = settings.public_url.rstrip("/")
-    print(f"variability-workshop is running. Record: {settings.db_path.resolve()}", flush=True)
+    print(f"variability-workshop is running. Record: {record}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
     print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)
     print(join_qr(f"{base}/join", colour=sys.stdout.isatty() and os.name != "nt"), flush=True)
@@ -156,7 +156,7 @@ def join_qr(url: str, colour: bool = False) -> str:
 def _export(args: argparse.Namespace) -> int:
     from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
     from .live.room import Rooms
-    from .store.store import Store
+    from .store import open_store
 
     settings = _settings(args)
     if args.format not in EXPORT_FORMATS:
@@ -167,14 +167,18 @@ def _export(args: argparse.Namespace) -> int:
         print(f"workshop export: {args.format} is a binary format; write it to a file with -o FILE",
               file=sys.stderr)
         return 2
-    if not settings.db_path.exists():
+    if settings.db_url is None and not settings.db_path.exists():
         print(f"workshop export: no database at {settings.db_path}", file=sys.stderr)
         return 2
-    room = Rooms(Store(settings.db_path)).get(args.code)
-    if room is None:
-        print(f"workshop export: no session with code {args.code!r} in {settings.db_path}", file=sys.stderr)
-        return 2
-    body, _ = render_export(room, args.format)
+    store = open_store(settings.db)
+    try:
+        room = Rooms(store).get(args.code)
+        if room is None:
+            print(f"workshop export: no session with code {args.code!r} in {store.location}", file=sys.stderr)
+            return 2
+        body, _ = render_export(room, args.format)
+    finally:
+        store.close()
     data = body.encode("utf-8") if isinstance(body, str) else body
     if args.output:
         args.output.write_bytes(data)
@@ -184,11 +188,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
-    from .store.store import Store
+    from .store import open_store
     from .web.auth import KEY_SETTING, new_key
 
     settings = _settings(args)
-    store = Store(settings.db_path)
+    store = open_store(settings.db)
     store.start()
     key = new_key()
     try:

@@ -25,8 +25,8 @@ from .pg_migrations import apply_migrations
 from .pg_writer import PostgresWriter, Transaction
 from .store import CODE_ALPHABET, now
 
-CONNECT_TIMEOUT = 3  # seconds: an unreachable database is reported, not waited on
-READ_TIMEOUT = 5  # seconds a read waits for a pooled connection before it is refused
+CONNECT_TIMEOUT = 2  # seconds: an unreachable database is reported, not waited on
+READ_TIMEOUT = 3  # seconds a read waits for a pooled connection before it is refused
 READERS = 4
 
 log = logging.getLogger(__name__)
@@ -76,14 +76,30 @@ class PostgresStore:
             readers.close()
 
     def ping(self) -> None:
-        self._one("select 1 as ok")
+        # A connection of its own: a health probe must not wait behind busy readers for READ_TIMEOUT.
+        try:
+            with self._connect() as connection:
+                connection.execute("select 1")
+        except psycopg.Error as error:
+            raise StorageError(f"the database could not be read: {error}") from None
 
     def _rows(self, query: str, params: tuple = ()) -> list[dict]:
         try:
-            with self._pool().connection() as connection:
-                return connection.execute(query, params).fetchall()
+            try:
+                return self._read(query, params)
+            except psycopg.OperationalError as error:
+                if isinstance(error, PoolTimeout):
+                    raise
+                # After a PostgreSQL restart the idle pooled connections are all dead: replace them
+                # and read once more, rather than fail one read per stale connection.
+                self._pool().check()
+                return self._read(query, params)
         except (psycopg.Error, PoolTimeout) as error:
             raise StorageError(f"the database could not be read: {error}") from None
+
+    def _read(self, query: str, params: tuple) -> list[dict]:
+        with self._pool().connection() as connection:
+            return connection.execute(query, params).fetchall()
 
     def _one(self, query: str, params: tuple = ()) -> dict | None:
         rows = self._rows(query, params)

@@ -18,9 +18,9 @@ from ..domain.plans import discover_plans
 from ..live.collector import keep_frozen
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
-from ..store.store import Store
-from ..store.writer import StorageError
-from . import api, pages, sockets
+from ..store import open_store
+from ..store.errors import StorageError
+from . import api, health, pages, sockets
 from .auth import FacilitatorAuth, key_source
 from .errors import ApiError, api_error_handler
 from .headers import SecurityHeaders
@@ -31,6 +31,8 @@ log = logging.getLogger("workshop")
 
 def routes() -> list:
     return [
+        Route("/healthz", health.alive),
+        Route("/readyz", health.ready),
         Route("/", pages.home),
         Route("/join", pages.join_form),
         Route("/j/{code}", pages.phone),
@@ -68,7 +70,7 @@ async def method_not_allowed(request: Request, error: Exception) -> JSONResponse
 
 def create_app(settings: Settings) -> Starlette:
     """Build the app for one database; the writer runs for the app's lifespan."""
-    store = Store(settings.db_path)
+    store = open_store(settings.db)
     plans, plan_errors = discover_plans(settings.plan_dirs)
 
     @contextlib.asynccontextmanager
@@ -80,7 +82,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             freezer.cancel()
             store.close()
-            log.info("the writer has drained and the record %s is closed", settings.db_path)
+            log.info("the writer has drained and the record %s is closed", store.location)
 
     app = Starlette(
         routes=routes(),
