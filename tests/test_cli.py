@@ -38,3 +38,20 @@ def test_export_refuses_unknown_codes_and_formats(tmp_path, capsys):
     assert "unknown format 'docx'" in capsys.readouterr().err
     assert main(["export", "NOPE00", "--format", "json", "--db", str(tmp_path / "missing.db")]) == 2
     assert "no database" in capsys.readouterr().err
+
+
+def test_serve_and_rotate_key_take_a_postgres_url(tmp_path, postgres_url):
+    from servers import Server
+    url = postgres_url
+    assert main(["rotate-key", "--db", url]) == 0
+    server = Server(tmp_path, "--db", url)
+    try:
+        assert "Record: " + url in "".join(server.output)
+        assert server.api("GET", "/readyz").json() == {"status": "ready"}
+        code = server.api("POST", "/api/sessions", json={"title": "Shared record"}).json()["code"]
+    finally:
+        server.stop()
+    assert not (tmp_path / "workshop.db").exists()  # nothing went to a SQLite file by mistake
+    output = tmp_path / "brief.md"
+    assert main(["export", code, "--format", "md", "--db", url, "-o", str(output)]) == 0
+    assert "Shared record" in output.read_text()
