@@ -14,7 +14,12 @@ from pathlib import Path
 
 import psycopg
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+def _newest_postgres() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _newest_postgres()
 FAST_UNSAFE = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off",)
 
 
