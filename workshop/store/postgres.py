@@ -306,24 +306,34 @@ def _rejoin(tx: Transaction, row: tuple, name: str, group: str) -> dict:
     return {"id": participant_id, "token": token, "name": name, "group": group}
 
 
-# One round trip learns both whether the message id was seen and the question's state.
-SEEN_AND_OPEN_SQL = (
-    "select m.question_id, m.round, q.status, q.round from (values (1)) as one (x)"
-    " left join messages m on m.participant_id = %s and m.message_id = %s"
-    " left join questions q on q.session_code = %s and q.question_id = %s"
-)
-# And one more stores the answer with its message id.
-VOTE_SQL = (
-    "with answer as (insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
-    " values (%s, %s, %s, %s, %s, %s) on conflict (session_code, question_id, round, participant_id)"
-    " do update set value = excluded.value, voted_at = excluded.voted_at)"
-    " insert into messages (participant_id, message_id, question_id, round) values (%s, %s, %s, %s)"
-)
-SUBMISSION_SQL = (
-    "with answer as (insert into submissions"
-    " (session_code, question_id, round, participant_id, text, created_at) values (%s, %s, %s, %s, %s, %s))"
-    " insert into messages (participant_id, message_id, question_id, round) values (%s, %s, %s, %s)"
-)
+# A vote or submission in one round trip: the message id is looked up, the question's open round
+# found, and the answer stored with its message id only if the id is new and the question open.
+# The final SELECT reports what happened; nothing is written when it reports a refusal, so the
+# job may refuse afterwards without a savepoint.
+ANSWER_SQL = """
+    with seen as (
+        select question_id, round from messages where participant_id = %(person)s and message_id = %(message)s
+    ), question as (
+        select status, round from questions where session_code = %(code)s and question_id = %(qid)s
+    ), fresh as (
+        select round from question where status = 'open' and not exists (select 1 from seen)
+    ), answer as (
+        {answer}
+    ), remembered as (
+        insert into messages (participant_id, message_id, question_id, round)
+        select %(person)s, %(message)s, %(qid)s, round from fresh returning round
+    )
+    select (select question_id from seen), (select round from seen), (select status from question),
+           (select round from remembered)
+"""
+VOTE_SQL = ANSWER_SQL.format(answer=(
+    "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
+    " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"
+    " on conflict (session_code, question_id, round, participant_id)"
+    " do update set value = excluded.value, voted_at = excluded.voted_at"))
+SUBMISSION_SQL = ANSWER_SQL.format(answer=(
+    "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
+    " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"))
 
 
 def _answer_once(tx: Transaction, answer_sql: str, code: str, participant_id: int, message_id: str,
@@ -331,17 +341,16 @@ def _answer_once(tx: Transaction, answer_sql: str, code: str, participant_id: in
     """Store a vote or submission in the question's open round, unless this message id was seen before.
 
     Returns (question id, round, whether this call stored it)."""
-    seen_qid, seen_round, status, round_ = tx.execute(
-        SEEN_AND_OPEN_SQL, (participant_id, message_id, code, qid)).fetchone()
+    seen_qid, seen_round, status, stored_round = tx.execute(answer_sql, {
+        "person": participant_id, "message": message_id, "code": code, "qid": qid, "answer": answer,
+        "at": now()}).fetchone()
     if seen_qid is not None:
         return seen_qid, seen_round, False
+    if stored_round is not None:
+        return qid, stored_round, True
     if status is None:
         raise Refused("unknown_question", f"no question {qid!r} in this session")
-    if status != "open":
-        raise Refused("question_closed", f"question {qid!r} is not open for answers")
-    tx.execute(answer_sql, (code, qid, round_, participant_id, answer, now(),
-                            participant_id, message_id, qid, round_))
-    return qid, round_, True
+    raise Refused("question_closed", f"question {qid!r} is not open for answers")
 
 
 def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> None:
