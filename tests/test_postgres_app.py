@@ -96,3 +96,14 @@ def test_a_record_that_cannot_be_read_is_not_ready(tmp_path):
         not_ready = client.get("/readyz")
         assert not_ready.status_code == 503, not_ready.text
         assert not_ready.json()["error"] == "unavailable"
+
+
+def test_the_printed_record_address_hides_the_password(postgres_url):
+    from workshop.store import open_store
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret@")
+    store = open_store(with_password)  # the test cluster trusts loopback, so any password connects
+    try:
+        assert "s3cret" not in store.location and "postgres:***@127.0.0.1" in store.location
+        store.ping()
+    finally:
+        store.close()
