@@ -177,3 +177,26 @@ def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commi
     assert store.participant_by_token(code, "half-written") is None
     assert store.participant_count(code) == 40
     assert len({future.result()["id"] for future in joins}) == 40
+
+
+def test_votes_queued_together_keep_their_order_and_their_own_outcomes(store):
+    code = new_session(store)
+    people = [store.join(code, None, "", "IT").result()["id"] for _ in range(6)]
+    release = _held_writer(store)  # everything below commits in one batch
+    first = store.record_vote(code, people[0], "m1", "q.scale", "1")
+    resent = store.record_vote(code, people[0], "m1", "q.scale", "5")  # same id in the same batch
+    later = store.record_vote(code, people[0], "m2", "q.scale", "2")
+    closed = store.record_vote(code, people[1], "m1", "q.choice", "a")
+    ghost = store.record_vote(code, 999_999, "m1", "q.scale", "3")  # no such participant: the schema refuses
+    others = [store.record_vote(code, person, "m1", "q.scale", "4") for person in people[2:]]
+    release.set()
+    wait([first, resent, later, closed, ghost, *others])
+    assert first.result() == ("q.scale", 1, True)
+    assert resent.result() == ("q.scale", 1, False)
+    assert later.result() == ("q.scale", 1, True)
+    with pytest.raises(Refused):
+        closed.result()
+    with pytest.raises(StorageError):
+        ghost.result()
+    assert [future.result()[2] for future in others] == [True] * 4
+    assert store.tally(code, "q.scale", 1) == {"2": 1, "4": 4}

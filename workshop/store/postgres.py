@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import threading
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -178,7 +179,7 @@ class PostgresStore:
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
                     value: str) -> Pending:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
-        return self.write(_answer_once, VOTE_SQL, code, participant_id, message_id, qid, value)
+        return self.write(_vote, code, participant_id, message_id, qid, value)
 
     def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
         """The participant's vote in the current round of every question, by question id."""
@@ -215,7 +216,7 @@ class PostgresStore:
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Pending:
-        return self.write(_answer_once, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
+        return self.write(_submission, code, participant_id, message_id, qid, text)
 
     def moderate(self, code: str, submission_id: int, status: str) -> Pending:
         return self.write(_moderate, code, submission_id, status)
@@ -336,14 +337,14 @@ SUBMISSION_SQL = ANSWER_SQL.format(answer=(
     " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"))
 
 
-def _answer_once(tx: Transaction, answer_sql: str, code: str, participant_id: int, message_id: str,
-                 qid: str, answer: str) -> tuple[str, int, bool]:
-    """Store a vote or submission in the question's open round, unless this message id was seen before.
+def _answer_params(code: str, participant_id: int, message_id: str, qid: str, answer: str) -> dict:
+    return {"person": participant_id, "message": message_id, "code": code, "qid": qid, "answer": answer,
+            "at": now()}
 
-    Returns (question id, round, whether this call stored it)."""
-    seen_qid, seen_round, status, stored_round = tx.execute(answer_sql, {
-        "person": participant_id, "message": message_id, "code": code, "qid": qid, "answer": answer,
-        "at": now()}).fetchone()
+
+def _answer_outcome(row: tuple, qid: str) -> tuple[str, int, bool]:
+    """(question id, round, whether this call stored it), or Refused; from ANSWER_SQL's one row."""
+    seen_qid, seen_round, status, stored_round = row
     if seen_qid is not None:
         return seen_qid, seen_round, False
     if stored_round is not None:
@@ -351,6 +352,40 @@ def _answer_once(tx: Transaction, answer_sql: str, code: str, participant_id: in
     if status is None:
         raise Refused("unknown_question", f"no question {qid!r} in this session")
     raise Refused("question_closed", f"question {qid!r} is not open for answers")
+
+
+def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> tuple[str, int, bool]:
+    """Store a vote or submission in the question's open round, unless this message id was seen before."""
+    return _answer_outcome(tx.execute(answer_sql, _answer_params(*call)).fetchone(), call[3])
+
+
+def _answer_together(answer_sql: str, tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]]:
+    """Many answers as one pipelined executemany, in order: a later answer sees the earlier ones."""
+    cursor = tx.connection.cursor()
+    cursor.executemany(answer_sql, [_answer_params(*call) for call in calls], returning=True)
+    rows = [result.fetchone() for result in cursor.results()]
+    outcomes: list[tuple[bool, Any]] = []
+    for row, call in zip(rows, calls, strict=True):
+        try:
+            outcome = _answer_outcome(row, call[3])
+        except Refused as refusal:
+            outcomes.append((False, refusal))
+        else:
+            tx.changes += outcome[2]
+            outcomes.append((True, outcome))
+    return outcomes
+
+
+def _vote(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
+    return _answer_once(tx, VOTE_SQL, *call)
+
+
+def _submission(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
+    return _answer_once(tx, SUBMISSION_SQL, *call)
+
+
+_vote.together = partial(_answer_together, VOTE_SQL)  # type: ignore[attr-defined]
+_submission.together = partial(_answer_together, SUBMISSION_SQL)  # type: ignore[attr-defined]
 
 
 def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> None:
