@@ -12,6 +12,8 @@ options: fsync, synchronous_commit and full_page_writes are on, so every acknowl
 SQLite runs with synchronous=FULL in WAL mode, as the server does. Both live on the same file system.
 """
 
+import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -57,19 +59,29 @@ def one_by_one(store, code: str, people: list[int], label: str) -> float:
     return ONE_BY_ONE / (time.perf_counter() - start)
 
 
-def measure(target, voters: int, repeat: int) -> dict:
-    store = open_store(target)
-    store.start()
+def measure(targets: dict, voters: int, repeat: int) -> dict:
+    """Figures per backend; the backends take turns in every repeat, so a machine whose load changes
+    during the run weighs on both alike."""
+    stores = {name: open_store(target) for name, target in targets.items()}
+    runs: dict[str, dict[str, list]] = {name: {"burst": [], "batches": [], "single": []} for name in stores}
     try:
-        code, people = prepare(store, voters)
-        bursts = [burst(store, code, people, f"burst-{n}") for n in range(repeat)]
-        singles = [one_by_one(store, code, people, f"single-{n}") for n in range(repeat)]
-        assert sum(store.tally(code, QID, 1).values()) == voters
+        for store in stores.values():
+            store.start()
+        sessions = {name: prepare(store, voters) for name, store in stores.items()}
+        for n in range(repeat):
+            for name, store in stores.items():
+                rate, batches = burst(store, *sessions[name], f"burst-{n}")
+                runs[name]["burst"].append(rate)
+                runs[name]["batches"].append(batches)
+            for name, store in stores.items():
+                runs[name]["single"].append(one_by_one(store, *sessions[name], f"single-{n}"))
+        for name, store in stores.items():
+            assert sum(store.tally(sessions[name][0], QID, 1).values()) == voters
     finally:
-        store.close()
-    return {"burst": statistics.median(rate for rate, _ in bursts),
-            "batches": statistics.median(batches for _, batches in bursts),
-            "single": statistics.median(singles)}
+        for store in stores.values():
+            store.close()
+    return {name: {figure: statistics.median(values) for figure, values in figures.items()}
+            for name, figures in runs.items()}
 
 
 def main(voters: int = 5000, repeat: int = 3) -> None:
@@ -78,11 +90,13 @@ def main(voters: int = 5000, repeat: int = 3) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-backends-"))
     postgres = Postgres()  # durable: no test-only options
     try:
-        results = {"sqlite": measure(folder / "workshop.db", voters, repeat),
-                   "postgres": measure(postgres.create_database("bench"), voters, repeat)}
+        results = measure({"sqlite": folder / "workshop.db", "postgres": postgres.create_database("bench")},
+                          voters, repeat)
     finally:
         postgres.remove()
-    print(f"{voters} voters, median of {repeat} runs")
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"{voters} voters, median of {repeat} runs; load average {os.getloadavg()[0]:.1f}"
+          f" on {os.cpu_count()} cores at the end")
     print(f"{'backend':<10}{'burst votes/s':>15}{'commits/burst':>15}{'one-by-one votes/s':>20}")
     for name, figures in results.items():
         print(f"{name:<10}{figures['burst']:>15,.0f}{figures['batches']:>15.0f}{figures['single']:>20,.0f}")
