@@ -55,3 +55,13 @@ def test_serve_and_rotate_key_take_a_postgres_url(tmp_path, postgres_url):
     output = tmp_path / "brief.md"
     assert main(["export", code, "--format", "md", "--db", url, "-o", str(output)]) == 0
     assert "Shared record" in output.read_text()
+
+
+def test_the_database_setting_takes_a_file_or_a_postgres_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKSHOP_DB", "postgresql://workshop@db.example.org/workshop")
+    from_env = Settings.from_env()
+    assert from_env.db == "postgresql://workshop@db.example.org/workshop"
+    flag = Settings.from_env(db=str(tmp_path / "meeting.db"))  # --db wins over the environment
+    assert flag.db_url is None and flag.db == tmp_path / "meeting.db"
+    monkeypatch.delenv("WORKSHOP_DB")
+    assert Settings.from_env().db == Settings().db_path
