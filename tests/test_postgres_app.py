@@ -1,7 +1,6 @@
 """The whole app on PostgreSQL: phones vote over the socket, results come back through the API,
 and a database that goes away refuses votes loudly until it returns. Health checks for both backends."""
 
-import pytest
 from starlette.testclient import TestClient
 
 from conftest import AUTH, KEY, command, join, receive_until
