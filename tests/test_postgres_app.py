@@ -71,6 +71,9 @@ def test_an_unreachable_database_refuses_votes_loudly_and_recovers(postgres_serv
                 not_ready = client.get("/readyz")
                 assert not_ready.status_code == 503 and not_ready.json()["error"] == "unavailable"
                 assert client.get("/healthz").json() == {"status": "ok"}
+                closing = client.post(f"/api/sessions/{code}/commands", headers=AUTH,
+                                      json={"command": "close", "question": QUESTION})
+                assert closing.status_code == 503 and closing.json()["error"] == "unavailable", closing.text
 
                 server.start()
                 assert vote(phone, "m2", -2)["id"] == "m2"  # the phone's resend is taken once it is back
