@@ -1,3 +1,6 @@
+import itertools
+import os
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -25,3 +28,42 @@ def session_code(client):
                            headers=AUTH)
     assert response.status_code == 201, response.text
     return response.json()["code"]
+
+
+# Database services, started once per test run when a test asks for them.
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from services import FAST_UNSAFE, Postgres, postgres_available
+    if not postgres_available():
+        pytest.skip("PostgreSQL 15 is not installed here (.ci/run installs it)")
+    server = Postgres(*FAST_UNSAFE)
+    yield server
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from services import Redis, redis_available
+    if not redis_available():
+        pytest.skip("redis-server is not installed here (.ci/run installs it)")
+    server = Redis()
+    yield server
+    server.remove()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database for one test."""
+    return postgres_server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request, tmp_path):
+    """Where a store keeps its record, once for each backend."""
+    if request.param == "sqlite":
+        return tmp_path / "record.db"
+    return request.getfixturevalue("postgres_url")

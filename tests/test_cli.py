@@ -249,3 +249,30 @@ def test_a_second_server_on_the_same_database_refuses_while_exports_and_plans_st
         assert after.api("GET", f"/api/sessions/{code}").status_code == 200
     finally:
         after.stop()
+
+
+def test_serve_and_rotate_key_take_a_postgres_url(tmp_path, postgres_url):
+    from servers import Server
+    url = postgres_url
+    assert main(["rotate-key", "--db", url]) == 0
+    server = Server(tmp_path, "--db", url)
+    try:
+        assert "Record: " + url in "".join(server.output)
+        assert server.api("GET", "/readyz").json() == {"status": "ready"}
+        code = server.api("POST", "/api/sessions", json={"title": "Shared record"}).json()["code"]
+    finally:
+        server.stop()
+    assert not (tmp_path / "workshop.db").exists()  # nothing went to a SQLite file by mistake
+    output = tmp_path / "brief.md"
+    assert main(["export", code, "--format", "md", "--db", url, "-o", str(output)]) == 0
+    assert "Shared record" in output.read_text()
+
+
+def test_the_database_setting_takes_a_file_or_a_postgres_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKSHOP_DB", "postgresql://workshop@db.example.org/workshop")
+    from_env = Settings.from_env()
+    assert from_env.db == "postgresql://workshop@db.example.org/workshop"
+    flag = Settings.from_env(db=str(tmp_path / "meeting.db"))  # --db wins over the environment
+    assert flag.db_url is None and flag.db == tmp_path / "meeting.db"
+    monkeypatch.delenv("WORKSHOP_DB")
+    assert Settings.from_env().db == Settings().db_path

@@ -1,8 +1,11 @@
-"""A crash never loses an acknowledged vote: SIGKILL mid-burst, restart, check every ack."""
+"""A crash never loses an acknowledged vote: SIGKILL mid-burst, restart, check every ack (SQLite and PostgreSQL)."""
 
 import asyncio
 import json
+import os
 import random
+
+import pytest
 
 import websockets
 
@@ -60,12 +63,15 @@ async def vote_and_kill(server: Server, code: str, phones: list[Phone], kill_aft
     await asyncio.gather(*voting)
 
 
-async def test_every_acknowledged_vote_survives_sigkill(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_every_acknowledged_vote_survives_sigkill(tmp_path, request, backend):
     rng = random.Random(20261123)
-    for attempt in range(5):
+    for attempt in range(5 if backend == "sqlite" else 3):
         folder = tmp_path / f"attempt{attempt}"
         folder.mkdir()
-        server = Server(folder)
+        database = () if backend == "sqlite" else ("--db", request.getfixturevalue("postgres_server")
+                                                   .create_database(f"crash_{os.getpid()}_{attempt}"))
+        server = Server(folder, *database)
         code = server.api("POST", "/api/sessions", json={"title": "Crash"}).json()["code"]
         server.api("POST", f"/api/sessions/{code}/commands", json={"command": "open", "question": QUESTION})
         phones = [Phone(index) for index in range(PHONES)]
@@ -74,7 +80,7 @@ async def test_every_acknowledged_vote_survives_sigkill(tmp_path):
         in_flight = sum(phone.in_flight is not None for phone in phones)
         assert acked and in_flight, "the server should die in the middle of the burst"
 
-        restarted = Server(folder)
+        restarted = Server(folder, *database)
         try:
             assert restarted.api("GET", f"/api/sessions/{code}").json()["questions"][QUESTION]["status"] == "open"
             await check_every_ack(restarted, code, phones)

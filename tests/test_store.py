@@ -1,26 +1,48 @@
-"""The store against a real SQLite file: one vote per round, resends counted once, state kept."""
+"""The store against a real SQLite file and a real PostgreSQL database: one vote per round, resends
+counted once, state kept, a failing job spoils nothing else."""
 
 from collections import Counter
 import sqlite3
 from pathlib import Path
 from concurrent.futures import wait
 
+import psycopg
 import pytest
 
 from workshop.domain.session import QuestionState, SessionState
 from workshop.domain.refusal import Refusal
+from workshop.store import open_store
+from workshop.store.errors import StorageError, WriterStopped
+from workshop.store.interface import RecordStore
+from workshop.store.postgres import PostgresStore
 from workshop.store.store import Store
-from workshop.store.writer import StorageError, WriterStopped
 
 QUESTIONS = ["q.scale", "q.choice"]
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(store_target):
+    store = open_store(store_target)
+    store.start()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     store = Store(tmp_path / "record.db")
     store.start()
     yield store
     store.close()
+
+
+def raw_sql(store, statement):
+    """A statement in the backend's own placeholder style, for jobs written against the raw connection."""
+    return statement.replace("?", "%s") if isinstance(store, PostgresStore) else statement
+
+
+def test_both_backends_offer_the_whole_record_interface(store):
+    assert isinstance(store, RecordStore)
 
 
 def new_session(store):
@@ -66,30 +88,45 @@ def test_a_burst_commits_in_batches_and_a_refused_job_spoils_none_of_its_batch(s
     assert isinstance(futures[-1].exception(), Refusal)
 
 
-def test_state_and_votes_survive_a_restart(tmp_path):
-    path = tmp_path / "record.db"
-    store = Store(path)
+def test_state_and_votes_survive_a_restart(store_target):
+    store = open_store(store_target)
     store.start()
     code = new_session(store)
     person = store.join(code, None, "Ann", "IT").result()
     store.record_vote(code, person["id"], "m1", "q.scale", "4").result()
     store.close()
 
-    reopened = Store(path)
-    state = reopened.session_state(code)
-    assert state.question("q.scale") == QuestionState("open", 1, False)
-    assert Counter(reopened.votes(code, "q.scale", 1).values()) == {"4": 1}
-    assert reopened.participant_by_token(code, person["token"])["name"] == "Ann"
+    reopened = open_store(store_target)
+    try:
+        state = reopened.session_state(code)
+        assert state.question("q.scale") == QuestionState("open", 1, False)
+        assert Counter(reopened.votes(code, "q.scale", 1).values()) == {"4": 1}
+        assert reopened.participant_by_token(code, person["token"])["name"] == "Ann"
+    finally:
+        reopened.close()
 
 
 def test_the_schema_enforces_one_vote_per_participant_per_round(store):
     code = new_session(store)
     person = store.join(code, None, "", "").result()
     store.record_vote(code, person["id"], "m1", "q.scale", "1").result()
-    db = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute("insert into votes values (?, 'q.scale', 1, ?, '2', 'now')", (code, person["id"]))
-    db.close()
+    insert = raw_sql(store, "insert into votes values (?, 'q.scale', 1, ?, '2', 'now')")
+    if isinstance(store, PostgresStore):
+        with psycopg.connect(store.url) as db, pytest.raises(psycopg.errors.UniqueViolation):
+            db.execute(insert, (code, person["id"]))
+    else:
+        db = sqlite3.connect(store.path)
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(insert, (code, person["id"]))
+        db.close()
+
+
+def test_the_schema_refuses_values_outside_its_checks(store):
+    code = new_session(store)
+    with pytest.raises(StorageError):
+        store.write(lambda db: db.execute(raw_sql(store, "update questions set status = 'ajar' where session_code = ?"),
+                                          (code,))).result()
+    assert store.session_state(code).question("q.scale").status == "open"
 
 
 def test_a_stopped_writer_refuses_instead_of_pretending(store):
@@ -99,8 +136,8 @@ def test_a_stopped_writer_refuses_instead_of_pretending(store):
         store.join(code, None, "", "").result()
 
 
-def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(store):
-    from workshop.store.writer import StorageError
+def test_a_full_disk_refuses_the_write_instead_of_acknowledging_it(sqlite_store):
+    store = sqlite_store
     code = new_session(store)
     person = store.join(code, None, "", "").result()
     pages = store.write(lambda db: db.execute("PRAGMA page_count").fetchone()[0]).result()
@@ -120,15 +157,16 @@ def _held_writer(store):
     return release
 
 
-@pytest.mark.parametrize("failure", [Refusal("test", "refused after writing"),
-                                     sqlite3.OperationalError("failed after writing")])
+@pytest.mark.parametrize("failure", ["refused", "database error"])
 def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commits(store, failure):
     code = new_session(store)
 
     def write_then_fail(db):
-        db.execute("insert into participants (session_code, token, name, group_name, joined_at)"
-                   " values (?, 'half-written', '', '', 'now')", (code,))
-        raise failure
+        db.execute(raw_sql(store, "insert into participants (session_code, token, name, group_name, joined_at)"
+                                  " values (?, 'half-written', '', '', 'now')"), (code,))
+        if failure == "refused":
+            raise Refusal("test", "refused after writing")
+        db.execute("insert into questions (session_code, question_id, status) values ('nowhere', 'q', 'ajar')")
 
     release = _held_writer(store)
     joins = [store.join(code, None, f"P{i}", "IT") for i in range(20)]
@@ -145,7 +183,9 @@ def test_a_job_that_fails_after_writing_leaves_nothing_and_its_batch_still_commi
 
 
 @pytest.mark.parametrize("fault", ["database deleted", "log deleted", "database replaced"])
-def test_a_database_file_gone_from_under_the_writer_refuses_every_write(store, tmp_path, fault, caplog):
+def test_a_database_file_gone_from_under_the_writer_refuses_every_write(tmp_path, fault, caplog):
+    store = Store(tmp_path / "record.db")
+    store.start()
     code = new_session(store)
     person = store.join(code, None, "", "").result()
     path = tmp_path / "record.db"
@@ -161,3 +201,27 @@ def test_a_database_file_gone_from_under_the_writer_refuses_every_write(store, t
         with pytest.raises(StorageError, match="the database file is gone"):
             store.record_vote(code, person["id"], attempt, "q.scale", "2").result()
     assert "THE DATABASE FILE IS GONE" in caplog.text
+    store.close()
+
+
+def test_votes_queued_together_keep_their_order_and_their_own_outcomes(store):
+    code = new_session(store)
+    people = [store.join(code, None, "", "IT").result()["id"] for _ in range(6)]
+    release = _held_writer(store)  # everything below commits in one batch
+    first = store.record_vote(code, people[0], "m1", "q.scale", "1")
+    resent = store.record_vote(code, people[0], "m1", "q.scale", "5")  # same id in the same batch
+    later = store.record_vote(code, people[0], "m2", "q.scale", "2")
+    closed = store.record_vote(code, people[1], "m1", "q.choice", "a")
+    ghost = store.record_vote(code, 999_999, "m1", "q.scale", "3")  # no such participant: the schema refuses
+    others = [store.record_vote(code, person, "m1", "q.scale", "4") for person in people[2:]]
+    release.set()
+    wait([first, resent, later, closed, ghost, *others])
+    assert first.result() == ("q.scale", 1, True)
+    assert resent.result() == ("q.scale", 1, False)
+    assert later.result() == ("q.scale", 1, True)
+    with pytest.raises(Refusal):
+        closed.result()
+    with pytest.raises(StorageError):
+        ghost.result()
+    assert [future.result()[2] for future in others] == [True] * 4
+    assert Counter(store.votes(code, "q.scale", 1).values()) == {"2": 1, "4": 4}

@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="run the server for a meeting")
-    serve.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    serve.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
@@ -62,12 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, metavar="FORMAT",
                         help="json, csv, votes.csv (every vote, for audit), xlsx (needs -o), "
                              "md (the SLA-input brief) or html (the printable report)")
-    export.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    export.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=_export, command="export")
 
     rotate = commands.add_parser("rotate-key", help="replace the facilitator key kept in the database")
-    rotate.add_argument("--db", type=Path, help="SQLite database file (default: workshop.db here)")
+    rotate.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     rotate.set_defaults(run=_rotate_key, command="rotate-key")
 
     plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     plan_dirs = (default_plans_dir(), args.plans) if getattr(args, "plans", None) else None
-    return Settings.from_env(db_path=getattr(args, "db", None), plan_dirs=plan_dirs, **extra)
+    return Settings.from_env(db=getattr(args, "db", None), plan_dirs=plan_dirs, **extra)
 
 
 def _raise_open_file_limit() -> None:
@@ -117,9 +117,10 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
     address = _reachable_address(args.host)
     settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    lock = _hold_database(settings.db_path)  # noqa: F841 -- held open, and so locked, until the process ends
+    # One server per SQLite file; PostgreSQL is built for several processes sharing one record.
+    lock = None if settings.db_url else _hold_database(settings.db_path)  # noqa: F841 -- held until exit
     app = _open_app(settings)
-    _announce(settings, app.state.auth.key, port)
+    _announce(settings, app.state.store.location, app.state.auth.key, port)
     http = guarded_http(Census(limits), facilitator_check(app.state.auth))
     config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
@@ -205,9 +206,9 @@ def _named_address() -> str | None:
     return next((sockaddr[0] for *_, sockaddr in candidates if not sockaddr[0].startswith("127.")), None)
 
 
-def _announce(settings: Settings, key: str, port: int) -> None:
+def _announce(settings: Settings, record: str, key: str, port: int) -> None:
     base = settings.public_url.rstrip("/")
-    print(f"variability-workshop is running. Record: {settings.db_path.resolve()}", flush=True)
+    print(f"variability-workshop is running. Record: {record}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
     print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)
     print(join_qr(f"{base}/join", colour=sys.stdout.isatty() and os.name != "nt"), flush=True)
@@ -236,6 +237,7 @@ def _export(args: argparse.Namespace) -> int:
     from .domain.refusal import Refusal
     from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
     from .exports.target import TargetError, check_target
+    from .store import open_store
     from .store.store import Store
     from .store.writer import StorageError
 
@@ -244,20 +246,21 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}")
     if args.format in BINARY_FORMATS and args.output is None:
         raise CommandError(f"{args.format} is a binary format; write it to a file with -o FILE")
-    if not settings.db_path.is_file():
+    if settings.db_url is None and not settings.db_path.is_file():
         raise CommandError(f"no database at {settings.db_path}")
     try:
         target = check_target(args.output, settings.db_path) if args.output else None
     except TargetError as error:
         raise CommandError(str(error)) from None
     try:
-        store = Store.open_read_only(settings.db_path)  # an export changes nothing, not even the schema
+        # An export changes nothing, not even the schema.
+        store = open_store(settings.db_url) if settings.db_url else Store.open_read_only(settings.db_path)
     except (StorageError, sqlite3.Error) as error:
-        raise CommandError(f"cannot read {settings.db_path}: {error}") from None
+        raise CommandError(f"cannot read {settings.db}: {error}") from None
     try:
         body, _ = render_export(store, args.code, args.format)
     except Refusal:
-        raise CommandError(f"no session with code {args.code!r} in {settings.db_path}") from None
+        raise CommandError(f"no session with code {args.code!r} in {store.location}") from None
     except sqlite3.Error as error:
         raise CommandError(f"cannot read {settings.db_path}: {error}") from None
     finally:
@@ -283,14 +286,14 @@ def _write_export(data: bytes, target: Path | None) -> None:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
-    from .store.store import Store
+    from .store import open_store
     from .web.auth import KEY_SETTING, new_key
 
     settings = _settings(args)
-    if not settings.db_path.is_file():
+    if settings.db_url is None and not settings.db_path.is_file():
         # A mistyped path must not create a fresh database with a key nobody's server uses.
         raise CommandError(f"no database at {settings.db_path}")
-    store = Store(settings.db_path)
+    store = open_store(settings.db)
     store.start()
     key = new_key()
     try:

@@ -1,0 +1,20 @@
+"""The record: SQLite in one file by default, PostgreSQL for several processes behind one address."""
+
+from pathlib import Path
+
+from .interface import RecordStore
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def open_store(target: str | Path) -> RecordStore:
+    """The store for `target`: a PostgreSQL URL, or else the path of a SQLite file."""
+    if is_postgres_url(target):
+        from .postgres import PostgresStore  # psycopg is an optional extra
+        return PostgresStore(str(target))
+    from .store import Store
+    return Store(target)

@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.refusal import Refusal
 from ..domain.plans import plan_from_dict
+from ..domain.refusal import Refusal
 from ..domain.session import QuestionState, SessionRecord, SessionState
-from .migrations import migrations
 from ..vocabulary import CODE_LENGTH
-from .writer import StorageError, Writer
+from .errors import StorageError
+from .migrations import migrations
+from .writer import Writer
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
 PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
@@ -76,8 +77,23 @@ class Store:
         finally:
             db.close()
 
+    @property
+    def location(self) -> str:
+        return str(Path(self.path).resolve())
+
     def start(self) -> None:
         self.writer.start()
+
+    def ping(self) -> None:
+        """Answer a trivial query on a connection of its own (callable from any thread)."""
+        try:
+            db = Database(self.path)
+            try:
+                db.execute("select count(*) from settings").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as error:
+            raise StorageError(f"the database could not be read: {error}") from None
 
     def close(self) -> None:
         if not self.read_only:

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .errors import StorageError, WriterStopped
+
 MAX_BATCH = 512
 
 log = logging.getLogger(__name__)
@@ -29,14 +31,6 @@ class _Job:
     args: tuple
     future: "Future | asyncio.Future" = field(default_factory=Future)
     loop: asyncio.AbstractEventLoop | None = None  # set when the caller awaits from an event loop
-
-
-class StorageError(RuntimeError):
-    """The database could not store a write; nothing of it was stored."""
-
-
-class WriterStopped(StorageError):
-    """The writer is shut down; nothing was stored."""
 
 
 class Writer:
@@ -77,6 +71,8 @@ class Writer:
         """Drain what is queued, commit it, and stop the thread."""
         if not self._stopped.is_set():
             self._stopped.set()
+            if self._thread.ident is None:  # never started: only reads were made
+                return
             self._jobs.put(None)
             self._thread.join()
 

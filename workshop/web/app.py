@@ -16,10 +16,10 @@ from ..domain.plans import discover_plans
 from ..live.collector import keep_frozen
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
-from ..store.store import Store
-from . import api, pages, signin, sockets
-from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
+from ..store import open_store
 from ..vocabulary import vocabulary
+from . import api, health, pages, signin, sockets
+from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
@@ -31,6 +31,8 @@ log = logging.getLogger("workshop")
 def public_routes() -> list[BaseRoute]:
     """What anyone on the network may reach: the phone's pages and socket, and the static files."""
     return [
+        Route("/healthz", health.alive),
+        Route("/readyz", health.ready),
         Route("/join", pages.join_form),
         Route("/login", signin.login, methods=["POST"]),
         Route("/j/{code}", pages.phone),
@@ -70,7 +72,7 @@ def routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings) -> Starlette:
     """Build the app for one database; the writer runs for the app's lifespan."""
-    store = Store(settings.db_path)
+    store = open_store(settings.db)
     plans, plan_errors = discover_plans(settings.plan_dirs)
 
     @contextlib.asynccontextmanager
@@ -84,7 +86,7 @@ def create_app(settings: Settings) -> Starlette:
             for chore in chores:
                 chore.cancel()
             store.close()
-            log.info("the writer has drained and the record %s is closed", settings.db_path)
+            log.info("the writer has drained and the record %s is closed", store.location)
 
     app = Starlette(
         routes=routes(),

@@ -1,0 +1,27 @@
+# One app process. Several of them share one PostgreSQL record behind a reverse proxy (compose.yaml);
+# alone, with a volume on /data, it keeps its record in SQLite.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    WORKSHOP_DB=/data/workshop.db
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY workshop ./workshop
+COPY static ./static
+COPY sessions ./sessions
+RUN pip install --no-compile '.[postgres]' \
+    && useradd --system --home-dir /data --create-home workshop \
+    && rm -rf /src
+
+USER workshop
+WORKDIR /data
+EXPOSE 8000
+
+# /healthz: the process answers; a load balancer should also watch /readyz (the record answers).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+CMD ["sh", "-c", "exec workshop serve --host 0.0.0.0 --port 8000 --db \"$WORKSHOP_DB\""]

@@ -1,0 +1,100 @@
+"""deploy/nginx.conf in front of two real app processes on one PostgreSQL record: sockets pass through
+the proxy, and every request for one session reaches the process that holds its live state."""
+
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+import websockets
+
+from servers import KEY, ROOT, Server
+from services import free_port
+
+QUESTION = "arrival.direction"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+class Proxy:
+    """nginx with the shipped configuration, its two upstreams pointed at local app processes."""
+
+    def __init__(self, upstreams: list[int]) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="workshop-nginx-"))
+        self.port = free_port()
+        config = (ROOT / "deploy" / "nginx.conf").read_text()
+        for name, port in zip(("app1", "app2"), upstreams):
+            config = config.replace(f"server {name}:8000", f"server 127.0.0.1:{port}")
+        temp_paths = "".join(f"    {kind}_temp_path {self.folder / kind};\n"
+                             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        config = config.replace("listen 80;", f"listen 127.0.0.1:{self.port};").replace(
+            "http {\n", "http {\n" + temp_paths, 1)
+        (self.folder / "nginx.conf").write_text(config)
+        self._nginx("-g", f"pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'};")
+
+    def _nginx(self, *args: str) -> None:
+        subprocess.run([NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf"), *args],
+                       check=True, capture_output=True)
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, f"http://127.0.0.1:{self.port}{path}",
+                             headers={"Authorization": f"Bearer {KEY}"}, timeout=10, **kwargs)
+
+    def stop(self) -> None:
+        self._nginx("-g", f"pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'};",
+                    "-s", "quit")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def proxied(tmp_path, postgres_url):
+    if NGINX is None:
+        pytest.skip("nginx is not installed here (.ci/run installs it)")
+    servers = []
+    try:
+        for name in ("one", "two"):
+            (tmp_path / name).mkdir()
+            servers.append(Server(tmp_path / name, "--db", postgres_url))
+        proxy = Proxy([server.port for server in servers])
+        try:
+            yield proxy
+        finally:
+            proxy.stop()
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def receive(socket, kind: str) -> dict:
+    while (message := json.loads(await asyncio.wait_for(socket.recv(), 10)))["type"] != kind:
+        pass
+    return message
+
+
+def test_phones_vote_through_the_proxy_and_commands_reach_them(proxied):
+    codes = [proxied.api("POST", "/api/sessions", json={"title": f"Room {n}"}).json()["code"] for n in range(6)]
+    assert proxied.api("GET", "/readyz").json() == {"status": "ready"}
+
+    async def vote_in(code: str) -> dict:
+        origin = f"http://127.0.0.1:{proxied.port}"  # a browser's page served through the proxy
+        async with websockets.connect(f"ws://127.0.0.1:{proxied.port}/ws/{code}", origin=origin) as phone:
+            await phone.send(json.dumps({"type": "join", "name": "Ann"}))
+            await receive(phone, "welcome")
+            # The command goes over HTTP through the proxy; the phone sees it only if both reached
+            # the same process.
+            for command in ({"command": "goto", "step": 1}, {"command": "open", "question": QUESTION}):
+                done = await asyncio.to_thread(proxied.api, "POST", f"/api/sessions/{code}/commands", json=command)
+                assert done.status_code == 200, done.text
+            state = await receive(phone, "state")
+            while not state["questions"]:
+                state = await receive(phone, "state")
+            await phone.send(json.dumps({"type": "vote", "id": "v1", "question": QUESTION, "value": 2}))
+            return await receive(phone, "ack")
+
+    for code in codes:  # six sessions: with two processes, both are all but certain to hold some
+        assert asyncio.run(vote_in(code))["id"] == "v1"
+        results = proxied.api("GET", f"/api/sessions/{code}/results/{QUESTION}").json()
+        assert results["rounds"][0]["counts"]["2"] == 1

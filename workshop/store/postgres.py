@@ -1,0 +1,411 @@
+"""The record in PostgreSQL, for several app processes sharing one database.
+
+The same public surface and semantics as the SQLite Store (see interface.RecordStore): writes go
+through one writer thread per process with group commit and settle after COMMIT; reads take a
+connection from a small pool and see only committed data. Uniqueness (one vote per participant per
+question per round, message ids counted once) lives in the schema, so it holds across processes.
+"""
+
+import json
+import logging
+import secrets
+import threading
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..domain.session import QuestionState, SessionState
+from ..domain.refusal import Refusal
+from .errors import StorageError
+from .interface import Pending
+from .pg_migrations import apply_migrations
+from .pg_writer import PostgresWriter, Transaction
+from .store import CODE_ALPHABET, now
+
+CONNECT_TIMEOUT = 2  # seconds: an unreachable database is reported, not waited on
+READ_TIMEOUT = 3  # seconds a read waits for a pooled connection before it is refused
+READERS = 4
+
+log = logging.getLogger(__name__)
+
+
+class PostgresStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._readers: ConnectionPool | None = None
+        self._readers_lock = threading.Lock()
+        with self._connect() as connection:
+            applied = apply_migrations(connection)
+        if applied:
+            log.info("applied migrations %s to %s", ", ".join(applied), self.location)
+        self.writer = PostgresWriter(self._connect)
+
+    @property
+    def location(self) -> str:
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+    def _connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                               application_name="workshop")
+
+    def _pool(self) -> ConnectionPool:
+        with self._readers_lock:
+            if self._readers is None:
+                self._readers = ConnectionPool(
+                    self.url, min_size=1, max_size=READERS, timeout=READ_TIMEOUT, open=True,
+                    name="workshop-readers",
+                    kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT,
+                            "application_name": "workshop"})
+            return self._readers
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def close(self) -> None:
+        self.writer.stop()
+        with self._readers_lock:
+            readers, self._readers = self._readers, None
+        if readers is not None:
+            readers.close()
+
+    def ping(self) -> None:
+        # A connection of its own: a health probe must not wait behind busy readers for READ_TIMEOUT.
+        try:
+            with self._connect() as connection:
+                connection.execute("select 1")
+        except psycopg.Error as error:
+            raise StorageError(f"the database could not be read: {error}") from None
+
+    def _rows(self, query: str, params: tuple = ()) -> list[dict]:
+        try:
+            try:
+                return self._read(query, params)
+            except psycopg.OperationalError as error:
+                if isinstance(error, PoolTimeout):
+                    raise
+                # After a PostgreSQL restart the idle pooled connections are all dead: replace them
+                # and read once more, rather than fail one read per stale connection.
+                self._pool().check()
+                return self._read(query, params)
+        except (psycopg.Error, PoolTimeout) as error:
+            raise StorageError(f"the database could not be read: {error}") from None
+
+    def _read(self, query: str, params: tuple) -> list[dict]:
+        with self._pool().connection() as connection:
+            return connection.execute(query, params).fetchall()
+
+    def _one(self, query: str, params: tuple = ()) -> dict | None:
+        rows = self._rows(query, params)
+        return rows[0] if rows else None
+
+    def write(self, fn: Any, *args: Any) -> Pending:
+        """Queue a write job `fn(tx, *args)` (tx: pg_writer.Transaction); see Writer.submit."""
+        return self.writer.submit(fn, *args)
+
+    # settings
+
+    def setting(self, key: str) -> str | None:
+        row = self._one("select value from settings where key = %s", (key,))
+        return row["value"] if row else None
+
+    def set_setting(self, key: str, value: str) -> Pending:
+        return self.write(_set_setting, key, value)
+
+    def setting_or_default(self, key: str, default: str) -> str:
+        """The stored setting, storing `default` first if there is none (for start-up, before the writer runs)."""
+        with self._connect() as connection:
+            connection.execute("insert into settings (key, value) values (%s, %s) on conflict (key) do nothing",
+                               (key, default))
+            return connection.execute("select value from settings where key = %s", (key,)).fetchone()[0]
+
+    # sessions
+
+    def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
+                       groups: list[str], question_ids: list[str]) -> Pending:
+        return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
+
+    def session(self, code: str) -> dict | None:
+        row = self._one("select * from sessions where code = %s", (code,))
+        if row:
+            row["groups"] = json.loads(row.pop("groups_json"))
+            row["plan_source"] = json.loads(row.pop("plan_json"))
+        return row
+
+    def list_sessions(self) -> list[dict]:
+        return self._rows(
+            "select s.code, s.title, s.service, s.plan_id, s.created_at,"
+            " (select count(*) from participants p where p.session_code = s.code) as participants"
+            " from sessions s order by s.created_at desc")
+
+    def session_state(self, code: str) -> SessionState:
+        session = self._one("select current_step from sessions where code = %s", (code,))
+        questions = {
+            row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
+            for row in self._rows(
+                "select question_id, status, round, revealed from questions where session_code = %s",
+                (code,))
+        }
+        return SessionState(session["current_step"] if session else 0, questions)
+
+    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
+        return self.write(_save_state, code, previous, state)
+
+    # participants
+
+    def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
+        return self.write(_join, code, token, name, group)
+
+    def participant_by_token(self, code: str, token: str) -> dict | None:
+        return self._one("select * from participants where session_code = %s and token = %s", (code, token))
+
+    def participant_count(self, code: str) -> int:
+        return self._one("select count(*) as n from participants where session_code = %s", (code,))["n"]
+
+    def participants(self, code: str) -> list[dict]:
+        return self._rows(
+            "select id, name, group_name, joined_at from participants where session_code = %s order by id",
+            (code,))
+
+    # votes
+
+    def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
+                    value: str) -> Pending:
+        """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
+        return self.write(_vote, code, participant_id, message_id, qid, value)
+
+    def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
+        """The participant's vote in the current round of every question, by question id."""
+        rows = self._rows(
+            "select v.question_id, v.round, v.value from votes v join questions q"
+            " on q.session_code = v.session_code and q.question_id = v.question_id and q.round = v.round"
+            " where v.session_code = %s and v.participant_id = %s", (code, participant_id))
+        return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
+
+    def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
+        """Every vote of one round: participant id -> stored value."""
+        return {row["participant_id"]: row["value"] for row in self._rows(
+            "select participant_id, value from votes where session_code = %s and question_id = %s"
+            " and round = %s", (code, qid, round_))}
+
+    def groups_of(self, code: str) -> dict[int, str]:
+        """Each participant's group: participant id -> group name."""
+        return {row["id"]: row["group_name"] for row in self._rows(
+            "select id, group_name from participants where session_code = %s", (code,))}
+
+    def tally(self, code: str, qid: str, round_: int) -> dict[str, int]:
+        """Number of votes per stored value in one round (abstentions under "abstain")."""
+        return {row["value"]: row["n"] for row in self._rows(
+            "select value, count(*) as n from votes where session_code = %s and question_id = %s"
+            " and round = %s group by value", (code, qid, round_))}
+
+    def all_votes(self, code: str) -> list[dict]:
+        return self._rows(
+            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at"
+            " from votes v join participants p on p.id = v.participant_id"
+            " where v.session_code = %s order by v.question_id, v.round, v.voted_at", (code,))
+
+    # submissions
+
+    def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
+                    text: str) -> Pending:
+        return self.write(_submission, code, participant_id, message_id, qid, text)
+
+    def moderate(self, code: str, submission_id: int, status: str) -> Pending:
+        return self.write(_moderate, code, submission_id, status)
+
+    def submissions(self, code: str, status: str | None = None) -> list[dict]:
+        query = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
+                 " from submissions s join participants p on p.id = s.participant_id"
+                 " where s.session_code = %s")
+        params: tuple = (code,)
+        if status:
+            query += " and s.status = %s"
+            params += (status,)
+        return self._rows(query + " order by s.id", params)
+
+    # consensus records
+
+    def save_record(self, code: str, record: dict) -> Pending:
+        return self.write(_save_record, code, record)
+
+    def records(self, code: str) -> dict[str, dict]:
+        rows = self._rows("select * from consensus_records where session_code = %s", (code,))
+        return {row["kind"]: _record_from_row(row) for row in rows}
+
+
+def _record_from_row(row: dict) -> dict:
+    row = dict(row)
+    row.pop("session_code")
+    row["evidence"] = json.loads(row.pop("evidence_json"))
+    return row
+
+
+# Write jobs: each runs on the writer thread inside a transaction.
+
+def _set_setting(tx: Transaction, key: str, value: str) -> None:
+    tx.execute("insert into settings (key, value) values (%s, %s)"
+               " on conflict (key) do update set value = excluded.value", (key, value))
+
+
+def _new_code(tx: Transaction) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if not tx.execute("select 1 from sessions where code = %s", (code,)).fetchone():
+            return code
+
+
+def _create_session(tx: Transaction, title: str, service: str, plan_id: str, plan_source: dict,
+                    groups: list[str], question_ids: list[str]) -> str:
+    code = _new_code(tx)
+    tx.execute(
+        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
+        " values (%s, %s, %s, %s, %s, %s, %s)",
+        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
+    tx.executemany("insert into questions (session_code, question_id) values (%s, %s)",
+                   [(code, qid) for qid in question_ids])
+    return code
+
+
+def _save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState) -> None:
+    if state.current_step != previous.current_step:
+        tx.execute("update sessions set current_step = %s where code = %s", (state.current_step, code))
+    for qid, question in state.questions.items():
+        if previous.questions.get(qid) != question:
+            tx.execute(
+                "update questions set status = %s, round = %s, revealed = %s"
+                " where session_code = %s and question_id = %s",
+                (question.status, question.round, int(question.revealed), code, qid))
+
+
+def _join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> dict:
+    if token:
+        row = tx.execute("select id, token, name, group_name from participants"
+                         " where session_code = %s and token = %s", (code, token)).fetchone()
+        if row:
+            return _rejoin(tx, row, name, group)
+    token = secrets.token_urlsafe(18)
+    participant_id = tx.execute(
+        "insert into participants (session_code, token, name, group_name, joined_at)"
+        " values (%s, %s, %s, %s, %s) returning id", (code, token, name, group, now())).fetchone()[0]
+    return {"id": participant_id, "token": token, "name": name, "group": group}
+
+
+def _rejoin(tx: Transaction, row: tuple, name: str, group: str) -> dict:
+    participant_id, token, old_name, old_group = row
+    name, group = name or old_name, group or old_group
+    if (name, group) != (old_name, old_group):
+        tx.execute("update participants set name = %s, group_name = %s where id = %s",
+                   (name, group, participant_id))
+    return {"id": participant_id, "token": token, "name": name, "group": group}
+
+
+# A vote or submission in one round trip: the message id is looked up, the question's open round
+# found, and the answer stored with its message id only if the id is new and the question open.
+# The final SELECT reports what happened; nothing is written when it reports a refusal, so the
+# job may refuse afterwards without a savepoint.
+ANSWER_SQL = """
+    with seen as (
+        select question_id, round from messages where participant_id = %(person)s and message_id = %(message)s
+    ), question as (
+        select status, round from questions where session_code = %(code)s and question_id = %(qid)s
+    ), fresh as (
+        select round from question where status = 'open' and not exists (select 1 from seen)
+    ), answer as (
+        {answer}
+    ), remembered as (
+        insert into messages (participant_id, message_id, question_id, round)
+        select %(person)s, %(message)s, %(qid)s, round from fresh returning round
+    )
+    select (select question_id from seen), (select round from seen), (select status from question),
+           (select round from remembered)
+"""
+VOTE_SQL = ANSWER_SQL.format(answer=(
+    "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
+    " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"
+    " on conflict (session_code, question_id, round, participant_id)"
+    " do update set value = excluded.value, voted_at = excluded.voted_at"))
+SUBMISSION_SQL = ANSWER_SQL.format(answer=(
+    "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
+    " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"))
+
+
+def _answer_params(code: str, participant_id: int, message_id: str, qid: str, answer: str) -> dict:
+    return {"person": participant_id, "message": message_id, "code": code, "qid": qid, "answer": answer,
+            "at": now()}
+
+
+def _answer_outcome(row: tuple, qid: str) -> tuple[str, int, bool]:
+    """(question id, round, whether this call stored it), or Refusal; from ANSWER_SQL's one row."""
+    seen_qid, seen_round, status, stored_round = row
+    if seen_qid is not None:
+        return seen_qid, seen_round, False
+    if stored_round is not None:
+        return qid, stored_round, True
+    if status is None:
+        raise Refusal("unknown_question", f"no question {qid!r} in this session")
+    raise Refusal("question_closed", f"question {qid!r} is not open for answers")
+
+
+def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> tuple[str, int, bool]:
+    """Store a vote or submission in the question's open round, unless this message id was seen before."""
+    return _answer_outcome(tx.execute(answer_sql, _answer_params(*call)).fetchone(), call[3])
+
+
+def _answer_together(answer_sql: str, tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]]:
+    """Many answers as one pipelined executemany, in order: a later answer sees the earlier ones."""
+    cursor = tx.connection.cursor()
+    cursor.executemany(answer_sql, [_answer_params(*call) for call in calls], returning=True)
+    rows = [result.fetchone() for result in cursor.results()]
+    outcomes: list[tuple[bool, Any]] = []
+    for row, call in zip(rows, calls, strict=True):
+        try:
+            outcome = _answer_outcome(row, call[3])
+        except Refusal as refusal:
+            outcomes.append((False, refusal))
+        else:
+            tx.changes += outcome[2]
+            outcomes.append((True, outcome))
+    return outcomes
+
+
+def _vote(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
+    return _answer_once(tx, VOTE_SQL, *call)
+
+
+def _submission(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
+    return _answer_once(tx, SUBMISSION_SQL, *call)
+
+
+_vote.together = partial(_answer_together, VOTE_SQL)  # type: ignore[attr-defined]
+_submission.together = partial(_answer_together, SUBMISSION_SQL)  # type: ignore[attr-defined]
+
+
+def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> None:
+    cursor = tx.execute("update submissions set status = %s where session_code = %s and id = %s",
+                        (status, code, submission_id))
+    if cursor.rowcount == 0:
+        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
+
+
+def _save_record(tx: Transaction, code: str, record: dict) -> dict:
+    row = {**record, "session_code": code, "recorded_at": now(),
+           "evidence_json": json.dumps(record["evidence"])}
+    row.pop("evidence")
+    columns = [sql.Identifier(column) for column in row]
+    updates = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(column))
+               for column in row if column not in ("session_code", "kind")]
+    statement = sql.SQL("insert into consensus_records ({}) values ({})"
+                        " on conflict (session_code, kind) do update set {}").format(
+        sql.SQL(", ").join(columns), sql.SQL(", ").join(sql.Placeholder() * len(row)),
+        sql.SQL(", ").join(updates))
+    tx.execute(statement, tuple(row.values()))
+    return _record_from_row(row)
