@@ -10,7 +10,7 @@ from helpers import AUTH, sign_in
 from workshop.web.app import facilitator_routes, public_routes, routes
 from workshop.web.guard import FacilitatorGuard
 
-PUBLIC_PATHS = {"/join", "/login", "/j/{code}", "/j/{code}/qr.svg", "/ws/{code}", "/static"}
+PUBLIC_PATHS = {"/healthz", "/readyz", "/join", "/login", "/j/{code}", "/j/{code}/qr.svg", "/ws/{code}", "/static"}
 PATH_VALUES = {"code": None, "qid": "arrival.direction", "kind": "arrival", "fmt": "json"}
 
 

@@ -201,12 +201,6 @@ class PostgresStore:
         return {row["id"]: row["group_name"] for row in self._rows(
             "select id, group_name from participants where session_code = %s", (code,))}
 
-    def tally(self, code: str, qid: str, round_: int) -> dict[str, int]:
-        """Number of votes per stored value in one round (abstentions under "abstain")."""
-        return {row["value"]: row["n"] for row in self._rows(
-            "select value, count(*) as n from votes where session_code = %s and question_id = %s"
-            " and round = %s group by value", (code, qid, round_))}
-
     def all_votes(self, code: str) -> list[dict]:
         return self._rows(
             "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at"

@@ -397,7 +397,8 @@ def _answer_once(db: Database, sql: str, code: str, participant_id: int, message
                       (participant_id, message_id)).fetchone()
     if seen:
         return seen[0], seen[1], False
-    if db.execute("select removed_at from participants where id = ?", (participant_id,)).fetchone()[0]:
+    participant = db.execute("select removed_at from participants where id = ?", (participant_id,)).fetchone()
+    if participant is not None and participant[0]:  # an unknown participant is refused by the schema
         raise Refusal("removed", "the facilitator has removed this phone from the session")
     round_ = _open_round(db, code, qid)
     db.execute(sql, (code, qid, round_, participant_id, answer, now()))
