@@ -10,6 +10,9 @@ QUESTION_KINDS: tuple[str, ...] = ("scale", "choice", "text")
 ABSTAIN = "abstain"
 DEFAULT_MIN_CONSENSUS = 0.70
 DEFAULT_MIN_AGREEMENT = 0.75
+DEFAULT_MIN_VOTES = 5
+DEFAULT_QUORUM = 0.5
+MAX_MIN_VOTES = 10_000
 DEFAULT_TEXT_LENGTH = 280
 MAX_TEXT_LENGTH = 2000
 MAX_SCALE_SPAN = 10
@@ -38,6 +41,8 @@ class Question:
     labels: dict[int, str] = field(default_factory=dict, hash=False)
     options: tuple[Option, ...] = ()
     max_length: int = DEFAULT_TEXT_LENGTH
+    # On a scale whose points stand for decisions: (decision, its points), partitioning the scale.
+    sides: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def to_public(self) -> dict:
         """The question as JSON-ready data; label keys become strings."""
@@ -46,6 +51,8 @@ class Question:
         if self.kind == "scale":
             public.update(min=self.min, max=self.max,
                           labels={str(value): text for value, text in sorted(self.labels.items())})
+            if self.sides:
+                public["decision_sides"] = {name: list(points) for name, points in self.sides}
         elif self.kind == "choice":
             public["options"] = [{"id": option.id, "label": option.label} for option in self.options]
         else:
@@ -155,6 +162,8 @@ class Plan:
     min_agreement: float
     steps: tuple[Step, ...]
     source: dict = field(compare=False, hash=False, repr=False)
+    min_votes: int = DEFAULT_MIN_VOTES
+    quorum: float = DEFAULT_QUORUM
 
     def question(self, qid: str) -> Question | None:
         """The question with this id, or None."""
@@ -171,6 +180,12 @@ class Plan:
         """Every question, in step order."""
         return tuple(question for step in self.steps for question in step.questions)
 
+    def tactics(self, kind: str, strategy: str) -> tuple[str, ...]:
+        """The plan's tactics for one strategy on one kind of variability (empty when it lists none)."""
+        step = self.category_step(kind)
+        found = next((item for item in step.strategies if item.id == strategy), None) if step else None
+        return found.tactics if found else ()
+
     def category_step(self, kind: str) -> Step | None:
         """The step on this kind of variability, or None."""
         return next((step for step in self.steps if step.category == kind), None)
@@ -179,7 +194,7 @@ class Plan:
         """The plan as JSON-ready data (without its source)."""
         return {"id": self.id, "title": self.title, "description": self.description,
                 "groups": list(self.groups), "min_consensus": self.min_consensus,
-                "min_agreement": self.min_agreement,
+                "min_agreement": self.min_agreement, "min_votes": self.min_votes, "quorum": self.quorum,
                 "steps": [step.to_public() for step in self.steps]}
 
     # Votes look questions up by id on every message; cached_property writes to the instance dict

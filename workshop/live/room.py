@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from ..domain.plans import Plan, Question, plan_from_dict
-from ..domain.records import ConsensusInput, warnings_for
+from ..domain.records import ConsensusInput, record_warnings
 from ..domain.session import SUBMISSION_COMMANDS, CommandError, SessionState, apply_command, parse_command
 from ..store.store import Store
 from . import results
@@ -120,12 +120,10 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
-        reached = (evidence.get("direction") or {}).get("reached")
-        evidence["warnings"] = warnings_for(record.direction, record.strategy, record.status, reached)
+        warnings = record_warnings(record, evidence)
+        evidence["warnings"] = [warning["message"] for warning in warnings]
         stored = await committed(self.store.save_record(self.code, {
-            "kind": record.kind, "direction": record.direction, "strategy": record.strategy,
-            "status": record.status, "notes": record.notes, "dissent": record.dissent,
-            "sla_input": record.sla_input, "evidence": evidence,
+            **record.to_row(), "evidence": evidence, "warnings": warnings,
         }))
         self.changed()
         return stored
@@ -138,7 +136,12 @@ class Room:
             if question is None or self.state.question(question.id).status == "pending":
                 continue
             found = self.results(question.id)
+            if self.state.question(question.id).status == "open":  # a decision needs the interval now
+                found = self._question_results(question, last_open=False)
             evidence[suffix] = {"question": question.id, **found["rounds"][-1]} if found["rounds"] else None
+        dissent = self.plan.question(f"{kind}.dissent")
+        evidence["dissent_texts"] = [item["text"] for item in self.store.submissions(self.code, "approved")
+                                     if dissent is not None and item["question_id"] == dissent.id]
         return evidence
 
     def results(self, qid: object) -> dict:
@@ -148,10 +151,14 @@ class Room:
             raise CommandError("invalid_field", f"{question.id} takes text submissions; it has no figures")
         cached = self._results.get(question.id)
         if cached is None:
-            rounds = self.state.question(question.id).round
-            cached = self._results[question.id] = results.question_results(
-                self.plan, self.groups, question, self.ballots.rounds(question.id, rounds))
+            open_now = self.state.question(question.id).status == "open"
+            cached = self._results[question.id] = self._question_results(question, last_open=open_now)
         return cached
+
+    def _question_results(self, question: Question, last_open: bool) -> dict:
+        rounds = self.ballots.rounds(question.id, self.state.question(question.id).round)
+        return results.question_results(self.plan, self.groups, question, rounds,
+                                        present=len(self.connected), last_open=last_open)
 
     def snapshot(self) -> dict:
         return snapshot(self)

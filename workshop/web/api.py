@@ -138,7 +138,7 @@ async def put_consensus(request: Request) -> JSONResponse:
     room = room_for(request)
     body = await read_json(request)
     try:
-        record = parse_record(request.path_params["kind"], body)
+        record = parse_record(request.path_params["kind"], body, room.plan)
     except RecordError as error:
         status = 404 if error.field == "kind" else 422
         raise ApiError(status, "invalid_field", str(error)) from None
