@@ -28,10 +28,13 @@ def assess(question: Question, round_: int, figures: dict, present: int | None,
     """A round's figures (overall, with by_group) plus present, quorum, interval, split and verdict.
 
     `present` is the number of phones connected when the figures were computed (None when not
-    known). Below the minimum votes or the quorum, `reached` is False whatever the figures say.
+    known), and never fewer than voted in the round. Below the minimum votes or the quorum, `reached` is False whatever the figures say.
     Without `with_interval` (a round still taking votes) the costly bootstrap is skipped.
     """
     n = figures["n"]
+    if present is not None:
+        # whoever voted in the round was there, even if their phone has since gone
+        present = max(present, n + figures["abstain"])
     enough = n > 0 and n >= thresholds.min_votes and quorum_met(n, present, thresholds.quorum)
     interval = None
     if with_interval and n >= BOOTSTRAP_MIN_N and question.kind != "text":

@@ -15,7 +15,8 @@ from ..live.room import Room
 
 SCHEMA = "variability-workshop/export/v1"
 QUESTION_ROLES = ("impact", "direction", "strategy")
-RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_input", "recorded_at")
+RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_input", "sla", "clauses", "owner",
+                 "due", "recorded_at")
 DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variability as today",
                    "more": "More variability allowed"}
 STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
@@ -32,11 +33,13 @@ def collect(room: Room) -> dict:
     votes = room.store.all_votes(room.code)
     rounds = _votes_by_round(votes)
     records = room.store.records(room.code)
-    examples = _approved_examples(room)
+    examples, voices = _approved_texts(room)
+    present = len(participants)  # who was connected then is not kept: those who joined stand in
     return {
         "schema": SCHEMA,
         "session": _session(room, participants),
-        "kinds": [_kind_entry(room, kind, records.get(kind.id), rounds, examples.get(kind.id, []))
+        "kinds": [_kind_entry(room, kind, records.get(kind.id), rounds, examples.get(kind.id, []),
+                              voices.get(kind.id, []), present)
                   for kind in KINDS],
         "votes": _raw_votes(room, votes, pseudonyms),
     }
@@ -52,7 +55,8 @@ def _session(room: Room, participants: list[dict]) -> dict:
         "plan": room.plan.id, "plan_title": room.plan.title, "groups": list(room.groups),
         "held_at": room.created_at, "participants": len(participants),
         "participants_by_group": by_group,
-        "thresholds": {"consensus": room.plan.min_consensus, "agreement": room.plan.min_agreement},
+        "thresholds": {"consensus": room.plan.min_consensus, "agreement": room.plan.min_agreement,
+                       "min_votes": room.plan.min_votes, "quorum": room.plan.quorum},
     }
 
 
@@ -63,23 +67,35 @@ def _votes_by_round(votes: Iterable[dict]) -> dict[tuple[str, int], list[dict]]:
     return grouped
 
 
-def _kind_entry(room: Room, kind: Kind, record: dict | None, rounds: dict, examples: list[dict]) -> dict:
-    entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint, "record": None}
+def _kind_entry(room: Room, kind: Kind, record: dict | None, rounds: dict, examples: list[dict],
+                voices: list[str], present: int) -> dict:
+    entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint,
+                   "sla_fields": [{"id": item.id, "label": item.label} for item in kind.sla_fields],
+                   "record": None}
     if record is not None:
         strategy = STRATEGIES_BY_ID[record["strategy"]]
         entry["record"] = {key: record[key] for key in RECORD_FIELDS}
         entry["record"].update(
             direction_name=DIRECTION_NAMES[record["direction"]], strategy_name=strategy.name,
             strategy_family=strategy.family, status_name=STATUS_NAMES[record["status"]],
-            warnings=list(record["evidence"].get("warnings", [])))
+            warnings=_warnings(record))
         # The figures as they stood when the record was made: what the decision rests on.
         entry["evidence"] = record["evidence"]
-    entry["questions"] = {role: _question_entry(room, f"{kind.id}.{role}", rounds) for role in QUESTION_ROLES}
+    entry["questions"] = {role: _question_entry(room, f"{kind.id}.{role}", rounds, present)
+                          for role in QUESTION_ROLES}
     entry["examples"] = examples
+    entry["dissent_texts"] = voices
     return entry
 
 
-def _question_entry(room: Room, qid: str, rounds: dict) -> dict | None:
+def _warnings(record: dict) -> list[dict]:
+    if record["warnings"]:
+        return list(record["warnings"])
+    # Records made before warnings had codes kept their sentences in the evidence.
+    return [{"code": "check", "message": text} for text in record["evidence"].get("warnings", [])]
+
+
+def _question_entry(room: Room, qid: str, rounds: dict, present: int) -> dict | None:
     question = room.plan.question(qid)
     if question is None or question.kind == "text":
         return None
@@ -87,7 +103,8 @@ def _question_entry(room: Room, qid: str, rounds: dict) -> dict | None:
     entry = {**question.to_public(), "status": state.status, "rounds": [], "shift": None}
     if state.status == "pending":
         return entry
-    found = question_results(room.plan, room.groups, question, _stored_rounds(qid, state.round, rounds))
+    found = question_results(room.plan, room.groups, question, _stored_rounds(qid, state.round, rounds),
+                             present=present, last_open=state.status == "open")
     entry["rounds"], entry["shift"] = found["rounds"], found["shift"]
     return entry
 
@@ -103,17 +120,22 @@ def _stored_rounds(qid: str, count: int, rounds: dict) -> list[RoundBallots]:
     return found
 
 
-def _approved_examples(room: Room) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = defaultdict(list)
+def _approved_texts(room: Room) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+    """Approved submissions per kind: examples, and answers to "what would change your vote?"."""
+    examples: dict[str, list[dict]] = defaultdict(list)
+    voices: dict[str, list[str]] = defaultdict(list)
     for item in room.store.submissions(room.code, "approved"):
         step = room.plan.step_of(item["question_id"])
         if step is None or step.category is None:
             continue
+        if item["question_id"] == f"{step.category}.dissent":
+            voices[step.category].append(item["text"])
+            continue
         # Names stay out of exports: an example is attributed to its group only.
-        found[step.category].append({"question": item["question_id"], "round": item["round"],
-                                     "group": item["group_name"], "text": item["text"],
-                                     "submitted_at": item["created_at"]})
-    return found
+        examples[step.category].append({"question": item["question_id"], "round": item["round"],
+                                        "group": item["group_name"], "text": item["text"],
+                                        "submitted_at": item["created_at"]})
+    return examples, voices
 
 
 def _raw_votes(room: Room, votes: list[dict], pseudonyms: dict[int, str]) -> list[dict]:
