@@ -43,7 +43,7 @@ PHONES = [
     ("Business", "Dee", 3, 0, -1, "uncompromised_reduction", 0),
     ("Business", "Eve", "abstain", -1, 0, "low_cost_accommodation", "abstain"),
 ]
-FORMATS = ("json", "csv", "votes.csv", "xlsx", "md", "html")
+FORMATS = ("json", "csv", "votes.csv", "xlsx", "md", "docx", "html")
 
 
 def _vote_all(sockets, qid, values, tag):
@@ -132,7 +132,8 @@ def test_exports_are_facilitator_only_and_named(known, fmt):
     assert response.headers["content-disposition"] == f'attachment; filename="workshop-{code}.{fmt}"'
     expected = {"json": "application/json", "csv": "text/csv", "votes.csv": "text/csv",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "md": "text/markdown", "html": "text/html"}[fmt]
+                "md": "text/markdown", "html": "text/html",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[fmt]
     assert response.headers["content-type"].split(";")[0] == expected
 
 

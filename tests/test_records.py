@@ -17,6 +17,13 @@ def test_a_record_never_takes_the_hint_as_its_sla_input():
     assert KINDS_BY_ID["effort"].sla_hint not in record.to_row().values()
 
 
+def test_the_hint_sent_back_unchanged_is_no_sla_input():
+    hint = PLAN.category_step("arrival").sla_hint
+    assert parse_record("arrival", {**BASE, "sla_input": hint}, PLAN).sla_input == ""
+    assert parse_record("arrival", {**BASE, "sla_input": KINDS_BY_ID["arrival"].sla_hint}).sla_input == ""
+    assert parse_record("arrival", {**BASE, "sla_input": hint + " Weekends too."}, PLAN).sla_input.endswith("too.")
+
+
 def test_structured_sla_fields_clauses_owner_and_due_are_kept():
     tactic = PLAN.tactics("arrival", "classic_reduction")[0]
     record = parse_record("arrival", {**BASE, "sla": {"service_hours": " 08:00-18:00 ", "peak_capacity": ""},
@@ -34,7 +41,7 @@ def test_structured_sla_fields_clauses_owner_and_due_are_kept():
     ("moods", {}, "kind"),
     ("effort", {**BASE, "sla": {"service_hours": "9-5"}}, "sla.service_hours"),  # an arrival field
     ("effort", {**BASE, "sla": "all of it"}, "sla"),
-    ("effort", {**BASE, "sla": {"minimum_information": 3}}, "minimum_information"),
+    ("effort", {**BASE, "sla": {"minimum_information": 3}}, "sla.minimum_information"),
     ("effort", {**BASE, "clauses": "Close tickets"}, "clauses"),
     ("effort", {**BASE, "clauses": ["Automate reminders and follow-ups"]}, "clauses[0]"),  # low-cost, not classic
     ("effort", {**BASE, "due": "31/01/2027"}, "due"),

@@ -57,17 +57,27 @@ def parse_record(kind: str, data: object, plan: Plan | None = None) -> Consensus
     if unknown:
         raise RecordError(sorted(unknown)[0], "is not a field of a consensus record")
     strategy = _choice(data, "strategy", tuple(STRATEGIES_BY_ID))
+    texts = {name: _text(data, name) for name in TEXT_FIELDS}
+    if _is_hint(kind, texts["sla_input"], plan):
+        texts["sla_input"] = ""
     return ConsensusInput(
         kind=kind,
         direction=_choice(data, "direction", DIRECTIONS),
         strategy=strategy,
         status=_choice(data, "status", RECORD_STATUSES),
-        **{name: _text(data, name) for name in TEXT_FIELDS},
+        **texts,
         sla=_sla(kind, data.get("sla")),
         clauses=_clauses(kind, strategy, data.get("clauses"), plan),
         owner=_text(data, "owner", MAX_OWNER),
         due=_due(data.get("due")),
     )
+
+
+def _is_hint(kind: str, text: str, plan: Plan | None) -> bool:
+    """True for the SLA-input hint sent back unchanged: a form that pre-filled it decided nothing."""
+    step = plan.category_step(kind) if plan is not None else None
+    hints = {KINDS_BY_ID[kind].sla_hint, step.sla_hint if step else ""}
+    return bool(text) and " ".join(text.split()) in {" ".join(hint.split()) for hint in hints}
 
 
 def _choice(data: dict, name: str, allowed: tuple[str, ...]) -> str:
@@ -97,7 +107,12 @@ def _sla(kind: str, value: object) -> dict[str, str]:
     unknown = sorted(set(value) - set(allowed))
     if unknown:
         raise RecordError(f"sla.{unknown[0]}", f"is not an SLA field of {kind} (fields: {', '.join(allowed)})")
-    texts = {name: _text(value, name) for name in allowed if name in value}
+    texts = {}
+    for name in allowed:
+        try:
+            texts[name] = _text(value, name)
+        except RecordError as error:
+            raise RecordError(f"sla.{name}", error.message) from None
     return {name: text for name, text in texts.items() if text}
 
 
