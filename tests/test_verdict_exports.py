@@ -28,6 +28,7 @@ PHONES = [
     ("Business", 2, "classic_accommodation", 1), ("Business", 1, "classic_reduction", 0),
     ("Ops", 0, "low_cost_accommodation", 2),  # a group of one
 ]
+VOICE = "Month-end figures showing the queue really triples"
 CAPABILITY_CLAUSE = PLAN.tactics("capability", "low_cost_accommodation")[0]
 RECORDS = {
     "arrival": {"direction": "less", "strategy": "classic_reduction", "status": "agreed"},
@@ -69,6 +70,13 @@ def walk(tmp_path_factory):
                 command(client, code, command="open", question=qid)
                 _vote(sockets, qid, [phone[column] for phone in PHONES])
                 command(client, code, command="close", question=qid)
+            command(client, code, command="open", question="arrival.dissent")
+            for index, text in enumerate((VOICE, "not approved")):
+                sockets[index].send_json({"type": "submit", "id": f"d{index}", "question": "arrival.dissent",
+                                          "text": text})
+                receive_until(sockets[index], "ack")
+            submissions = client.get(f"/api/sessions/{code}", headers=AUTH).json()["submissions"]
+            command(client, code, command="approve", submission=submissions[0]["id"])
             # the records are made while every phone is still in the room
             saved = {kind: client.put(f"/api/sessions/{code}/consensus/{kind}", json=body, headers=AUTH)
                      for kind, body in RECORDS.items()}
@@ -97,6 +105,19 @@ def test_each_record_carries_the_warnings_its_votes_call_for(walk):
     assert request["side"] == "more" and request["verdict"] == "fragile" and request["reached"] is False
     assert request["interval"]["agreement"][0] < 0.75 <= request["interval"]["agreement"][1]
     assert "Business" in request["split"]["against"]
+
+
+def test_approved_answers_to_what_would_change_a_vote_travel_with_the_record(walk):
+    assert walk["saved"]["arrival"].json()["evidence"]["dissent_texts"] == [VOICE]
+    arrival = walk["bodies"]["json"].json()["kinds"][0]
+    assert arrival["dissent_texts"] == [VOICE] and arrival["examples"] == []
+    assert f"- {VOICE}" in walk["bodies"]["md"].text and VOICE in walk["bodies"]["html"].text
+    assert VOICE in _docx_text(walk["bodies"]["docx"].content)
+    rows = list(csv.DictReader(io.StringIO(walk["bodies"]["csv"].content.decode("utf-8").removeprefix("\ufeff"))))
+    assert rows[0]["dissent_texts"] == VOICE
+    examples = list(load_workbook(io.BytesIO(walk["bodies"]["xlsx"].content))["Examples"].iter_rows(values_only=True))
+    assert examples[1][:2] == ("Arrival", "arrival.dissent") and examples[1][4] == VOICE
+    assert "not approved" not in walk["bodies"]["md"].text
 
 
 def test_json_keeps_the_warnings_and_structured_clauses(walk):
