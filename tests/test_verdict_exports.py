@@ -218,3 +218,21 @@ def test_the_command_line_writes_the_word_brief(walk, tmp_path, capsys):
     assert _docx_text(target.read_bytes()) == _docx_text(walk["bodies"]["docx"].content)
     assert main(["export", walk["code"], "--format", "docx", "--db", str(walk["db"])]) != 0
     assert "binary format" in capsys.readouterr().err
+
+
+def test_the_report_with_warnings_prints_without_overflow(walk):
+    from playwright.sync_api import sync_playwright
+
+    from test_exports import OVERFLOWING
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        try:
+            page = browser.new_page(viewport={"width": 680, "height": 1000})  # A4 less its margins, at 96 dpi
+            page.set_content(walk["bodies"]["html"].text)
+            page.emulate_media(media="print")
+            assert page.evaluate(OVERFLOWING) == []
+            amber = page.evaluate("() => getComputedStyle(document.querySelector('.badge-warn')).backgroundColor")
+            assert amber == "rgb(242, 176, 30)"
+        finally:
+            browser.close()
