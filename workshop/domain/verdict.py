@@ -9,7 +9,7 @@ crosses a threshold), `reached` or `not_reached`. Plain functions over plain val
 import hashlib
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from .figures import Thresholds
@@ -124,7 +124,7 @@ def _percentiles(ordered: list[float]) -> list[float]:
     return [ordered[math.floor(tail * last)], ordered[math.ceil((1 - tail) * last)]]
 
 
-def _scale_statistic(question: Question):
+def _scale_statistic(question: Question) -> Callable[[list[int], int], tuple[float, float]]:
     """(Cns, agreement) of a resampled tally, computed as `figures` computes them."""
     assert question.min is not None and question.max is not None
     points = list(range(question.min, question.max + 1))
