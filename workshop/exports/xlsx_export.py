@@ -34,7 +34,7 @@ RECORD_COLUMNS = (
     ("session", "Session"),
 )
 EXAMPLE_COLUMNS = ("kind", "question", "round", "group", "text", "submitted_at")
-DATES = {"recorded_at": "yyyy-mm-dd hh:mm", "voted_at": "yyyy-mm-dd hh:mm:ss",
+DATES = {"recorded_at": "yyyy-mm-dd hh:mm", "voted_at": "yyyy-mm-dd h:mm:ss",
          "submitted_at": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
 WRAPPED = frozenset({"warnings", "sla", "clauses", "sla_input", "notes", "dissent", "dissent_texts", "text"})
 
@@ -115,6 +115,8 @@ def _date_cell(sheet: Any, column: str, value: str) -> object:
                                  else datetime.datetime.fromisoformat(value).replace(tzinfo=None))
     except ValueError:
         return value
+    if column == "voted_at":
+        return moment  # openpyxl gives a bare date its own date format; a styled cell per vote costs a second
     cell = WriteOnlyCell(sheet, value=moment)
     cell.number_format = DATES[column]
     return cell
