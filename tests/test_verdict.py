@@ -232,3 +232,10 @@ def test_invalid_vote_settings_name_their_field(consensus, question, field):
     with pytest.raises(PlanError) as refused:
         plan_from_dict(_plan(consensus, question), "p", "p.toml")
     assert refused.value.field == field
+
+
+def test_a_seed_gives_the_same_interval_on_every_python():
+    # the binomial draws are the module's own, not random.binomialvariate (Python 3.12+ only)
+    found = bootstrap_interval(DIRECTION, {"-2": 200, "-1": 900, "0": 600, "1": 200, "2": 100}, 7)
+    assert found["agreement"] == [0.5285, 0.5725]
+    assert found["consensus"] == pytest.approx([0.6346205496135737, 0.6626084764947193])

@@ -194,10 +194,7 @@ def _btrs(rng: random.Random, n: int, p: float) -> int:
     a = -0.0873 + 0.0248 * b + 0.01 * p
     c = n * p + 0.5
     vr = 0.92 - 4.2 / b
-    alpha = (2.83 + 5.1 / b) * spq
-    lpq = math.log(p / (1.0 - p))
-    m = math.floor((n + 1) * p)
-    h = math.lgamma(m + 1) + math.lgamma(n - m + 1)
+    setup: tuple[float, float, int, float] | None = None  # most draws pass the squeeze without it
     while True:
         u = rng.random() - 0.5
         us = 0.5 - abs(u)
@@ -207,6 +204,11 @@ def _btrs(rng: random.Random, n: int, p: float) -> int:
         v = rng.random()
         if us >= 0.07 and v <= vr:
             return k
+        if setup is None:
+            m = math.floor((n + 1) * p)
+            setup = ((2.83 + 5.1 / b) * spq, math.log(p / (1.0 - p)), m,
+                     math.lgamma(m + 1) + math.lgamma(n - m + 1))
+        alpha, lpq, m, h = setup
         v *= alpha / (a / (us * us) + b)
         if v > 0 and math.log(v) <= h - math.lgamma(k + 1) - math.lgamma(n - k + 1) + (k - m) * lpq:
             return k
