@@ -239,3 +239,17 @@ def test_a_seed_gives_the_same_interval_on_every_python():
     found = bootstrap_interval(DIRECTION, {"-2": 200, "-1": 900, "0": 600, "1": 200, "2": 100}, 7)
     assert found["agreement"] == [0.5285, 0.5725]
     assert found["consensus"] == pytest.approx([0.6346205496135737, 0.6626084764947193])
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c"]), max_size=12), st.integers(1, 10))
+def test_a_choice_below_the_minimum_is_never_reached(votes, min_votes):
+    from workshop.domain.figures import choice_figures
+    figures = choice_figures(votes, ["a", "b", "c"], thresholds=Thresholds(min_votes=min_votes, agreement=0.0))
+    assert figures["reached"] is (len(votes) >= min_votes and figures["leader"] is not None)
+
+
+def test_category_steps_offer_their_sla_fields():
+    public = PLAN.category_step("effort").to_public()
+    assert public["sla_fields"] == [{"id": "customer_responsibilities", "label": "Customer responsibilities"},
+                                    {"id": "minimum_information", "label": "Minimum information a request must carry"}]
+    assert PLAN.steps[0].to_public()["sla_fields"] == []

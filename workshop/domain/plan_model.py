@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .framework import STRATEGIES_BY_ID
+from .framework import KINDS_BY_ID, STRATEGIES_BY_ID
 
 STEP_KINDS: tuple[str, ...] = ("intro", "category", "summary", "content")
 QUESTION_KINDS: tuple[str, ...] = ("scale", "choice", "text")
@@ -139,7 +139,7 @@ class Step:
     questions: tuple[Question, ...] = ()
 
     def to_public(self) -> dict:
-        """Every field as JSON-ready data."""
+        """Every field as JSON-ready data, with the kind's SLA fields on a category step."""
         return {
             "index": self.index, "id": self.id, "kind": self.kind, "title": self.title,
             "body": self.body, "category": self.category, "definition": self.definition,
@@ -147,6 +147,9 @@ class Step:
             "prompts": list(self.prompts), "sla_hint": self.sla_hint,
             "strategies": [strategy.to_public() for strategy in self.strategies],
             "questions": [question.to_public() for question in self.questions],
+            # the structured SLA clauses a consensus record on this kind may fill in
+            "sla_fields": ([{"id": item.id, "label": item.label} for item in KINDS_BY_ID[self.category].sla_fields]
+                           if self.category in KINDS_BY_ID else []),
         }
 
 
