@@ -143,7 +143,10 @@ def test_consensus_record_round_trip_and_exports(client, session_code):
     assert response.status_code == 200, response.text
     saved = response.json()
     assert saved["direction"] == "less" and saved["recorded_at"]
-    assert saved["sla_input"].startswith("Service hours")  # defaults to the kind's SLA-input hint
+    assert saved["sla_input"] == ""  # the kind's SLA-input hint is a placeholder, never a default
+    # one vote of a minimum of five: agreed on too few votes, and the strategy was never put to the vote
+    assert [warning["code"] for warning in saved["warnings"]] == ["too_few_votes"]
+    assert saved["evidence"]["direction"]["verdict"] == "too_few_votes"
     assert saved["evidence"]["direction"]["round"] == 1 and saved["evidence"]["direction"]["n"] == 1
     records = client.get(f"/api/sessions/{session_code}/consensus", headers=AUTH).json()["records"]
     assert list(records) == ["arrival"]
@@ -170,6 +173,12 @@ def test_consensus_record_round_trip_and_exports(client, session_code):
     ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed", "notes": 3}, 422, "notes"),
     ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed", "extra": 1}, 422, "extra"),
     ("weather", {"direction": "less", "strategy": "classic_reduction", "status": "agreed"}, 404, "kind"),
+    ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed",
+                 "sla": {"fulfilment_times": "2 days"}}, 422, "sla.fulfilment_times"),
+    ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "agreed",
+                 "clauses": ["Roster extra analysts for Monday mornings and the month-end close"]}, 422, "clauses[0]"),
+    ("arrival", {"direction": "less", "strategy": "classic_reduction", "status": "deferred", "due": "soon"},
+     422, "due"),
 ])
 @pytest.mark.parametrize("method, suffix", [("put", ""), ("post", "/check")])
 def test_bad_consensus_records_are_refused(client, session_code, kind, body, status, field, method, suffix):
@@ -188,14 +197,15 @@ def test_consensus_check_gives_the_warnings_the_record_would_store_and_writes_no
             phone.send_json({"type": "vote", "id": "1", "question": "arrival.direction", "value": value})
             receive_until(phone, "ack")
     check_url = f"/api/sessions/{session_code}/consensus/arrival/check"
-    consistent = {"direction": "less", "strategy": "classic_reduction", "status": "deferred"}
+    consistent = {"direction": "less", "strategy": "classic_reduction", "status": "deferred",
+                  "owner": "Service owner", "due": "2027-01-31"}
     assert client.post(check_url, json=consistent, headers=AUTH).json() == {"warnings": []}
     mismatched = {"direction": "less", "strategy": "classic_accommodation", "status": "agreed", "notes": "n"}
     response = client.post(check_url, json=mismatched, headers=AUTH)
     assert response.status_code == 200, response.text
     warnings = response.json()["warnings"]
-    assert len(warnings) == 2
-    assert "accommodation strategy" in warnings[0] and "did not reach" in warnings[1]
+    assert len(warnings) == 3
+    assert "accommodation strategy" in warnings[0] and "too few" in warnings[1] and "split groups" in warnings[2]
     before = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
     assert before["consensus"] == {}
 

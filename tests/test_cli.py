@@ -50,8 +50,8 @@ def test_export_refuses_unknown_codes_and_formats(tmp_path, capsys):
         pass
     assert main(["export", "NOPE00", "--format", "json", "--db", str(db)]) == 2
     assert "no session with code 'NOPE00'" in capsys.readouterr().err
-    assert main(["export", "NOPE00", "--format", "docx", "--db", str(db)]) == 2
-    assert "unknown format 'docx'" in capsys.readouterr().err
+    assert main(["export", "NOPE00", "--format", "odt", "--db", str(db)]) == 2
+    assert "unknown format 'odt'" in capsys.readouterr().err
     assert main(["export", "NOPE00", "--format", "json", "--db", str(tmp_path / "missing.db")]) == 2
     assert "no database" in capsys.readouterr().err
 

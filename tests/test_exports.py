@@ -1,6 +1,7 @@
 """Exports for the service owner: every format's content for one known session, and the CLI."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -30,6 +31,8 @@ SLA_INPUT = "Service hours 08:00–18:00 in Zürich – 東京;\nbookable slots 
 LONG_LINK = "https://intranet.example.com/ticket/" + "0123456789" * 14  # one unbreakable word
 EXAMPLE = f"Monday 9am spike after the *weekend*, see [the log](http://evil.example) {LONG_LINK}"
 REQUEST_NOTES = "@ops to propose a catalogue"
+STRATEGY_WARNING = "Recorded as agreed, but the strategy vote did not reach the agreement threshold."
+OWNER_WARNING = "Deferred, but without an owner and a due date for settling it."
 # (group, name, impact, direction in round 1, direction in round 2, strategy, request direction)
 PHONES = [
     ("IT", "Ana Müller", 5, -2, -1, "uncompromised_reduction", -2),
@@ -39,7 +42,7 @@ PHONES = [
     ("Business", "Dee", 3, 0, -1, "uncompromised_reduction", 0),
     ("Business", "Eve", "abstain", -1, 0, "low_cost_accommodation", "abstain"),
 ]
-FORMATS = ("json", "csv", "votes.csv", "xlsx", "md", "html")
+FORMATS = ("json", "csv", "votes.csv", "xlsx", "md", "docx", "html")
 
 
 def _vote_all(sockets, qid, values, tag):
@@ -128,7 +131,8 @@ def test_exports_are_facilitator_only_and_named(known, fmt):
     assert response.headers["content-disposition"] == f'attachment; filename="workshop-{code}.{fmt}"'
     expected = {"json": "application/json", "csv": "text/csv", "votes.csv": "text/csv",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "md": "text/markdown", "html": "text/html"}[fmt]
+                "md": "text/markdown", "html": "text/html",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[fmt]
     assert response.headers["content-type"].split(";")[0] == expected
 
 
@@ -153,7 +157,7 @@ def test_json_holds_the_session_and_each_record_with_its_evidence(known):
         "plan_title": "Customer-introduced variability (Frei)", "groups": ["IT", "Business"],
         "held_at": data["session"]["held_at"], "participants": 6,
         "participants_by_group": {"IT": 3, "Business": 3},
-        "thresholds": {"consensus": 0.7, "agreement": 0.75},
+        "thresholds": {"consensus": 0.7, "agreement": 0.75, "min_votes": 5, "quorum": 0.5},
     }
     assert data["session"]["held_at"].endswith("+00:00")
     assert [entry["kind"] for entry in data["kinds"]] == [
@@ -165,8 +169,11 @@ def test_json_holds_the_session_and_each_record_with_its_evidence(known):
         "direction": "less", "direction_name": "Less variability allowed",
         "strategy": "uncompromised_reduction", "strategy_name": "Uncompromised reduction",
         "strategy_family": "reduce", "status": "agreed", "status_name": "Agreed",
-        "notes": NOTES, "dissent": DISSENT, "sla_input": SLA_INPUT, "warnings": [],
+        "notes": NOTES, "dissent": DISSENT, "sla_input": SLA_INPUT, "sla": {}, "clauses": [], "owner": "",
+        "due": "", "warnings": [{"code": "strategy_not_reached", "message": STRATEGY_WARNING}],
     }
+    assert arrival["evidence"]["direction"]["verdict"] == "reached"
+    assert arrival["evidence"]["direction"]["side_counts"] == {"less": 5, "same": 1, "more": 0}
     assert arrival["evidence"]["direction"]["round"] == 2
     assert arrival["evidence"]["direction"]["consensus"] == pytest.approx(0.8616541669070521)
 
@@ -240,20 +247,23 @@ def test_records_csv_has_a_row_per_kind_with_headline_figures(known):
     assert arrival == {
         "session": known["code"], "kind": "arrival", "kind_name": "Arrival", "status": "agreed",
         "direction": "less", "strategy": "uncompromised_reduction", "strategy_name": "Uncompromised reduction",
+        "warnings": STRATEGY_WARNING, "sla": "", "clauses": "", "owner": "", "due": "",
         "notes": "'=SUM(A1:A9)", "dissent": DISSENT, "sla_input": SLA_INPUT, "round": "2", "rounds": "2",
-        "n": "6", "abstain": "0", "mean": "-1.00", "median": "-1", "iqr": "0", "consensus": "0.862",
-        "agreement": "0.833", "reached": "yes", "group_gap": "0.67", "impact_mean": "4.20",
-        "strategy_leader": "uncompromised_reduction", "strategy_share": "0.667", "examples": "1",
+        "n": "6", "present": "6", "abstain": "0", "mean": "-1.00", "median": "-1", "iqr": "0",
+        "consensus": "0.862", "agreement": "0.833", "reached": "yes", "verdict": "reached", "group_gap": "0.67",
+        "impact_mean": "4.20", "strategy_leader": "uncompromised_reduction", "strategy_share": "0.667",
+        "examples": "1", "example_texts": EXAMPLE, "dissent_texts": "",
         "recorded_at": _json(known)["kinds"][0]["record"]["recorded_at"],
     }
     request = rows[1]
-    assert (request["status"], request["direction"], request["notes"]) == (
-        "deferred", "same", "'@ops to propose a catalogue")
+    assert (request["status"], request["direction"], request["notes"], request["warnings"]) == (
+        "deferred", "same", "'@ops to propose a catalogue", OWNER_WARNING)
     assert (request["n"], request["abstain"], request["mean"], request["median"], request["iqr"],
             request["consensus"], request["agreement"], request["reached"]) == (
         "5", "1", "0.00", "0", "4", "0.200", "0.400", "no")
     assert rows[2] == {**{column: "" for column in rows[2]}, "session": known["code"], "kind": "capability",
                        "kind_name": "Capability", "status": "open", "rounds": "0", "examples": "0"}
+
 
 
 def test_votes_csv_lists_every_vote_pseudonymously(known):
@@ -278,21 +288,34 @@ def _workbook(known):
     return load_workbook(io.BytesIO(known["bodies"]["xlsx"].content))
 
 
-def test_xlsx_has_records_figures_votes_and_session_sheets(known):
+def test_xlsx_has_records_figures_votes_examples_and_session_sheets(known):
     book = _workbook(known)
-    assert book.sheetnames == ["Records", "Figures", "Votes", "Session"]
+    assert book.sheetnames == ["Records", "Figures", "Votes", "Examples", "Session"]
     records = list(book["Records"].iter_rows(values_only=True))
-    from workshop.exports.csv_export import COLUMNS
-    assert records[0] == COLUMNS and len(records) == 6
-    arrival = dict(zip(COLUMNS, records[1]))
+    from workshop.exports.xlsx_export import RECORD_COLUMNS
+    columns = [key for key, _ in RECORD_COLUMNS]
+    assert records[0] == tuple(title for _, title in RECORD_COLUMNS) and len(records) == 6
+    arrival = dict(zip(columns, records[1]))
     assert arrival["notes"] == NOTES and arrival["dissent"] == DISSENT and arrival["sla_input"] == SLA_INPUT
-    assert (arrival["round"], arrival["n"], arrival["median"], arrival["reached"]) == (2, 6, -1, True)
+    assert (arrival["kind_name"], arrival["status_name"], arrival["strategy_name"], arrival["verdict_name"]) == (
+        "Arrival", "Agreed", "Uncompromised reduction", "consensus reached")
+    assert arrival["warnings"] == STRATEGY_WARNING
+    assert (arrival["round"], arrival["n"], arrival["present"], arrival["median"], arrival["reached"]) == (
+        2, 6, 6, -1, True)
     assert arrival["consensus"] == pytest.approx(0.8616541669070521)
     assert arrival["strategy_share"] == pytest.approx(4 / 6)
-    notes = book["Records"].cell(row=2, column=COLUMNS.index("notes") + 1)
+    recorded = book["Records"].cell(row=2, column=columns.index("recorded_at") + 1)
+    assert isinstance(recorded.value, datetime.datetime) and recorded.is_date
+    assert recorded.value.isoformat()[:16] == _json(known)["kinds"][0]["record"]["recorded_at"][:16]
+    notes = book["Records"].cell(row=2, column=columns.index("notes") + 1)
     assert notes.value == "=SUM(A1:A9)" and notes.data_type != "f" and notes.quotePrefix
-    request = dict(zip(COLUMNS, records[2]))
-    assert request["notes"] == REQUEST_NOTES and request["status"] == "deferred"
+    assert notes.alignment.wrap_text
+    request = dict(zip(columns, records[2]))
+    assert request["notes"] == REQUEST_NOTES and request["status_name"] == "Deferred"
+    examples = list(book["Examples"].iter_rows(values_only=True))
+    assert examples[0] == ("kind", "question", "round", "group", "text", "submitted_at")
+    assert examples[1][:5] == ("Arrival", "arrival.examples", 1, "IT", EXAMPLE)
+    assert isinstance(examples[1][5], datetime.datetime)
     assert all(cell.data_type != "f" for sheet in book for row in sheet.iter_rows() for cell in row)
 
 
@@ -350,15 +373,22 @@ def test_markdown_brief_reads_as_sla_input(known):
         (f"- Session: {known['code']}, held on {_json(known)['session']['held_at'][:10]}, "
          "plan Customer-introduced variability (Frei)"),
         "- Participants: 6 (IT 3, Business 3)",
-        "- Consensus counts as reached at Cns 0.70 or more with 75% agreement or more.",
+        ("- Consensus counts as reached at Cns 0.70 or more with 75% agreement or more, from at least 5 votes "
+         "and 50% of the phones present."),
     ]
-    assert "| Arrival | Less variability allowed | Uncompromised reduction | Agreed | 0.86 | 83% |" in lines
-    assert "| Request | As much variability as today | Classic reduction | Deferred | 0.20 | 40% |" in lines
-    assert "| Capability |  |  | Open |  |  |" in lines
+    assert ("| Arrival | Less variability allowed | Uncompromised reduction | Agreed – 1 warning | consensus reached "
+            "| 6 of 6 present voted | 0.86 | 83% |") in lines
+    assert ("| Request | As much variability as today | Classic reduction | Deferred – 1 warning "
+            "| consensus not reached | 5 of 6 present voted | 0.20 | 40% |") in lines
+    assert "| Capability |  |  | Open |  |  |  |  |" in lines
     arrival = text.split("## Arrival\n", 1)[1].split("\n## ", 1)[0]
     assert arrival == (
-        "\n**Position.** Agreed: the service will allow less arrival variability than today and reduce it "
+        "\n**Status.** Agreed – 1 warning (verdict: consensus reached; 6 of 6 present voted)\n\n"
+        "**Position.** Agreed: the service will allow less arrival variability than today and reduce it "
         "through Uncompromised reduction.\n\n"
+        "### Draft SLA section\n\n"
+        "- **Service hours:** to be settled\n- **Booking rules:** to be settled\n"
+        "- **Peak capacity:** to be settled\n- **Response targets:** to be settled\n\n"
         "**SLA input.** Service hours 08:00–18:00 in Zürich – 東京;  \nbookable slots for installs.\n\n"
         "**Strength of consensus.** Strong consensus: Cns 0.86 and 83% agreement from 6 votes (0 abstained), "
         "round 2 of 2; the threshold (Cns 0.70, agreement 75%) was met.\n\n"
@@ -372,6 +402,7 @@ def test_markdown_brief_reads_as_sla_input(known):
         "Classic reduction 1 (17%).\n\n"
         "**Dissent.** \\<img src=x onerror=alert(1)\\>\n\n"
         "**Notes.** =SUM(A1:A9)\n\n"
+        f"**Check.** {STRATEGY_WARNING}\n\n"
         "**Examples from the room.**\n\n"
         "- Monday 9am spike after the \\*weekend\\*, see \\[the log\\](http://evil.example) " + LONG_LINK + "\n"
     )
@@ -382,12 +413,17 @@ def test_markdown_brief_reads_as_sla_input(known):
     assert "**Notes.** @ops to propose a catalogue" in lines
     assert "**Position.** Open: no consensus has been recorded for capability variability yet." in lines
     assert "**SLA input to settle.** Customer prerequisites, training, self-service and support tiers." in lines
-    assert text.endswith(
-        "## Open items\n\n"
+    assert "**Owner.** not named; **due** no date" in lines
+    assert text.split("## Open items\n\n", 1)[1].split("\n\n## Glossary")[0] == (
+        f"- Arrival: check: {STRATEGY_WARNING}\n"
         "- Request: deferred (Cns 0.20, 40% agreement).\n"
+        f"- Request: check: {OWNER_WARNING}\n"
         "- Capability: no consensus record yet.\n"
         "- Effort: no consensus record yet.\n"
-        "- Subjective preference: no consensus record yet.\n")
+        "- Subjective preference: no consensus record yet.")
+    glossary = text.split("## Glossary\n\n", 1)[1]
+    for term in ("n of N present voted", "Cns", "Agreement", "95% interval", "Verdict", "Median and IQR"):
+        assert f"- **{term}**:" in glossary
     # Nothing unescaped could open a tag or close a link text.
     assert not re.search(r"(?<!\\)[<\]]", text.replace("\\\\", ""))
 
@@ -457,7 +493,9 @@ def test_xlsx_drops_characters_a_workbook_cannot_hold(known):
     data = {**_json(known), "votes": []}
     data["kinds"][0]["record"]["notes"] = "bell\x07 and form feed\x0c, tab\tkept"
     book = load_workbook(io.BytesIO(session_xlsx(data)))
-    assert book["Records"]["H2"].value == "bell and form feed, tab\tkept"
+    from workshop.exports.xlsx_export import RECORD_COLUMNS
+    column = [key for key, _ in RECORD_COLUMNS].index("notes") + 1
+    assert book["Records"].cell(row=2, column=column).value == "bell and form feed, tab\tkept"
 
 
 def test_report_page_links_its_stylesheet_for_the_content_security_policy(known):
@@ -517,8 +555,8 @@ def test_cli_writes_a_file(known, tmp_path):
     assert workshop_main(["export", known["code"], "--format", "xlsx", "--db", str(known["db"]),
                           "-o", str(target)]) == 0
     book = load_workbook(target)
-    assert book.sheetnames == ["Records", "Figures", "Votes", "Session"]
-    assert book["Records"]["A2"].value == known["code"]
+    assert book.sheetnames == ["Records", "Figures", "Votes", "Examples", "Session"]
+    assert book["Records"]["A2"].value == "Arrival"
     target = tmp_path / "export.json"
     assert workshop_main(["export", known["code"], "--format", "json", "--db", str(known["db"]),
                           "-o", str(target)]) == 0

@@ -40,8 +40,8 @@ def test_default_plan_shape(default_plan):
 
 
 def test_default_plan_questions(default_plan):
-    expected = [f"{kind}.{suffix}" for kind in KIND_IDS
-                for suffix in ("impact", "direction", "strategy", "examples")]
+    expected = ["intro.culture"] + [f"{kind}.{suffix}" for kind in KIND_IDS
+                                    for suffix in ("impact", "direction", "strategy", "examples", "dissent")]
     assert [question.id for question in default_plan.questions] == expected
     for kind in KIND_IDS:
         impact = default_plan.question(f"{kind}.impact")
@@ -53,6 +53,8 @@ def test_default_plan_questions(default_plan):
         strategy = default_plan.question(f"{kind}.strategy")
         assert strategy.options == tuple(Option(s.id, s.name) for s in STRATEGIES)
         assert default_plan.question(f"{kind}.examples").kind == "text"
+        dissent = default_plan.question(f"{kind}.dissent")
+        assert (dissent.kind, dissent.prompt) == ("text", "What would change your vote?")
 
 
 def test_default_plan_category_steps(default_plan):
@@ -63,9 +65,25 @@ def test_default_plan_category_steps(default_plan):
         assert 2 <= len(step.prompts) <= 3
         assert [strategy.id for strategy in step.strategies] == STRATEGY_IDS
         assert all(2 <= len(strategy.tactics) <= 3 for strategy in step.strategies)
-        assert [question.id.split(".")[0] for question in step.questions] == [kind] * 4
+        assert [question.id.split(".")[0] for question in step.questions] == [kind] * 5
         assert default_plan.step_of(f"{kind}.impact") is step
     assert default_plan.category_step("nonsense") is None
+
+
+def test_default_plan_content_follows_the_framework(default_plan):
+    intro = default_plan.steps[0]
+    assert any("culture" in prompt for prompt in intro.prompts)
+    assert default_plan.question("intro.culture").kind == "scale"
+    # explaining the standard makes customers conform: classic reduction; simple self-service absorbs: low-cost
+    assert any("explain" in tactic for tactic in default_plan.tactics("subjective_preference", "classic_reduction"))
+    assert not any("xplain" in tactic
+                   for tactic in default_plan.tactics("subjective_preference", "uncompromised_reduction"))
+    assert "Make self-service so simple that skill hardly matters" in default_plan.tactics(
+        "capability", "low_cost_accommodation")
+    assert default_plan.tactics("arrival", "uncompromised_reduction")[0].startswith(
+        "Fill the troughs with complementary demand")
+    assert "outage" in default_plan.category_step("arrival").it_example
+    assert "urgent" in default_plan.category_step("subjective_preference").it_example
 
 
 def test_default_plan_public_form_is_json(default_plan):

@@ -1,46 +1,122 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from workshop.domain.records import RecordError, parse_record
+from workshop.domain.framework import KINDS_BY_ID, STRATEGIES_BY_ID
+from workshop.domain.plans import load_plan
+from workshop.domain.records import ConsensusInput, RecordError, parse_record, propose, record_warnings
+
+PLAN = load_plan("sessions/frei-variability.toml")
+BASE = {"direction": "less", "strategy": "classic_reduction", "status": "agreed"}
 
 
-def test_a_record_defaults_its_sla_input_to_the_kinds_hint():
-    record = parse_record("effort", {"direction": "less", "strategy": "classic_reduction", "status": "agreed",
-                                     "notes": "  Required fields on the form  "})
+def test_a_record_never_takes_the_hint_as_its_sla_input():
+    record = parse_record("effort", {**BASE, "notes": "  Required fields on the form  "})
     assert record.notes == "Required fields on the form"
-    assert record.sla_input.startswith("Customer responsibilities")
+    assert record.sla_input == ""
+    assert KINDS_BY_ID["effort"].sla_hint not in record.to_row().values()
+
+
+def test_the_hint_sent_back_unchanged_is_no_sla_input():
+    hint = PLAN.category_step("arrival").sla_hint
+    assert parse_record("arrival", {**BASE, "sla_input": hint}, PLAN).sla_input == ""
+    assert parse_record("arrival", {**BASE, "sla_input": KINDS_BY_ID["arrival"].sla_hint}).sla_input == ""
+    assert parse_record("arrival", {**BASE, "sla_input": hint + " Weekends too."}, PLAN).sla_input.endswith("too.")
+
+
+def test_structured_sla_fields_clauses_owner_and_due_are_kept():
+    tactic = PLAN.tactics("arrival", "classic_reduction")[0]
+    record = parse_record("arrival", {**BASE, "sla": {"service_hours": " 08:00-18:00 ", "peak_capacity": ""},
+                                      "clauses": [tactic, tactic], "owner": "Service owner", "due": "2027-01-31"},
+                          PLAN)
+    assert record.sla == {"service_hours": "08:00-18:00"}  # empty fields are left out
+    assert record.clauses == (tactic,)
+    assert (record.owner, record.due) == ("Service owner", "2027-01-31")
 
 
 @pytest.mark.parametrize("kind, data, field", [
     ("effort", None, "body"),
     ("effort", {"direction": "less", "strategy": "classic_reduction"}, "status"),
-    ("effort", {"direction": "less", "strategy": "classic_reduction", "status": "agreed", "dissent": "x" * 4001},
-     "dissent"),
+    ("effort", {**BASE, "dissent": "x" * 4001}, "dissent"),
     ("moods", {}, "kind"),
+    ("effort", {**BASE, "sla": {"service_hours": "9-5"}}, "sla.service_hours"),  # an arrival field
+    ("effort", {**BASE, "sla": "all of it"}, "sla"),
+    ("effort", {**BASE, "sla": {"minimum_information": 3}}, "sla.minimum_information"),
+    ("effort", {**BASE, "clauses": "Close tickets"}, "clauses"),
+    ("effort", {**BASE, "clauses": ["Automate reminders and follow-ups"]}, "clauses[0]"),  # low-cost, not classic
+    ("effort", {**BASE, "due": "31/01/2027"}, "due"),
+    ("effort", {**BASE, "due": "2027-02-30"}, "due"),
+    ("effort", {**BASE, "owner": "x" * 121}, "owner"),
+    ("effort", {**BASE, "warnings": []}, "warnings"),
 ])
 def test_invalid_records_name_the_field(kind, data, field):
     with pytest.raises(RecordError) as refused:
-        parse_record(kind, data)
+        parse_record(kind, data, PLAN)
     assert refused.value.field == field
 
 
-def test_proposal_follows_the_median_and_the_leader():
-    from workshop.domain.records import propose
+def test_proposal_follows_the_majority_side_then_the_median_and_the_leader():
     assert propose({"median": -1.0}, {"leader": "classic_reduction"}) == {
         "direction": "less", "strategy": "classic_reduction"}
     assert propose({"median": 0.0}, None) == {"direction": "same", "strategy": None}
     assert propose({"median": 1.5}, {"leader": None}) == {"direction": "more", "strategy": None}
+    assert propose({"median": -0.5, "side": "same"}, None)["direction"] == "same"
     assert propose(None, None) == {"direction": None, "strategy": None}
 
 
-@pytest.mark.parametrize("direction, strategy, status, reached, count", [
-    ("less", "uncompromised_reduction", "agreed", True, 0),
-    ("less", "classic_accommodation", "agreed", True, 1),
-    ("more", "classic_reduction", "agreed", True, 1),
-    ("more", "low_cost_accommodation", "agreed", False, 1),
-    ("more", "classic_reduction", "agreed", False, 2),
-    ("same", "classic_reduction", "no_consensus", False, 0),
-    ("same", "classic_reduction", "agreed", None, 0),
+def _record(direction="less", strategy="classic_reduction", status="agreed", **extra) -> ConsensusInput:
+    return ConsensusInput(kind="effort", direction=direction, strategy=strategy, status=status, **extra)
+
+
+def _direction(**figures) -> dict:
+    found = {"n": 10, "present": 12, "reached": True, "verdict": "reached", "side": "less",
+             "side_counts": {"less": 9, "same": 1, "more": 0}, "split": None}
+    return {**found, **figures}
+
+
+def _codes(record: ConsensusInput, evidence: dict) -> list[str]:
+    return [warning["code"] for warning in record_warnings(record, evidence)]
+
+
+@pytest.mark.parametrize("record, evidence, codes", [
+    (_record(), {"direction": _direction()}, []),
+    (_record(strategy="classic_accommodation"), {"direction": _direction()}, ["less_accommodate"]),
+    (_record(direction="more", strategy="classic_reduction"), {"direction": _direction(side="more")},
+     ["more_reduce"]),
+    (_record(), {}, ["agreed_without_votes"]),
+    (_record(), {"direction": _direction(n=0, verdict="too_few_votes", side=None)}, ["agreed_without_votes"]),
+    (_record(), {"direction": _direction(n=3, verdict="too_few_votes", reached=False)}, ["too_few_votes"]),
+    (_record(), {"direction": _direction(reached=False, verdict="not_reached")}, ["agreed_against_votes"]),
+    (_record(), {"direction": _direction(verdict="fragile")}, ["fragile"]),
+    (_record(), {"direction": _direction(verdict="polarised", reached=False,
+                                        split={"split": True, "polarised": True, "camps": ["Business", "IT"],
+                                               "against": ["Business"], "gap": 2.0})}, ["polarised"]),
+    (_record(), {"direction": _direction(split={"split": True, "polarised": False, "camps": [],
+                                                "against": ["Business"], "gap": 1.2})}, ["split_groups"]),
+    (_record(direction="same"), {"direction": _direction()}, ["direction_against_majority"]),
+    (_record(), {"direction": _direction(), "strategy": {"n": 8, "leader": "uncompromised_reduction",
+                                                         "counts": {"uncompromised_reduction": 7}, "reached": True}},
+     ["strategy_against_leader"]),
+    (_record(), {"direction": _direction(), "strategy": {"n": 8, "leader": None, "counts": {}, "reached": False}},
+     ["strategy_not_reached"]),
+    (_record(status="deferred"), {"direction": _direction(reached=False, verdict="not_reached")}, ["no_owner"]),
+    (_record(status="no_consensus", owner="Ana", due="2027-01-01"), {"direction": _direction(verdict="fragile")}, []),
 ])
-def test_warnings_flag_inconsistent_records(direction, strategy, status, reached, count):
-    from workshop.domain.records import warnings_for
-    assert len(warnings_for(direction, strategy, status, reached)) == count
+def test_one_function_finds_every_warning(record, evidence, codes):
+    assert _codes(record, evidence) == codes
+
+
+def test_a_deferred_record_names_what_is_missing():
+    [warning] = record_warnings(_record(status="deferred", owner="Ana"), {})
+    assert warning["message"] == "Deferred, but without a due date for settling it."
+
+
+@given(direction=st.sampled_from(["less", "same", "more"]), strategy=st.sampled_from(sorted(STRATEGIES_BY_ID)),
+       status=st.sampled_from(["agreed", "no_consensus", "deferred"]),
+       verdict=st.sampled_from(["reached", "not_reached", "too_few_votes", "fragile"]))
+def test_an_agreed_record_without_a_reached_verdict_always_carries_a_warning(direction, strategy, status, verdict):
+    evidence = {"direction": _direction(verdict=verdict, reached=verdict in ("reached", "fragile"))}
+    codes = _codes(_record(direction, strategy, status), evidence)
+    if status == "agreed" and verdict != "reached":
+        assert codes, "an agreement the votes do not carry must be flagged"
+    assert len(codes) == len(set(codes))

@@ -1,6 +1,7 @@
 """The shared vocabulary: taken from the modules that enforce each value, and handed safely to every page."""
 
 import json
+from dataclasses import asdict
 import re
 
 import pytest
@@ -26,7 +27,7 @@ def test_the_vocabulary_follows_the_framework_and_the_limits_in_force():
     assert [item["sla_hint"] for item in words["kinds"]] == [kind.sla_hint for kind in KINDS]
     assert words["limits"]["name"] == MAX_NAME and words["limits"]["record_text"] == MAX_TEXT
     assert words["limits"]["code"] == 6 and words["limits"]["submission_text"] == 280
-    assert words["thresholds"] == {"consensus": Thresholds().consensus, "agreement": Thresholds().agreement}
+    assert words["thresholds"] == asdict(Thresholds())
     assert words["close_codes"]["policy_violation"] == 1008 and words["close_codes"]["unknown_session"] == 4404
     assert json.loads(json.dumps(words)) == words
 

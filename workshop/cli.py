@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("code", help="the session's six-character code")
     export.add_argument("--format", required=True, metavar="FORMAT",
                         help="json, csv, votes.csv (every vote, for audit), xlsx (needs -o), "
-                             "md (the SLA-input brief) or html (the printable report)")
+                             "md (the SLA-input brief), docx (the brief for Word, needs -o) "
+                             "or html (the printable report)")
     export.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=_export, command="export")

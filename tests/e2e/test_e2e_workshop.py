@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from servers import Server
+from workshop.domain.plans import default_plans_dir
 
 from .e2e_support import (PROJECTOR, assert_accessible, card, console_card, create_session, expect_received,
                           join_phone, screenshot, snapshot, stop, tap_vote, watch_bar_heights)
@@ -32,9 +33,20 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('button, a[href], input, 
   .map(({ el, rect }) => `${el} is ${Math.round(rect.width)}x${Math.round(rect.height)}`)"""
 
 
+def _small_room_plans(tmp_path):
+    """The default plan for a room of three phones: its minimum of votes lowered from five to three."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    text = (default_plans_dir() / "frei-variability.toml").read_text(encoding="utf-8")
+    assert "\nmin_votes = 5 " in text
+    (folder / "frei-variability.toml").write_text(text.replace("\nmin_votes = 5 ", "\nmin_votes = 3 ", 1),
+                                                 encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def server(tmp_path):
-    running = Server(tmp_path, "--public-url", PUBLIC_URL)
+    running = Server(tmp_path, "--public-url", PUBLIC_URL, "--plans", str(_small_room_plans(tmp_path)))
     yield running
     stop(running)
 

@@ -2,13 +2,18 @@
 
 Scale questions get the Tastle-Wierman consensus (Cns) and percentage agreement;
 choice questions get the leader's share. Abstentions are counted by the caller
-and passed in; they never enter the figures.
+and passed in; they never enter the figures. A scale whose points stand for
+decisions (the direction scale: less, same, more) is given its `sides`, and its
+agreement is then the share on one side, so a block of votes never spans two
+different decisions.
 """
 
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+Sides = Sequence[tuple[str, Sequence[int]]]
 
 
 @dataclass(frozen=True)
@@ -17,23 +22,30 @@ class Thresholds:
 
     consensus: float = 0.70   # Cns must be >= this
     agreement: float = 0.75   # agreement must be >= this
+    min_votes: int = 5        # fewer votes than this are too few to reach anything
+    quorum: float = 0.5       # share of the phones present that must have voted
 
 
 def scale_figures(values: Sequence[int], lo: int, hi: int, abstain: int = 0,
-                  thresholds: Thresholds = Thresholds()) -> dict:
+                  thresholds: Thresholds = Thresholds(), sides: Sides | None = None) -> dict:
     """Figures for the non-abstaining votes on an integer scale lo..hi.
 
     Returns n, abstain, counts (every point lo..hi as a string key, ascending),
-    mean, median, iqr, consensus (Tastle-Wierman Cns), agreement (largest share
-    on at most two adjacent points) and reached. With no votes the statistics
-    are None and reached is False. Raises ValueError if lo >= hi, a value is
-    not an integer in lo..hi, or abstain is negative.
+    mean, median, iqr (inclusive quartiles), consensus (Tastle-Wierman Cns),
+    agreement and reached. Agreement is the largest share on at most two
+    adjacent points; with `sides` ((decision, points) pairs that partition the
+    scale) it is the largest side's share instead, and the figures also carry
+    side_counts and side (the leading decision, None on a tie). reached needs
+    both thresholds and at least thresholds.min_votes votes. With no votes the
+    statistics are None and reached is False. Raises ValueError if lo >= hi, a
+    value is not an integer in lo..hi, abstain is negative or the sides do not
+    partition the scale.
     """
-    return scale_figures_from_tally(Counter(values), lo, hi, abstain, thresholds)
+    return scale_figures_from_tally(Counter(values), lo, hi, abstain, thresholds, sides)
 
 
 def scale_figures_from_tally(tally: Mapping[int, int], lo: int, hi: int, abstain: int = 0,
-                             thresholds: Thresholds = Thresholds()) -> dict:
+                             thresholds: Thresholds = Thresholds(), sides: Sides | None = None) -> dict:
     """The figures of `scale_figures`, from the number of votes on each point.
 
     The work grows with the points of the scale, not with the votes, so live
@@ -41,27 +53,58 @@ def scale_figures_from_tally(tally: Mapping[int, int], lo: int, hi: int, abstain
     """
     _check_tally(tally, lo, hi)
     _check_abstain(abstain)
+    if sides is not None:
+        check_sides(sides, lo, hi)
     counts = {str(point): tally.get(point, 0) for point in range(lo, hi + 1)}
     n = sum(counts.values())
     figures: dict = {"n": n, "abstain": abstain, "counts": counts,
                      "mean": None, "median": None, "iqr": None,
                      "consensus": None, "agreement": None, "reached": False}
+    if sides is not None:
+        figures.update(side_counts=side_counts(counts, sides), side=None)
     if n == 0:
         return figures
     points = [(point, count) for point, count in zip(range(lo, hi + 1), counts.values()) if count]
     mean = sum(point * count for point, count in points) / n
     consensus = _tastle_wierman(counts, mean, n, lo, hi)
-    agreement = _adjacent_agreement(counts, n, lo, hi)
+    if sides is None:
+        agreement = _adjacent_agreement(counts, n, lo, hi)
+    else:
+        agreement = max(figures["side_counts"].values()) / n
+        figures["side"] = _single_leader(figures["side_counts"])
     figures.update(
         mean=mean,
         median=_median(points, n),
         iqr=_iqr(points, n),
         consensus=consensus,
         agreement=agreement,
-        reached=(consensus >= thresholds.consensus
+        reached=(n >= thresholds.min_votes
+                 and consensus >= thresholds.consensus
                  and agreement >= thresholds.agreement),
     )
     return figures
+
+
+def check_sides(sides: Sides, lo: int, hi: int) -> None:
+    """Raise ValueError unless the sides name each point of lo..hi exactly once, each side non-empty."""
+    seen: list[int] = []
+    for name, points in sides:
+        if not points:
+            raise ValueError(f"side {name!r} holds no points")
+        seen.extend(points)
+    if sorted(seen) != list(range(lo, hi + 1)):
+        raise ValueError(f"sides must hold each point of {lo}..{hi} exactly once")
+
+
+def side_counts(counts: Mapping[str, int], sides: Sides) -> dict[str, int]:
+    """Votes per decision, from the votes per point (string keys)."""
+    return {name: sum(counts.get(str(point), 0) for point in points) for name, points in sides}
+
+
+def _single_leader(counts: Mapping[str, int]) -> str | None:
+    top = max(counts.values(), default=0)
+    leaders = [name for name, count in counts.items() if count == top]
+    return leaders[0] if top and len(leaders) == 1 else None
 
 
 def choice_figures(values: Sequence[str], options: Sequence[str], abstain: int = 0,
@@ -70,7 +113,8 @@ def choice_figures(values: Sequence[str], options: Sequence[str], abstain: int =
 
     Returns n, abstain, counts (every option in the given order), leader (None
     when there are no votes or the top count is tied), agreement (top count / n,
-    None with no votes), reached (agreement threshold met and a single leader),
+    None with no votes), reached (agreement threshold met by a single leader
+    with at least thresholds.min_votes votes),
     and consensus, mean, median, iqr as None since options have no order.
     Raises ValueError for a value not among options, or a negative abstain.
     """
@@ -96,6 +140,7 @@ def choice_figures_from_tally(tally: Mapping[str, int], options: Sequence[str], 
         "consensus": None, "mean": None, "median": None, "iqr": None,
         "reached": (leader is not None
                     and agreement is not None
+                    and n >= thresholds.min_votes
                     and agreement >= thresholds.agreement),
     }
 

@@ -6,11 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import NoReturn
 
-from .framework import KINDS_BY_ID, STRATEGIES_BY_ID
+from .figures import check_sides
+from .framework import DIRECTION_SIDES, KINDS_BY_ID, STRATEGIES_BY_ID
 from .plan_model import (
     ABSTAIN,
     DEFAULT_MIN_CONSENSUS,
     DEFAULT_MIN_AGREEMENT,
+    DEFAULT_MIN_VOTES,
+    DEFAULT_QUORUM,
+    MAX_MIN_VOTES,
     DEFAULT_TEXT_LENGTH,
     MAX_TEXT_LENGTH,
     MAX_SCALE_SPAN,
@@ -40,14 +44,14 @@ _ID_RULE = "must start with a lower-case letter or digit and hold only a-z, 0-9,
 _LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
 
 _PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps"})
-_CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement"})
+_CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement", "min_votes", "quorum"})
 _STEP_KEYS = frozenset({
     "id", "kind", "title", "body", "category", "definition", "it_example", "everyday_example",
     "prompts", "sla_hint", "strategies", "questions",
 })
 _QUESTION_COMMON_KEYS = frozenset({"id", "kind", "prompt", "allow_abstain"})
 _QUESTION_KEYS = {
-    "scale": _QUESTION_COMMON_KEYS | {"min", "max", "labels"},
+    "scale": _QUESTION_COMMON_KEYS | {"min", "max", "labels", "decision_sides"},
     "choice": _QUESTION_COMMON_KEYS | {"options"},
     "text": _QUESTION_COMMON_KEYS | {"max_length"},
 }
@@ -197,10 +201,10 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
     title = _string(data, "title", where, required=True)
     description = _string(data, "description", where, limit=MAX_LONG_TEXT)
     groups = _groups(data, where)
-    min_consensus, min_agreement = _thresholds(data, where)
+    min_consensus, min_agreement, min_votes, quorum = _thresholds(data, where)
     return Plan(id=plan_id, title=title, description=description, groups=groups,
                 min_consensus=min_consensus, min_agreement=min_agreement,
-                steps=_steps(data, where), source=copy.deepcopy(data))
+                steps=_steps(data, where), source=copy.deepcopy(data), min_votes=min_votes, quorum=quorum)
 
 
 def _groups(data: dict, where: _Where) -> tuple[str, ...]:
@@ -220,14 +224,18 @@ def _groups(data: dict, where: _Where) -> tuple[str, ...]:
     return groups
 
 
-def _thresholds(data: dict, where: _Where) -> tuple[float, float]:
+def _thresholds(data: dict, where: _Where) -> tuple[float, float, int, float]:
     consensus = data.get("consensus", {})
     if not isinstance(consensus, dict):
         where.fail("must be a table", "consensus")
     inner = where.at("consensus")
     _check_keys(consensus, _CONSENSUS_KEYS, inner, "consensus")
+    min_votes = _integer(consensus, "min_votes", inner, DEFAULT_MIN_VOTES)
+    if not 1 <= min_votes <= MAX_MIN_VOTES:
+        inner.fail(f"must be from 1 to {MAX_MIN_VOTES} (got {min_votes})", "min_votes")
     return (_fraction(consensus, "min_consensus", inner, DEFAULT_MIN_CONSENSUS),
-            _fraction(consensus, "min_agreement", inner, DEFAULT_MIN_AGREEMENT))
+            _fraction(consensus, "min_agreement", inner, DEFAULT_MIN_AGREEMENT),
+            min_votes, _fraction(consensus, "quorum", inner, DEFAULT_QUORUM))
 
 
 def _steps(data: dict, where: _Where) -> tuple[Step, ...]:
@@ -333,7 +341,33 @@ def _scale_parts(item: dict, where: _Where) -> dict:
         where.fail(f"must be greater than min (min is {low}, max is {high})", "max")
     if high - low > MAX_SCALE_SPAN:
         where.fail(f"the scale may span at most {MAX_SCALE_SPAN} (min is {low}, max is {high})", "max")
-    return {"min": low, "max": high, "labels": _labels(item, low, high, where)}
+    return {"min": low, "max": high, "labels": _labels(item, low, high, where),
+            "sides": _sides(item, low, high, where)}
+
+
+def _sides(item: dict, low: int, high: int, where: _Where) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The decisions a scale's points stand for; a -2..+2 `.direction` scale gets less/same/more."""
+    if "decision_sides" not in item:
+        is_direction = str(item.get("id", "")).endswith(".direction") and (low, high) == (-2, 2)
+        return DIRECTION_SIDES if is_direction else ()
+    raw = item["decision_sides"]
+    if not isinstance(raw, dict) or len(raw) < 2:
+        where.fail('must be a table of at least two decisions, like { less = [-2, -1], same = [0] }',
+                   "decision_sides")
+    sides = []
+    for name, points in raw.items():
+        path = f"decision_sides.{name}"
+        if not _ID_PATTERN.fullmatch(name):
+            where.fail(f"{_ID_RULE} (got {name!r})", path)
+        if (not isinstance(points, list) or not points
+                or not all(isinstance(point, int) and not isinstance(point, bool) for point in points)):
+            where.fail("must be a non-empty list of whole numbers", path)
+        sides.append((name, tuple(points)))
+    try:
+        check_sides(sides, low, high)
+    except ValueError as error:
+        where.fail(str(error), "decision_sides")
+    return tuple(sides)
 
 
 def _labels(item: dict, low: int, high: int, where: _Where) -> dict[int, str]:

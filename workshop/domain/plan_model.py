@@ -3,13 +3,16 @@
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .framework import STRATEGIES_BY_ID
+from .framework import KINDS_BY_ID, STRATEGIES_BY_ID
 
 STEP_KINDS: tuple[str, ...] = ("intro", "category", "summary", "content")
 QUESTION_KINDS: tuple[str, ...] = ("scale", "choice", "text")
 ABSTAIN = "abstain"
 DEFAULT_MIN_CONSENSUS = 0.70
 DEFAULT_MIN_AGREEMENT = 0.75
+DEFAULT_MIN_VOTES = 5
+DEFAULT_QUORUM = 0.5
+MAX_MIN_VOTES = 10_000
 DEFAULT_TEXT_LENGTH = 280
 MAX_TEXT_LENGTH = 2000
 MAX_SCALE_SPAN = 10
@@ -50,6 +53,8 @@ class Question:
     labels: dict[int, str] = field(default_factory=dict, hash=False)
     options: tuple[Option, ...] = ()
     max_length: int = DEFAULT_TEXT_LENGTH
+    # On a scale whose points stand for decisions: (decision, its points), partitioning the scale.
+    sides: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def to_public(self) -> dict:
         """The question as JSON-ready data; label keys become strings."""
@@ -58,6 +63,8 @@ class Question:
         if self.kind == "scale":
             public.update(min=self.min, max=self.max,
                           labels={str(value): text for value, text in sorted(self.labels.items())})
+            if self.sides:
+                public["decision_sides"] = {name: list(points) for name, points in self.sides}
         elif self.kind == "choice":
             public["options"] = [{"id": option.id, "label": option.label} for option in self.options]
         else:
@@ -144,7 +151,7 @@ class Step:
     questions: tuple[Question, ...] = ()
 
     def to_public(self) -> dict:
-        """Every field as JSON-ready data."""
+        """Every field as JSON-ready data, with the kind's SLA fields on a category step."""
         return {
             "index": self.index, "id": self.id, "kind": self.kind, "title": self.title,
             "body": self.body, "category": self.category, "definition": self.definition,
@@ -152,6 +159,9 @@ class Step:
             "prompts": list(self.prompts), "sla_hint": self.sla_hint,
             "strategies": [strategy.to_public() for strategy in self.strategies],
             "questions": [question.to_public() for question in self.questions],
+            # the structured SLA clauses a consensus record on this kind may fill in
+            "sla_fields": ([{"id": item.id, "label": item.label} for item in KINDS_BY_ID[self.category].sla_fields]
+                           if self.category in KINDS_BY_ID else []),
         }
 
 
@@ -167,6 +177,8 @@ class Plan:
     min_agreement: float
     steps: tuple[Step, ...]
     source: dict = field(compare=False, hash=False, repr=False)
+    min_votes: int = DEFAULT_MIN_VOTES
+    quorum: float = DEFAULT_QUORUM
 
     def question(self, qid: str) -> Question | None:
         """The question with this id, or None."""
@@ -183,6 +195,12 @@ class Plan:
         """Every question, in step order."""
         return tuple(question for step in self.steps for question in step.questions)
 
+    def tactics(self, kind: str, strategy: str) -> tuple[str, ...]:
+        """The plan's tactics for one strategy on one kind of variability (empty when it lists none)."""
+        step = self.category_step(kind)
+        found = next((item for item in step.strategies if item.id == strategy), None) if step else None
+        return found.tactics if found else ()
+
     def category_step(self, kind: str) -> Step | None:
         """The step on this kind of variability, or None."""
         return next((step for step in self.steps if step.category == kind), None)
@@ -191,7 +209,7 @@ class Plan:
         """The plan as JSON-ready data (without its source)."""
         return {"id": self.id, "title": self.title, "description": self.description,
                 "groups": list(self.groups), "min_consensus": self.min_consensus,
-                "min_agreement": self.min_agreement,
+                "min_agreement": self.min_agreement, "min_votes": self.min_votes, "quorum": self.quorum,
                 "steps": [step.to_public() for step in self.steps]}
 
     # Votes look questions up by id on every message; cached_property writes to the instance dict

@@ -15,6 +15,7 @@ from .figures import (
     shift_from_moves,
 )
 from .plans import Plan, Question
+from .verdict import assess
 
 ABSTAIN = "abstain"
 
@@ -81,13 +82,15 @@ def figures(question: Question, counts: Mapping[str, int], thresholds: Threshold
     chosen = {value: count for value, count in counts.items() if value != ABSTAIN}
     if question.kind == "scale":
         tally = {int(value): count for value, count in chosen.items()}
-        return scale_figures_from_tally(tally, question.min, question.max, abstain, thresholds)
+        return scale_figures_from_tally(tally, question.min, question.max, abstain, thresholds,
+                                        question.sides or None)
     options = [option.id for option in question.options]
     return choice_figures_from_tally(chosen, options, abstain, thresholds)
 
 
 def thresholds_of(plan: Plan) -> Thresholds:
-    return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement)
+    return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement,
+                      min_votes=plan.min_votes, quorum=plan.quorum)
 
 
 def round_figures(question: Question, ballots: RoundBallots, groups: list[str], thresholds: Thresholds) -> dict:
@@ -97,11 +100,17 @@ def round_figures(question: Question, ballots: RoundBallots, groups: list[str], 
     return {**overall, "by_group": by_group, "group_gap": gap}
 
 
-def question_results(plan: Plan, groups: list[str], question: Question, rounds: Sequence[RoundBallots]) -> dict:
-    """Every round's figures for a scale or choice question, and the shift between the last two."""
+def question_results(plan: Plan, groups: list[str], question: Question, rounds: Sequence[RoundBallots],
+                     present: int | None = None, last_open: bool = False) -> dict:
+    """Every round's figures for a scale or choice question, and the shift between the last two.
+
+    `present` is the number of phones connected now; a last round still open (`last_open`)
+    gets no bootstrap interval until it closes.
+    """
     thresholds = thresholds_of(plan)
     result_rounds = [
-        {"round": number, **round_figures(question, ballots, groups, thresholds)}
+        {"round": number, **assess(question, number, round_figures(question, ballots, groups, thresholds),
+                                   present, thresholds, with_interval=not (last_open and number == len(rounds)))}
         for number, ballots in enumerate(rounds, start=1)
     ]
     shift = None

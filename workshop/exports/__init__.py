@@ -21,16 +21,24 @@ def session_xlsx(data: dict) -> bytes:
     return render(data)
 
 
+def session_docx(data: dict) -> bytes:
+    # Likewise python-docx (and lxml) load only when a Word brief is asked for.
+    from .docx_export import session_docx as render
+
+    return render(data)
+
+
 EXPORTERS: dict[str, tuple[Callable[[dict], str | bytes], str]] = {
     "json": (session_json, "application/json"),
     "csv": (records_csv, "text/csv; charset=utf-8"),
     "votes.csv": (votes_csv, "text/csv; charset=utf-8"),
     "xlsx": (session_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "md": (session_markdown, "text/markdown; charset=utf-8"),
+    "docx": (session_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "html": (session_html, "text/html; charset=utf-8"),
 }
 EXPORT_FORMATS = tuple(EXPORTERS)
-BINARY_FORMATS = ("xlsx",)
+BINARY_FORMATS = ("xlsx", "docx")
 
 __all__ = ["BINARY_FORMATS", "EXPORTERS", "EXPORT_FORMATS", "collect", "render_export", "render_report"]
 

@@ -1,8 +1,8 @@
 """Gather what every export shows from the record: the session, each kind's record and its evidence.
 
-Exports depend on the domain and the store only. Everything is read once: the session's read model,
-then one query for every vote, from which every round's figures are computed with the same function
-the live results use (`domain.tally`), so an export never disagrees with what the console showed.
+Everything is read once: one query for every vote of the session, from which every round's figures
+are computed with the same functions the results API uses, so an export never disagrees with what
+the console showed.
 """
 
 from collections import defaultdict
@@ -16,7 +16,8 @@ from ..store.store import Store
 
 SCHEMA = "variability-workshop/export/v1"
 QUESTION_ROLES = ("impact", "direction", "strategy")
-RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_input", "recorded_at")
+RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_input", "sla", "clauses", "owner",
+                 "due", "recorded_at")
 DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variability as today",
                    "more": "More variability allowed"}
 STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
@@ -26,21 +27,24 @@ def collect(store: Store, code: str) -> dict:
     """Everything the exports show, as JSON-ready data (the documented export schema plus raw votes).
 
     The key "votes" holds the pseudonymous raw votes for the audit formats; the JSON export
-    leaves it out. Raises Refusal for an unknown session.
+    leaves it out.
     """
     session = store.session_record(code.upper())
     if session is None:
         raise Refusal("unknown_session", f"no session with code {code!r}")
-    participants = store.participants(session.code)
-    pseudonyms = {row["id"]: f"P{number}" for number, row in enumerate(participants, start=1)}
+    everyone = store.participants(session.code)
+    pseudonyms = {row["id"]: f"P{number}" for number, row in enumerate(everyone, start=1)}
+    participants = [row for row in everyone if not row["removed_at"]]  # removed phones do not count
     votes = store.all_votes(session.code)
-    rounds = _votes_by_round(vote for vote in votes if not vote["removed"])  # removed phones do not count
+    rounds = _votes_by_round(vote for vote in votes if not vote["removed"])
     records = store.records(session.code)
-    examples = _approved_examples(session, store.submissions(session.code, "approved"))
+    examples, voices = _approved_texts(session, store.submissions(session.code, "approved"))
+    present = len(participants)  # who was connected then is not kept: those who joined stand in
     return {
         "schema": SCHEMA,
         "session": _session(session, participants),
-        "kinds": [_kind_entry(session, kind, records.get(kind.id), rounds, examples.get(kind.id, []))
+        "kinds": [_kind_entry(session, kind, records.get(kind.id), rounds, examples.get(kind.id, []),
+                              voices.get(kind.id, []), present)
                   for kind in KINDS],
         "votes": _raw_votes(session, votes, pseudonyms),
     }
@@ -56,7 +60,8 @@ def _session(session: SessionRecord, participants: list[dict]) -> dict:
         "plan": session.plan.id, "plan_title": session.plan.title, "groups": list(session.groups),
         "held_at": session.created_at, "participants": len(participants),
         "participants_by_group": by_group,
-        "thresholds": {"consensus": session.plan.min_consensus, "agreement": session.plan.min_agreement},
+        "thresholds": {"consensus": session.plan.min_consensus, "agreement": session.plan.min_agreement,
+                       "min_votes": session.plan.min_votes, "quorum": session.plan.quorum},
     }
 
 
@@ -67,23 +72,35 @@ def _votes_by_round(votes: Iterable[dict]) -> dict[tuple[str, int], list[dict]]:
     return grouped
 
 
-def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds: dict, examples: list[dict]) -> dict:
-    entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint, "record": None}
+def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds: dict, examples: list[dict],
+                voices: list[str], present: int) -> dict:
+    entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint,
+                   "sla_fields": [{"id": item.id, "label": item.label} for item in kind.sla_fields],
+                   "record": None}
     if record is not None:
         strategy = STRATEGIES_BY_ID[record["strategy"]]
         entry["record"] = {key: record[key] for key in RECORD_FIELDS}
         entry["record"].update(
             direction_name=DIRECTION_NAMES[record["direction"]], strategy_name=strategy.name,
             strategy_family=strategy.family, status_name=STATUS_NAMES[record["status"]],
-            warnings=list(record["evidence"].get("warnings", [])))
+            warnings=_warnings(record))
         # The figures as they stood when the record was made: what the decision rests on.
         entry["evidence"] = record["evidence"]
-    entry["questions"] = {role: _question_entry(session, f"{kind.id}.{role}", rounds) for role in QUESTION_ROLES}
+    entry["questions"] = {role: _question_entry(session, f"{kind.id}.{role}", rounds, present)
+                          for role in QUESTION_ROLES}
     entry["examples"] = examples
+    entry["dissent_texts"] = voices
     return entry
 
 
-def _question_entry(session: SessionRecord, qid: str, rounds: dict) -> dict | None:
+def _warnings(record: dict) -> list[dict]:
+    if record["warnings"]:
+        return list(record["warnings"])
+    # Records made before warnings had codes kept their sentences in the evidence.
+    return [{"code": "check", "message": text} for text in record["evidence"].get("warnings", [])]
+
+
+def _question_entry(session: SessionRecord, qid: str, rounds: dict, present: int) -> dict | None:
     question = session.plan.question(qid)
     if question is None or question.kind == "text":
         return None
@@ -91,7 +108,8 @@ def _question_entry(session: SessionRecord, qid: str, rounds: dict) -> dict | No
     entry = {**question.to_public(), "status": state.status, "rounds": [], "shift": None}
     if state.status == "pending":
         return entry
-    found = question_results(session.plan, session.groups, question, _stored_rounds(qid, state.round, rounds))
+    found = question_results(session.plan, session.groups, question, _stored_rounds(qid, state.round, rounds),
+                             present=present, last_open=state.status == "open")
     entry["rounds"], entry["shift"] = found["rounds"], found["shift"]
     return entry
 
@@ -107,17 +125,22 @@ def _stored_rounds(qid: str, count: int, rounds: dict) -> list[RoundBallots]:
     return found
 
 
-def _approved_examples(session: SessionRecord, approved: list[dict]) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = defaultdict(list)
+def _approved_texts(session: SessionRecord, approved: list[dict]) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+    """Approved submissions per kind: examples, and answers to "what would change your vote?"."""
+    examples: dict[str, list[dict]] = defaultdict(list)
+    voices: dict[str, list[str]] = defaultdict(list)
     for item in approved:
         step = session.plan.step_of(item["question_id"])
         if step is None or step.category is None:
             continue
+        if item["question_id"] == f"{step.category}.dissent":
+            voices[step.category].append(item["text"])
+            continue
         # Names stay out of exports: an example is attributed to its group only.
-        found[step.category].append({"question": item["question_id"], "round": item["round"],
-                                     "group": item["group_name"], "text": item["text"],
-                                     "submitted_at": item["created_at"]})
-    return found
+        examples[step.category].append({"question": item["question_id"], "round": item["round"],
+                                        "group": item["group_name"], "text": item["text"],
+                                        "submitted_at": item["created_at"]})
+    return examples, voices
 
 
 def _raw_votes(session: SessionRecord, votes: list[dict], pseudonyms: dict[int, str]) -> list[dict]:

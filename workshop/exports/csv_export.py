@@ -8,14 +8,16 @@ import csv
 import io
 from collections.abc import Iterable
 
-from .brief import basis, status_of
+from .brief import basis, sla_clauses, status_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-COLUMNS = ("session", "kind", "kind_name", "status", "direction", "strategy", "strategy_name", "notes",
-           "dissent", "sla_input", "round", "rounds", "n", "abstain", "mean", "median", "iqr",
-           "consensus", "agreement", "reached", "group_gap", "impact_mean", "strategy_leader",
-           "strategy_share", "examples", "recorded_at")
+COLUMNS = ("session", "kind", "kind_name", "status", "direction", "strategy", "strategy_name", "warnings",
+           "notes", "dissent", "sla_input", "sla", "clauses", "owner", "due", "round", "rounds", "n", "present",
+           "abstain", "mean", "median", "iqr", "consensus", "agreement", "reached", "verdict", "group_gap",
+           "impact_mean", "strategy_leader", "strategy_share", "examples", "example_texts", "dissent_texts",
+           "recorded_at")
+LIST_SEPARATOR = " | "
 VOTE_COLUMNS = ("question", "round", "participant", "group", "value", "voted_at", "removed")
 
 
@@ -37,20 +39,37 @@ def headline(code: str, entry: dict) -> dict:
     impact = basis(entry, "impact") or {}
     strategy = basis(entry, "strategy") or {}
     question = entry["questions"].get("direction")
+    filled = record.get("sla") or {}
     return {
         "session": code, "kind": entry["kind"], "kind_name": entry["name"], "status": status_of(entry),
         "direction": record.get("direction"), "strategy": record.get("strategy"),
-        "strategy_name": record.get("strategy_name"), "notes": record.get("notes"),
-        "dissent": record.get("dissent"), "sla_input": record.get("sla_input"),
+        "strategy_name": record.get("strategy_name"),
+        "warnings": _joined(warning["message"] for warning in record.get("warnings", [])),
+        "notes": record.get("notes"), "dissent": record.get("dissent"), "sla_input": record.get("sla_input"),
+        "sla": _joined(f"{label}: {text}" for label, text in sla_clauses(entry)) if filled else None,
+        "clauses": _joined(record.get("clauses") or []), "owner": record.get("owner") or None,
+        "due": record.get("due") or None,
         "round": direction.get("round"), "rounds": len(question["rounds"]) if question else None,
-        "n": direction.get("n"), "abstain": direction.get("abstain"), "mean": direction.get("mean"),
-        "median": direction.get("median"), "iqr": direction.get("iqr"),
+        "n": direction.get("n"), "present": _present(direction, entry), "abstain": direction.get("abstain"),
+        "mean": direction.get("mean"), "median": direction.get("median"), "iqr": direction.get("iqr"),
         "consensus": direction.get("consensus"), "agreement": direction.get("agreement"),
-        "reached": direction.get("reached") if direction else None,
+        "reached": direction.get("reached") if direction else None, "verdict": direction.get("verdict"),
         "group_gap": direction.get("group_gap"), "impact_mean": impact.get("mean"),
         "strategy_leader": strategy.get("leader"), "strategy_share": strategy.get("agreement"),
-        "examples": len(entry["examples"]), "recorded_at": record.get("recorded_at"),
+        "examples": len(entry["examples"]),
+        "example_texts": _joined(example["text"] for example in entry["examples"]),
+        "dissent_texts": _joined(entry.get("dissent_texts", [])),
+        "recorded_at": record.get("recorded_at"),
     }
+
+
+def _joined(texts: Iterable[str]) -> str | None:
+    return LIST_SEPARATOR.join(texts) or None
+
+
+def _present(direction: dict, entry: dict) -> int | None:
+    """N of "n of N present voted": as stored with the figures (exports fill in those who joined)."""
+    return direction.get("present") if direction else None
 
 
 def records_csv(data: dict) -> str:

@@ -19,7 +19,7 @@ from .collect import collect
 TEMPLATE = "report/report.html"
 CSS_HREF = "/static/css/report.css"
 DOWNLOADS = (("json", "JSON"), ("csv", "CSV"), ("votes.csv", "Votes CSV"), ("xlsx", "Excel"),
-             ("md", "Markdown"), ("html", "HTML"))
+             ("md", "Markdown"), ("docx", "Word"), ("html", "HTML"))
 
 
 @cache
@@ -61,10 +61,11 @@ def report_context(data: dict) -> dict:
         "schema": data["schema"],
         "session": session,
         "held_on": brief.held_on(data),
-        "overview": [brief.summary_row(entry) for entry in data["kinds"]],
-        "sections": [{**brief.kind_brief(entry, thresholds), "charts": _kind_charts(entry)}
+        "overview": [brief.summary_row(entry, data) for entry in data["kinds"]],
+        "sections": [{**brief.kind_brief(entry, thresholds, data), "charts": _kind_charts(entry)}
                      for entry in data["kinds"]],
         "open_items": brief.open_items(data),
+        "glossary": brief.GLOSSARY,
         "heat_map": _heat_map(data),
         "group_chart": _group_chart(data),
     }

@@ -37,15 +37,17 @@ def escape_block(text: str) -> str:
 
 
 def session_markdown(data: dict) -> str:
-    """The brief as Markdown text."""
+    """The brief as Markdown text: a draft SLA section per kind, open items and a glossary."""
     session = data["session"]
     lines = [f"# SLA inputs: {escape(session['title'])}", "", *_meta(data), ""]
     lines += _overview(data)
     for entry in data["kinds"]:
-        lines += _kind(brief.kind_brief(entry, session["thresholds"]))
+        lines += _kind(brief.kind_brief(entry, session["thresholds"], data))
     lines += ["## Open items", ""]
     items = brief.open_items(data)
     lines += [f"- {escape(item, line_start=True)}" for item in items] if items else ["None: every kind has an agreed record."]
+    lines += ["", "## Glossary", ""]
+    lines += [f"- **{escape(term)}**: {escape(text)}" for term, text in brief.GLOSSARY]
     return "\n".join(lines) + "\n"
 
 
@@ -58,33 +60,38 @@ def _meta(data: dict) -> list[str]:
         f"- Session: {session['code']}, held on {brief.held_on(data)}, plan {escape(session['plan_title'])}",
         f"- Participants: {session['participants']} ({groups})",
         (f"- Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more "
-         f"with {brief.percent(thresholds['agreement'])} agreement or more."),
+         f"with {brief.percent(thresholds['agreement'])} agreement or more, from at least "
+         f"{thresholds['min_votes']} votes and {brief.percent(thresholds['quorum'])} of the phones present."),
     ]
 
 
+OVERVIEW = (("name", "Kind"), ("direction", "Variability allowed"), ("strategy", "Strategy"), ("status", "Status"),
+            ("verdict", "Verdict"), ("turnout", "Voted"), ("consensus", "Cns"), ("agreement", "Agreement"))
+
+
 def _overview(data: dict) -> list[str]:
-    lines = ["## Overview", "", "| Kind | Variability allowed | Strategy | Status | Cns | Agreement |",
-             "| --- | --- | --- | --- | ---: | ---: |"]
+    lines = ["## Overview", "", "| " + " | ".join(title for _, title in OVERVIEW) + " |",
+             "| --- | --- | --- | --- | --- | --- | ---: | ---: |"]
     for entry in data["kinds"]:
-        row = brief.summary_row(entry)
-        lines.append("| " + " | ".join(escape(row[key]) for key in
-                                        ("name", "direction", "strategy", "status", "consensus", "agreement"))
-                     + " |")
+        row = brief.summary_row(entry, data)
+        lines.append("| " + " | ".join(escape(row[key]) for key, _ in OVERVIEW) + " |")
     return lines + [""]
 
 
 def _kind(section: dict) -> list[str]:
-    lines = [f"## {escape(section['name'])}", "", f"**Position.** {escape(section['position'])}", ""]
-    if section["sla_input"]:
-        lines += [f"**SLA input.** {escape_block(section['sla_input'])}", ""]
-    elif section["status"] == "open":
-        lines += [f"**SLA input to settle.** {escape(section['sla_hint'])}", ""]
+    lines = [f"## {escape(section['name'])}", "", f"**Status.** {escape(section['badge'])}"
+             + (f" (verdict: {section['verdict']}; {section['turnout']})" if section["verdict"] else ""), "",
+             f"**Position.** {escape(section['position'])}", ""]
+    lines += _draft(section)
     lines += [f"**Strength of consensus.** {escape(section['evidence'][0])}", ""]
     lines += [f"- {escape(line, line_start=True)}" for line in section["evidence"][1:]]
     if len(section["evidence"]) > 1:
         lines.append("")
     if section["status"] != "open":
         lines += [f"**Dissent.** {escape_block(section['dissent'] or 'None recorded.')}", ""]
+    if section["voices"]:
+        lines += ["**What would change their vote, in participants' own words.**", ""]
+        lines += [f"- {escape(voice, line_start=True)}" for voice in section["voices"]] + [""]
     if section["notes"]:
         lines += [f"**Notes.** {escape_block(section['notes'])}", ""]
     for warning in section["warnings"]:
@@ -92,4 +99,22 @@ def _kind(section: dict) -> list[str]:
     if section["examples"]:
         lines += ["**Examples from the room.**", ""]
         lines += [f"- {escape(example, line_start=True)}" for example in section["examples"]] + [""]
+    return lines
+
+
+def _draft(section: dict) -> list[str]:
+    """The kind's draft SLA section: structured clauses, ticked tactics, free text, owner and due date."""
+    lines = ["### Draft SLA section", ""]
+    lines += [f"- **{escape(label)}:** {escape(text)}" for label, text in section["sla_clauses"]]
+    lines.append("")
+    if section["clauses"]:
+        lines += ["**Committed tactics.**", ""]
+        lines += [f"- {escape(clause, line_start=True)}" for clause in section["clauses"]] + [""]
+    if section["sla_input"]:
+        lines += [f"**SLA input.** {escape_block(section['sla_input'])}", ""]
+    elif section["status"] == "open":
+        lines += [f"**SLA input to settle.** {escape(section['sla_hint'])}", ""]
+    if section["status"] in ("deferred", "no_consensus"):
+        lines += [f"**Owner.** {escape(section['owner'] or 'not named')}; "
+                  f"**due** {escape(section['due'] or 'no date')}", ""]
     return lines

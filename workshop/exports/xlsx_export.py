@@ -1,9 +1,12 @@
-"""The XLSX export (openpyxl): records, figures per round and group, raw votes, and the session.
+"""The XLSX export (openpyxl): records, figures per round and group, raw votes, examples, the session.
 
 Text that looks like a formula is stored as text with Excel's quote prefix, so it is shown as typed
-and never calculated, not even after the cell is edited.
+and never calculated, not even after the cell is edited. Column headings and record values are
+labels a reader knows (kind, strategy and status names), times are real Excel dates, and long text
+wraps in its cell.
 """
 
+import datetime
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -11,17 +14,38 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .csv_export import COLUMNS, FORMULA_STARTS, VOTE_COLUMNS, headline
+from .brief import VERDICT_NAMES
+from .csv_export import FORMULA_STARTS, VOTE_COLUMNS, headline
+
+# (key of the CSV headline, column heading); ids give way to the names beside them
+RECORD_COLUMNS = (
+    ("kind_name", "Kind"), ("status_name", "Status"), ("direction_name", "Variability allowed"),
+    ("strategy_name", "Strategy"), ("warnings", "Warnings"), ("sla", "SLA clauses"),
+    ("clauses", "Committed tactics"), ("sla_input", "SLA input"), ("owner", "Owner"), ("due", "Due"),
+    ("notes", "Notes"), ("dissent", "Dissent"), ("dissent_texts", "What would change their vote"),
+    ("verdict_name", "Verdict"), ("n", "Votes (n)"), ("present", "Present (N)"), ("abstain", "Abstained"),
+    ("round", "Round"), ("rounds", "Rounds"), ("mean", "Mean"), ("median", "Median"), ("iqr", "IQR"),
+    ("consensus", "Cns"), ("agreement", "Agreement"), ("reached", "Reached"), ("group_gap", "Group gap"),
+    ("impact_mean", "Impact (mean)"), ("strategy_leader_name", "Strategy vote leader"),
+    ("strategy_share", "Leader's share"), ("examples", "Examples"), ("recorded_at", "Recorded (UTC)"),
+    ("session", "Session"),
+)
+EXAMPLE_COLUMNS = ("kind", "question", "round", "group", "text", "submitted_at")
+DATES = {"recorded_at": "yyyy-mm-dd hh:mm", "voted_at": "yyyy-mm-dd h:mm:ss",
+         "submitted_at": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
+WRAPPED = frozenset({"warnings", "sla", "clauses", "sla_input", "notes", "dissent", "dissent_texts", "text"})
 
 FIGURE_COLUMNS = ("kind", "question", "round", "group", "n", "abstain", "mean", "median", "iqr",
                   "consensus", "agreement", "reached", "leader", "group_gap", "counts")
 SESSION_FIELDS = ("code", "title", "service", "plan", "plan_title", "held_at", "participants")
 FRACTIONS = {"consensus": "0.000", "agreement": "0.0%", "strategy_share": "0.0%"}
 DECIMALS = {"mean": "0.00", "median": "0.0", "iqr": "0.0", "group_gap": "0.00", "impact_mean": "0.00"}
-WIDE = {"notes": 40, "dissent": 40, "sla_input": 40, "counts": 50, "question": 24, "title": 40}
+WIDE = {"notes": 40, "dissent": 40, "sla_input": 40, "counts": 50, "question": 24, "title": 40, "warnings": 60,
+        "sla": 60, "clauses": 50, "dissent_texts": 50, "text": 80, "kind_name": 22, "strategy_name": 26,
+        "direction_name": 28, "recorded_at": 18, "voted_at": 20, "submitted_at": 18, "due": 12}
 ALL_GROUPS = "(all)"
 
 
@@ -29,23 +53,26 @@ def session_xlsx(data: dict) -> bytes:
     """The workbook as bytes: sheets Records, Figures, Votes and Session."""
     # Write-only mode streams rows to the file, so thousands of votes stay cheap in memory.
     book = Workbook(write_only=True)
-    code = data["session"]["code"]
-    _sheet(book, "Records", COLUMNS, (headline(code, entry).values() for entry in data["kinds"]))
+    _sheet(book, "Records", [key for key, _ in RECORD_COLUMNS], _record_rows(data),
+           [title for _, title in RECORD_COLUMNS])
     _sheet(book, "Figures", FIGURE_COLUMNS, _figure_rows(data))
     _sheet(book, "Votes", VOTE_COLUMNS, (_vote_row(vote) for vote in data["votes"]))
+    _sheet(book, "Examples", EXAMPLE_COLUMNS, _example_rows(data))
     _sheet(book, "Session", ("field", "value"), _session_rows(data["session"]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _sheet(book: Workbook, title: str, columns: Iterable[str], rows: Iterable[Iterable]) -> None:
+def _sheet(book: Workbook, title: str, columns: Iterable[str], rows: Iterable[Iterable],
+           headings: Iterable[str] | None = None) -> None:
     sheet = book.create_sheet(title)
     columns = list(columns)
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = WIDE.get(column, max(10, len(column) + 2))
+    headings = list(headings) if headings is not None else columns
+    for index, (column, heading) in enumerate(zip(columns, headings), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = WIDE.get(column, max(10, len(heading) + 2))
     sheet.freeze_panes = "A2"
-    sheet.append([_header(sheet, column) for column in columns])
+    sheet.append([_header(sheet, heading) for heading in headings])
     for row in rows:
         sheet.append([_cell(sheet, column, value) for column, value in zip(columns, row)])
 
@@ -57,9 +84,18 @@ def _header(sheet: Any, name: str) -> WriteOnlyCell:
 
 
 def _cell(sheet: Any, column: str, value: object) -> object:
+    if column in DATES and isinstance(value, str) and value:
+        return _date_cell(sheet, column, value)
     if isinstance(value, str):
         # XML 1.0 cannot hold most control characters; openpyxl would refuse the whole workbook.
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, str) and column in WRAPPED:
+        cell = WriteOnlyCell(sheet, value=value)
+        if value.startswith(FORMULA_STARTS) and not _is_number(value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        return cell
     if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"  # openpyxl would store "=..." as a formula
@@ -70,6 +106,46 @@ def _cell(sheet: Any, column: str, value: object) -> object:
         cell.number_format = FRACTIONS.get(column) or DECIMALS[column]
         return cell
     return value
+
+
+def _date_cell(sheet: Any, column: str, value: str) -> object:
+    """A stored ISO time (UTC) or date as an Excel date; Excel has no time zones, so UTC is written as is."""
+    try:
+        moment: datetime.date = (datetime.date.fromisoformat(value) if column == "due"
+                                 else datetime.datetime.fromisoformat(value).replace(tzinfo=None))
+    except ValueError:
+        return value
+    if column == "voted_at":
+        return moment  # openpyxl gives a bare date its own date format; a styled cell per vote costs a second
+    cell = WriteOnlyCell(sheet, value=moment)
+    cell.number_format = DATES[column]
+    return cell
+
+
+def _record_rows(data: dict) -> Iterable[list]:
+    code = data["session"]["code"]
+    for entry in data["kinds"]:
+        row = headline(code, entry)
+        record = entry["record"] or {}
+        row.update(status_name=record.get("status_name", "Open"), direction_name=record.get("direction_name"),
+                   verdict_name=VERDICT_NAMES.get(row["verdict"] or ""),
+                   strategy_leader_name=_option_name(entry, row["strategy_leader"]))
+        yield [row[key] for key, _ in RECORD_COLUMNS]
+
+
+def _option_name(entry: dict, option: str | None) -> str | None:
+    question = entry["questions"].get("strategy") or {}
+    names = {item["id"]: item["label"] for item in question.get("options", [])}
+    return names.get(option, option) if option else None
+
+
+def _example_rows(data: dict) -> Iterable[list]:
+    for entry in data["kinds"]:
+        for example in entry["examples"]:
+            yield [entry["name"], example["question"], example["round"], example["group"], example["text"],
+                   example["submitted_at"]]
+        for text in entry.get("dissent_texts", []):
+            yield [entry["name"], f"{entry['kind']}.dissent", None, None, text, None]
 
 
 def _is_number(text: str) -> bool:
@@ -114,5 +190,5 @@ def _session_rows(session: dict) -> Iterable[list]:
     yield ["groups", ", ".join(session["groups"])]
     for group, count in session["participants_by_group"].items():
         yield [f"participants: {group}", count]
-    yield ["min_consensus", session["thresholds"]["consensus"]]
-    yield ["min_agreement", session["thresholds"]["agreement"]]
+    for key, value in session["thresholds"].items():
+        yield [f"min_{key}" if key in ("consensus", "agreement") else key, value]

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..domain.plans import Plan, Question
-from ..domain.records import ConsensusInput, warnings_for
+from ..domain.records import ConsensusInput, record_warnings
 from ..domain.refusal import Refusal
 from ..domain.session import (
     PARTICIPANT_COMMANDS,
@@ -64,7 +64,8 @@ class Room:
         self._pending: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task] = set()
         self._pending_phones = False
-        self._results: dict[str, dict] = {}  # per question, dropped when its votes or state change
+        # Per question: (phones present, results), dropped when its votes or state change.
+        self._results: dict[str, tuple[int, dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
         self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
@@ -149,18 +150,17 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
-        evidence["warnings"] = _warnings(record, evidence)
+        warnings = record_warnings(record, evidence)
+        evidence["warnings"] = [warning["message"] for warning in warnings]
         stored = await committed(self.store.save_record(self.code, {
-            "kind": record.kind, "direction": record.direction, "strategy": record.strategy,
-            "status": record.status, "notes": record.notes, "dissent": record.dissent,
-            "sla_input": record.sla_input, "evidence": evidence,
+            **record.to_row(), "evidence": evidence, "warnings": warnings,
         }))
         self.changed()
         return stored
 
     def check_consensus(self, record: ConsensusInput) -> list[str]:
         """The warnings `record_consensus` would store with this record, from the same figures; writes nothing."""
-        return _warnings(record, self._evidence(record.kind))
+        return [warning["message"] for warning in record_warnings(record, self._evidence(record.kind))]
 
     def _evidence(self, kind: str) -> dict:
         """The latest round's figures of the kind's direction and strategy questions."""
@@ -170,7 +170,12 @@ class Room:
             if question is None or self.state.question(question.id).status == "pending":
                 continue
             found = self.results(question.id)
+            if self.state.question(question.id).status == "open":  # a decision needs the interval now
+                found = self._question_results(question, last_open=False)
             evidence[suffix] = {"question": question.id, **found["rounds"][-1]} if found["rounds"] else None
+        dissent = self.plan.question(f"{kind}.dissent")
+        evidence["dissent_texts"] = [item["text"] for item in self.store.submissions(self.code, "approved")
+                                     if dissent is not None and item["question_id"] == dissent.id]
         return evidence
 
     def results(self, qid: object) -> dict:
@@ -178,12 +183,17 @@ class Room:
         question = self.question(qid)
         if question.kind == "text":
             raise Refusal("invalid_field", f"{question.id} takes text submissions; it has no figures")
+        present = len(self.connected)
         cached = self._results.get(question.id)
-        if cached is None:
-            rounds = self.state.question(question.id).round
-            cached = self._results[question.id] = question_results(
-                self.plan, self.groups, question, self.ballots.rounds(question.id, rounds))
-        return cached
+        if cached is None or cached[0] != present:  # the quorum follows the phones present
+            open_now = self.state.question(question.id).status == "open"
+            cached = self._results[question.id] = (present, self._question_results(question, last_open=open_now))
+        return cached[1]
+
+    def _question_results(self, question: Question, last_open: bool) -> dict:
+        rounds = self.ballots.rounds(question.id, self.state.question(question.id).round)
+        return question_results(self.plan, self.groups, question, rounds,
+                                present=len(self.connected), last_open=last_open)
 
     # what each audience sees
 
@@ -298,11 +308,6 @@ class Room:
         for connection in connections:
             if not connection.offer(text):
                 self.remove(connection)
-
-
-def _warnings(record: ConsensusInput, evidence: dict) -> list[str]:
-    reached = (evidence.get("direction") or {}).get("reached")
-    return warnings_for(record.direction, record.strategy, record.status, reached)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str:

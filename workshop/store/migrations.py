@@ -100,6 +100,22 @@ def room_controls(db: Database) -> None:
     """)
 
 
+# A record's structured SLA clauses, ticked tactics, owner and due date for open decisions, and the
+# warnings computed when it was recorded (JSON lists and objects).
+SCHEMA_002 = """
+        ALTER TABLE consensus_records ADD COLUMN sla_json TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE consensus_records ADD COLUMN clauses_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE consensus_records ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+        ALTER TABLE consensus_records ADD COLUMN due TEXT NOT NULL DEFAULT '';
+        ALTER TABLE consensus_records ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'
+"""
+
+
+@migrations(name="003_record_clauses")
+def record_clauses(db: Database) -> None:
+    _run_statements(db, SCHEMA_002)
+
+
 def _run_statements(db: Database, script: str) -> None:
     # executescript() would commit the migration's transaction; run statements one by one instead.
     for statement in script.split(";\n"):

@@ -292,10 +292,14 @@ class Store:
         return {row["kind"]: _record_from_row(row) for row in rows}
 
 
+JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
+
+
 def _record_from_row(row: dict) -> dict:
     row = dict(row)
     row.pop("session_code")
-    row["evidence"] = json.loads(row.pop("evidence_json"))
+    for name in JSON_RECORD_COLUMNS:
+        row[name] = json.loads(row.pop(f"{name}_json"))
     return row
 
 
@@ -438,9 +442,10 @@ def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
 
 
 def _save_record(db: Database, code: str, record: dict) -> dict:
-    row = {**record, "session_code": code, "recorded_at": now(),
-           "evidence_json": json.dumps(record["evidence"])}
-    row.pop("evidence")
+    row = {key: value for key, value in record.items() if key not in JSON_RECORD_COLUMNS}
+    row.update({f"{name}_json": json.dumps(record.get(name, default))
+                for name, default in zip(JSON_RECORD_COLUMNS, ({}, {}, [], []))})
+    row.update(session_code=code, recorded_at=now())
     columns = ", ".join(row)
     placeholders = ", ".join("?" for _ in row)
     updates = ", ".join(f"{column} = excluded.{column}" for column in row if column not in ("session_code", "kind"))

@@ -117,14 +117,14 @@ async def get_results(request: Request) -> JSONResponse:
 
 async def put_consensus(request: Request) -> JSONResponse:
     room = room_for(request)
-    record = parse_record(request.path_params["kind"], await read_json(request))
+    record = parse_record(request.path_params["kind"], await read_json(request), room.plan)
     return JSONResponse(await room.record_consensus(record))
 
 
 async def check_consensus(request: Request) -> JSONResponse:
     """The warnings the PUT would store with this record, while the facilitator fills the form."""
     room = room_for(request)
-    record: ConsensusInput = parse_record(request.path_params["kind"], await read_json(request))
+    record: ConsensusInput = parse_record(request.path_params["kind"], await read_json(request), room.plan)
     return JSONResponse({"warnings": room.check_consensus(record)})
 
 

@@ -1,0 +1,133 @@
+"""The brief as a Word document (python-docx): the same draft SLA sections as the Markdown brief.
+
+Every piece of text goes in as a run's plain text, so nothing typed in the workshop can become
+markup; characters XML cannot hold are dropped first (python-docx would refuse the document).
+"""
+
+import datetime
+import io
+import re
+
+from docx import Document
+from docx.document import Document as DocumentObject
+
+from . import brief
+from .markdown_export import OVERVIEW
+
+# The control characters XML 1.0 does not allow (tab, newline and carriage return are allowed).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """Text a Word document can hold."""
+    return _ILLEGAL.sub("", text)
+
+
+def session_docx(data: dict) -> bytes:
+    """The brief as .docx bytes."""
+    session = data["session"]
+    document = Document()
+    _properties(document, data)
+    document.add_heading(clean(f"SLA inputs: {session['title']}"), 0)
+    for line in _meta_lines(data):
+        document.add_paragraph(clean(line), style="List Bullet")
+    document.add_heading("Overview", 1)
+    _overview(document, data)
+    for entry in data["kinds"]:
+        _kind(document, brief.kind_brief(entry, session["thresholds"], data))
+    document.add_heading("Open items", 1)
+    items = brief.open_items(data) or ["None: every kind has an agreed record."]
+    for item in items:
+        document.add_paragraph(clean(item), style="List Bullet")
+    document.add_heading("Glossary", 1)
+    for term, text in brief.GLOSSARY:
+        _labelled(document, term, text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _properties(document: DocumentObject, data: dict) -> None:
+    session = data["session"]
+    properties = document.core_properties
+    properties.title = clean(f"SLA inputs: {session['title']}")
+    properties.author = "variability-workshop"
+    held = datetime.datetime.fromisoformat(session["held_at"]).replace(tzinfo=None)
+    # The template's own dates would say when python-docx was released, not when the session was held.
+    properties.created = properties.modified = held
+
+
+def _meta_lines(data: dict) -> list[str]:
+    session = data["session"]
+    thresholds = session["thresholds"]
+    groups = ", ".join(f"{group} {count}" for group, count in session["participants_by_group"].items())
+    return [
+        f"Service: {session['service'] or 'not named'}",
+        f"Session: {session['code']}, held on {brief.held_on(data)}, plan {session['plan_title']}",
+        f"Participants: {session['participants']} ({groups})",
+        (f"Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more with "
+         f"{brief.percent(thresholds['agreement'])} agreement or more, from at least {thresholds['min_votes']} "
+         f"votes and {brief.percent(thresholds['quorum'])} of the phones present."),
+    ]
+
+
+def _overview(document: DocumentObject, data: dict) -> None:
+    table = document.add_table(rows=1, cols=len(OVERVIEW))
+    table.style = "Table Grid"
+    for cell, (_, title) in zip(table.rows[0].cells, OVERVIEW):
+        cell.text = title
+        cell.paragraphs[0].runs[0].bold = True
+    for entry in data["kinds"]:
+        row = brief.summary_row(entry, data)
+        for cell, (key, _) in zip(table.add_row().cells, OVERVIEW):
+            cell.text = clean(row[key])
+
+
+def _labelled(document: DocumentObject, label: str, text: str, style: str | None = None) -> None:
+    paragraph = document.add_paragraph(style=style)
+    paragraph.add_run(clean(label) + ": ").bold = True
+    paragraph.add_run(clean(text))
+
+
+def _bullets(document: DocumentObject, lines: list[str]) -> None:
+    for line in lines:
+        document.add_paragraph(clean(line), style="List Bullet")
+
+
+def _kind(document: DocumentObject, section: dict) -> None:
+    document.add_heading(clean(section["name"]), 1)
+    status = section["badge"] + (f" (verdict: {section['verdict']}; {section['turnout']})"
+                                 if section["verdict"] else "")
+    _labelled(document, "Status", status)
+    _labelled(document, "Position", section["position"])
+    for warning in section["warnings"]:
+        _labelled(document, "Check", warning)
+    _draft(document, section)
+    document.add_heading("Evidence", 2)
+    _labelled(document, "Strength of consensus", section["evidence"][0])
+    _bullets(document, section["evidence"][1:])
+    if section["status"] != "open":
+        _labelled(document, "Dissent", section["dissent"] or "None recorded.")
+    if section["voices"]:
+        document.add_paragraph().add_run("What would change their vote, in participants' own words").bold = True
+        _bullets(document, section["voices"])
+    if section["notes"]:
+        _labelled(document, "Notes", section["notes"])
+    if section["examples"]:
+        document.add_paragraph().add_run("Examples from the room").bold = True
+        _bullets(document, section["examples"])
+
+
+def _draft(document: DocumentObject, section: dict) -> None:
+    document.add_heading("Draft SLA section", 2)
+    for label, text in section["sla_clauses"]:
+        _labelled(document, label, text, style="List Bullet")
+    if section["clauses"]:
+        document.add_paragraph().add_run("Committed tactics").bold = True
+        _bullets(document, section["clauses"])
+    if section["sla_input"]:
+        _labelled(document, "SLA input", section["sla_input"])
+    elif section["status"] == "open":
+        _labelled(document, "SLA input to settle", section["sla_hint"])
+    if section["status"] in ("deferred", "no_consensus"):
+        _labelled(document, "Owner", f"{section['owner'] or 'not named'}; due {section['due'] or 'no date'}")
