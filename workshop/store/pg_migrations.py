@@ -86,8 +86,28 @@ SCHEMA_001 = """
     );
 """
 
+ROOM_CONTROLS_002 = """
+    ALTER TABLE sessions ADD COLUMN joining_locked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN room_size INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE participants ADD COLUMN removed_at TEXT;
+    CREATE INDEX pending_submissions ON submissions(session_code, question_id, participant_id, status)
+"""
+
+# A record's structured SLA clauses, ticked tactics, owner and due date for open decisions, and the
+# warnings computed when it was recorded (JSON lists and objects).
+RECORD_CLAUSES_003 = """
+    ALTER TABLE consensus_records ADD COLUMN sla_json TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE consensus_records ADD COLUMN clauses_json TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE consensus_records ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE consensus_records ADD COLUMN due TEXT NOT NULL DEFAULT '';
+    ALTER TABLE consensus_records ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'
+"""
+
+# The same names as the SQLite migrations, so both record the same steps.
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_initial", SCHEMA_001),
+    ("002_room_controls", ROOM_CONTROLS_002),
+    ("003_record_clauses", RECORD_CLAUSES_003),
 ]
 
 

@@ -19,12 +19,23 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..domain.session import QuestionState, SessionState
 from ..domain.refusal import Refusal
+from ..domain.session import SessionRecord, SessionState
+from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
 from .interface import Pending
 from .pg_migrations import apply_migrations
 from .pg_writer import PostgresWriter, Transaction
+from .shaping import (
+    MODERATION_PAGE,
+    check_pending,
+    moderation_page,
+    record_from_row,
+    record_to_row,
+    session_record,
+    session_row,
+    session_state,
+)
 from .store import CODE_ALPHABET, now
 
 CONNECT_TIMEOUT = 2  # seconds: an unreachable database is reported, not waited on
@@ -134,11 +145,12 @@ class PostgresStore:
         return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
 
     def session(self, code: str) -> dict | None:
-        row = self._one("select * from sessions where code = %s", (code,))
-        if row:
-            row["groups"] = json.loads(row.pop("groups_json"))
-            row["plan_source"] = json.loads(row.pop("plan_json"))
-        return row
+        return session_row(self._one("select * from sessions where code = %s", (code,)))
+
+    def session_record(self, code: str) -> SessionRecord | None:
+        """The read model of one session, with its plan as it was when the session was created."""
+        row = self.session(code)
+        return None if row is None else session_record(row, self.session_state(row["code"]))
 
     def list_sessions(self) -> list[dict]:
         return self._rows(
@@ -147,14 +159,10 @@ class PostgresStore:
             " from sessions s order by s.created_at desc")
 
     def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step from sessions where code = %s", (code,))
-        questions = {
-            row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
-            for row in self._rows(
-                "select question_id, status, round, revealed from questions where session_code = %s",
-                (code,))
-        }
-        return SessionState(session["current_step"] if session else 0, questions)
+        session = self._one("select current_step, joining_locked, room_size from sessions where code = %s",
+                            (code,))
+        return session_state(session, self._rows(
+            "select question_id, status, round, revealed from questions where session_code = %s", (code,)))
 
     def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
         return self.write(_save_state, code, previous, state)
@@ -168,12 +176,18 @@ class PostgresStore:
         return self._one("select * from participants where session_code = %s and token = %s", (code, token))
 
     def participant_count(self, code: str) -> int:
-        return self._one("select count(*) as n from participants where session_code = %s", (code,))["n"]
+        """Participants who joined and were not removed."""
+        return self._one("select count(*) as n from participants where session_code = %s and removed_at is null",
+                         (code,))["n"]
 
     def participants(self, code: str) -> list[dict]:
         return self._rows(
-            "select id, name, group_name, joined_at from participants where session_code = %s order by id",
-            (code,))
+            "select id, name, group_name, joined_at, removed_at from participants where session_code = %s"
+            " order by id", (code,))
+
+    def remove_participant(self, code: str, participant_id: int) -> Pending:
+        """Take a participant out of the room: their votes leave the figures but stay in the record."""
+        return self.write(_remove_participant, code, participant_id)
 
     # votes
 
@@ -191,10 +205,11 @@ class PostgresStore:
         return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
 
     def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
-        """Every vote of one round: participant id -> stored value."""
+        """Every counted vote of one round (removed participants' votes are not): participant id -> value."""
         return {row["participant_id"]: row["value"] for row in self._rows(
-            "select participant_id, value from votes where session_code = %s and question_id = %s"
-            " and round = %s", (code, qid, round_))}
+            "select v.participant_id, v.value from votes v join participants p on p.id = v.participant_id"
+            " where v.session_code = %s and v.question_id = %s and v.round = %s and p.removed_at is null",
+            (code, qid, round_))}
 
     def groups_of(self, code: str) -> dict[int, str]:
         """Each participant's group: participant id -> group name."""
@@ -203,7 +218,8 @@ class PostgresStore:
 
     def all_votes(self, code: str) -> list[dict]:
         return self._rows(
-            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at"
+            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at,"
+            " p.removed_at is not null as removed"
             " from votes v join participants p on p.id = v.participant_id"
             " where v.session_code = %s order by v.question_id, v.round, v.voted_at", (code,))
 
@@ -212,6 +228,19 @@ class PostgresStore:
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Pending:
         return self.write(_submission, code, participant_id, message_id, qid, text)
+
+    def moderation(self, code: str) -> dict:
+        """What a console is sent of the submissions: every approved one, the oldest page of pending ones,
+        the latest page of rejected ones, and counts, so a flood of texts never floods the console."""
+        base = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
+                " from submissions s join participants p on p.id = s.participant_id where s.session_code = %s")
+        approved = self._rows(base + " and s.status = 'approved' order by s.id", (code,))
+        pending = self._rows(base + " and s.status = 'pending' order by s.id limit %s", (code, MODERATION_PAGE))
+        rejected = self._rows(base + " and s.status = 'rejected' order by s.id desc limit %s",
+                              (code, MODERATION_PAGE))
+        counts = self._rows("select question_id, round, status, count(*) as n from submissions"
+                            " where session_code = %s group by question_id, round, status", (code,))
+        return moderation_page(approved, pending, rejected, counts)
 
     def moderate(self, code: str, submission_id: int, status: str) -> Pending:
         return self.write(_moderate, code, submission_id, status)
@@ -233,14 +262,7 @@ class PostgresStore:
 
     def records(self, code: str) -> dict[str, dict]:
         rows = self._rows("select * from consensus_records where session_code = %s", (code,))
-        return {row["kind"]: _record_from_row(row) for row in rows}
-
-
-def _record_from_row(row: dict) -> dict:
-    row = dict(row)
-    row.pop("session_code")
-    row["evidence"] = json.loads(row.pop("evidence_json"))
-    return row
+        return {row["kind"]: record_from_row(row) for row in rows}
 
 
 # Write jobs: each runs on the writer thread inside a transaction.
@@ -252,7 +274,7 @@ def _set_setting(tx: Transaction, key: str, value: str) -> None:
 
 def _new_code(tx: Transaction) -> str:
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if not tx.execute("select 1 from sessions where code = %s", (code,)).fetchone():
             return code
 
@@ -272,6 +294,9 @@ def _create_session(tx: Transaction, title: str, service: str, plan_id: str, pla
 def _save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState) -> None:
     if state.current_step != previous.current_step:
         tx.execute("update sessions set current_step = %s where code = %s", (state.current_step, code))
+    if (state.joining_locked, state.room_size) != (previous.joining_locked, previous.room_size):
+        tx.execute("update sessions set joining_locked = %s, room_size = %s where code = %s",
+                   (int(state.joining_locked), state.room_size, code))
     for qid, question in state.questions.items():
         if previous.questions.get(qid) != question:
             tx.execute(
@@ -282,10 +307,15 @@ def _save_state(tx: Transaction, code: str, previous: SessionState, state: Sessi
 
 def _join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> dict:
     if token:
-        row = tx.execute("select id, token, name, group_name from participants"
+        row = tx.execute("select id, token, name, group_name, removed_at from participants"
                          " where session_code = %s and token = %s", (code, token)).fetchone()
+        if row and row[4]:
+            raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
-            return _rejoin(tx, row, name, group)
+            return _rejoin(tx, row[:4], name, group)
+    locked = tx.execute("select joining_locked from sessions where code = %s", (code,)).fetchone()
+    if locked and locked[0]:
+        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
     token = secrets.token_urlsafe(18)
     participant_id = tx.execute(
         "insert into participants (session_code, token, name, group_name, joined_at)"
@@ -309,10 +339,13 @@ def _rejoin(tx: Transaction, row: tuple, name: str, group: str) -> dict:
 ANSWER_SQL = """
     with seen as (
         select question_id, round from messages where participant_id = %(person)s and message_id = %(message)s
+    ), person as (
+        select removed_at from participants where id = %(person)s
     ), question as (
         select status, round from questions where session_code = %(code)s and question_id = %(qid)s
     ), fresh as (
         select round from question where status = 'open' and not exists (select 1 from seen)
+            and not exists (select 1 from person where removed_at is not null)
     ), answer as (
         {answer}
     ), remembered as (
@@ -320,7 +353,7 @@ ANSWER_SQL = """
         select %(person)s, %(message)s, %(qid)s, round from fresh returning round
     )
     select (select question_id from seen), (select round from seen), (select status from question),
-           (select round from remembered)
+           (select round from remembered), exists (select 1 from person where removed_at is not null)
 """
 VOTE_SQL = ANSWER_SQL.format(answer=(
     "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
@@ -339,11 +372,13 @@ def _answer_params(code: str, participant_id: int, message_id: str, qid: str, an
 
 def _answer_outcome(row: tuple, qid: str) -> tuple[str, int, bool]:
     """(question id, round, whether this call stored it), or Refusal; from ANSWER_SQL's one row."""
-    seen_qid, seen_round, status, stored_round = row
+    seen_qid, seen_round, status, stored_round, removed = row
     if seen_qid is not None:
         return seen_qid, seen_round, False
     if stored_round is not None:
         return qid, stored_round, True
+    if removed:
+        raise Refusal("removed", "the facilitator has removed this phone from the session")
     if status is None:
         raise Refusal("unknown_question", f"no question {qid!r} in this session")
     raise Refusal("question_closed", f"question {qid!r} is not open for answers")
@@ -375,12 +410,28 @@ def _vote(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
     return _answer_once(tx, VOTE_SQL, *call)
 
 
-def _submission(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
-    return _answer_once(tx, SUBMISSION_SQL, *call)
+def _submission(tx: Transaction, code: str, participant_id: int, message_id: str, qid: str,
+                text: str) -> tuple[str, int, bool]:
+    # Processes write side by side: one at a time per question, so the caps hold across them.
+    tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"submissions:{code}:{qid}",))
+    mine, everyone = tx.execute(
+        "select count(*) filter (where participant_id = %s), count(*) from submissions"
+        " where session_code = %s and question_id = %s and status = 'pending'",
+        (participant_id, code, qid)).fetchone()
+    check_pending(mine, everyone)
+    return _answer_once(tx, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 
 
 _vote.together = partial(_answer_together, VOTE_SQL)  # type: ignore[attr-defined]
-_submission.together = partial(_answer_together, SUBMISSION_SQL)  # type: ignore[attr-defined]
+
+
+def _remove_participant(tx: Transaction, code: str, participant_id: int) -> None:
+    cursor = tx.execute("update participants set removed_at = coalesce(removed_at, %s)"
+                        " where session_code = %s and id = %s", (now(), code, participant_id))
+    if cursor.rowcount == 0:
+        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
+    tx.execute("update submissions set status = 'rejected' where participant_id = %s and status = 'pending'",
+               (participant_id,))
 
 
 def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> None:
@@ -391,9 +442,7 @@ def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> No
 
 
 def _save_record(tx: Transaction, code: str, record: dict) -> dict:
-    row = {**record, "session_code": code, "recorded_at": now(),
-           "evidence_json": json.dumps(record["evidence"])}
-    row.pop("evidence")
+    row = record_to_row(code, record, now())
     columns = [sql.Identifier(column) for column in row]
     updates = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(column))
                for column in row if column not in ("session_code", "kind")]
@@ -402,4 +451,4 @@ def _save_record(tx: Transaction, code: str, record: dict) -> dict:
         sql.SQL(", ").join(columns), sql.SQL(", ").join(sql.Placeholder() * len(row)),
         sql.SQL(", ").join(updates))
     tx.execute(statement, tuple(row.values()))
-    return _record_from_row(row)
+    return record_from_row(row)

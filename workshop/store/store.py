@@ -15,18 +15,24 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.plans import plan_from_dict
 from ..domain.refusal import Refusal
-from ..domain.session import QuestionState, SessionRecord, SessionState
+from ..domain.session import SessionRecord, SessionState
 from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
 from .migrations import migrations
+from .shaping import (
+    MODERATION_PAGE,
+    check_pending,
+    moderation_page,
+    record_from_row,
+    record_to_row,
+    session_record,
+    session_row,
+    session_state,
+)
 from .writer import Writer
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
-PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
-PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
-MODERATION_PAGE = 50  # pending submissions a console is sent at once
 
 
 def now() -> str:
@@ -151,20 +157,12 @@ class Store:
         return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
 
     def session(self, code: str) -> dict | None:
-        row = self._one("select * from sessions where code = ?", (code,))
-        if row:
-            row["groups"] = json.loads(row.pop("groups_json"))
-            row["plan_source"] = json.loads(row.pop("plan_json"))
-        return row
+        return session_row(self._one("select * from sessions where code = ?", (code,)))
 
     def session_record(self, code: str) -> SessionRecord | None:
         """The read model of one session, with its plan as it was when the session was created."""
         row = self.session(code)
-        if row is None:
-            return None
-        plan = plan_from_dict(row["plan_source"], row["plan_id"], f"session {row['code']}")
-        return SessionRecord(row["code"], row["title"], row["service"], row["created_at"], row["groups"],
-                             plan, self.session_state(row["code"]))
+        return None if row is None else session_record(row, self.session_state(row["code"]))
 
     def list_sessions(self) -> list[dict]:
         return list(self._rows(
@@ -175,16 +173,8 @@ class Store:
 
     def session_state(self, code: str) -> SessionState:
         session = self._one("select current_step, joining_locked, room_size from sessions where code = ?", (code,))
-        questions = {
-            row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
-            for row in self._rows(
-                "select question_id, status, round, revealed from questions where session_code = ?",
-                (code,))
-        }
-        if session is None:
-            return SessionState(0, questions)
-        return SessionState(session["current_step"], questions, bool(session["joining_locked"]),
-                            session["room_size"])
+        return session_state(session, self._rows(
+            "select question_id, status, round, revealed from questions where session_code = ?", (code,)))
 
     def save_state(self, code: str, previous: SessionState, state: SessionState) -> Future:
         return self.write(_save_state, code, previous, state)
@@ -261,13 +251,7 @@ class Store:
         rejected = self._rows(base + " and s.status = 'rejected' order by s.id desc limit ?", (code, MODERATION_PAGE))
         counts = self._rows("select question_id, round, status, count(*) as n from submissions"
                             " where session_code = ? group by question_id, round, status", (code,))
-        answered: dict[str, dict[int, int]] = {}
-        for row in counts:
-            per_round = answered.setdefault(row["question_id"], {})
-            per_round[row["round"]] = per_round.get(row["round"], 0) + row["n"]
-        return {"items": sorted([*approved, *pending, *rejected], key=lambda item: item["id"]),
-                "pending": sum(row["n"] for row in counts if row["status"] == "pending"),
-                "answered": answered}
+        return moderation_page(approved, pending, rejected, counts)
 
     def moderate(self, code: str, submission_id: int, status: str) -> Future:
         return self.write(_moderate, code, submission_id, status)
@@ -289,18 +273,7 @@ class Store:
 
     def records(self, code: str) -> dict[str, dict]:
         rows = self._rows("select * from consensus_records where session_code = ?", (code,))
-        return {row["kind"]: _record_from_row(row) for row in rows}
-
-
-JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
-
-
-def _record_from_row(row: dict) -> dict:
-    row = dict(row)
-    row.pop("session_code")
-    for name in JSON_RECORD_COLUMNS:
-        row[name] = json.loads(row.pop(f"{name}_json"))
-    return row
+        return {row["kind"]: record_from_row(row) for row in rows}
 
 
 # Write jobs: each runs on the writer thread inside a transaction.
@@ -417,11 +390,7 @@ def _submit_once(db: Database, code: str, participant_id: int, message_id: str, 
         "select count(*), sum(participant_id = ?) from submissions"
         " where session_code = ? and question_id = ? and status = 'pending'",
         (participant_id, code, qid)).fetchone()
-    if (waiting[1] or 0) >= PENDING_PER_PARTICIPANT:
-        raise Refusal("rate_limited", f"you have {PENDING_PER_PARTICIPANT} examples waiting for the facilitator;"
-                                      " send more once they are read")
-    if waiting[0] >= PENDING_PER_QUESTION:
-        raise Refusal("rate_limited", "the facilitator has too many examples to read; try again later")
+    check_pending(waiting[1] or 0, waiting[0])
     return _answer_once(db, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 
 
@@ -442,13 +411,10 @@ def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
 
 
 def _save_record(db: Database, code: str, record: dict) -> dict:
-    row = {key: value for key, value in record.items() if key not in JSON_RECORD_COLUMNS}
-    row.update({f"{name}_json": json.dumps(record.get(name, default))
-                for name, default in zip(JSON_RECORD_COLUMNS, ({}, {}, [], []))})
-    row.update(session_code=code, recorded_at=now())
+    row = record_to_row(code, record, now())
     columns = ", ".join(row)
     placeholders = ", ".join("?" for _ in row)
     updates = ", ".join(f"{column} = excluded.{column}" for column in row if column not in ("session_code", "kind"))
     db.execute(f"insert into consensus_records ({columns}) values ({placeholders})"
                f" on conflict (session_code, kind) do update set {updates}", tuple(row.values()))
-    return _record_from_row(row)
+    return record_from_row(row)

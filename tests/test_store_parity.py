@@ -1,0 +1,123 @@
+"""Room controls, submission caps, moderation pages, the session read model and consensus records behave
+the same in a real SQLite file and a real PostgreSQL database."""
+
+import psycopg
+import pytest
+
+from workshop.domain.plans import default_plans_dir, load_plan
+from workshop.domain.refusal import Refusal
+from workshop.domain.session import QuestionState, SessionState
+from workshop.store import open_store
+from workshop.store.pg_migrations import MIGRATIONS
+from workshop.store.postgres import PostgresStore
+from workshop.store.shaping import MODERATION_PAGE, PENDING_PER_PARTICIPANT
+from workshop.store.migrations import migrations
+
+QUESTIONS = ["q.scale", "q.text"]
+PLAN = load_plan(default_plans_dir() / "frei-variability.toml")
+
+
+@pytest.fixture
+def store(store_target):
+    store = open_store(store_target)
+    store.start()
+    yield store
+    store.close()
+
+
+def opened_session(store) -> tuple[str, SessionState]:
+    code = store.create_session("T", "svc", PLAN.id, PLAN.source, ["IT"], QUESTIONS).result()
+    closed = SessionState(0, {qid: QuestionState() for qid in QUESTIONS})
+    opened = SessionState(0, {qid: QuestionState("open") for qid in QUESTIONS})
+    store.save_state(code, closed, opened).result()
+    return code, opened
+
+
+def refusal_code(pending) -> str:
+    with pytest.raises(Refusal) as refused:
+        pending.result()
+    return refused.value.code
+
+
+def test_joining_locked_and_room_size_are_kept(store):
+    code, opened = opened_session(store)
+    person = store.join(code, None, "Ann", "IT").result()
+    locked = SessionState(opened.current_step, opened.questions, True, 12)
+    store.save_state(code, opened, locked).result()
+    assert store.session_state(code) == locked
+    assert refusal_code(store.join(code, None, "Bob", "IT")) == "joining_locked"
+    assert store.join(code, person["token"], "", "").result()["id"] == person["id"]  # a known phone comes back
+    assert store.participant_count(code) == 1
+    unlocked = SessionState(0, opened.questions, False, 12)
+    store.save_state(code, locked, unlocked).result()
+    assert store.session_state(code) == unlocked
+    assert store.join(code, None, "Bob", "IT").result()["id"] != person["id"]
+
+
+def test_a_removed_participant_leaves_the_figures_but_stays_in_the_record(store):
+    code, _ = opened_session(store)
+    ann = store.join(code, None, "Ann", "IT").result()
+    bob = store.join(code, None, "Bob", "IT").result()
+    store.record_vote(code, ann["id"], "a1", "q.scale", "1").result()
+    store.record_vote(code, bob["id"], "b1", "q.scale", "2").result()
+    store.submit_text(code, bob["id"], "b2", "q.text", "late trains").result()
+    store.remove_participant(code, bob["id"]).result()
+    assert store.participant_count(code) == 1
+    assert store.votes(code, "q.scale", 1) == {ann["id"]: "1"}
+    assert {(row["participant_id"], bool(row["removed"])) for row in store.all_votes(code)} == {
+        (ann["id"], False), (bob["id"], True)}
+    assert [row["removed_at"] is not None for row in store.participants(code)] == [False, True]
+    assert [row["status"] for row in store.submissions(code)] == ["rejected"]
+    assert refusal_code(store.join(code, bob["token"], "", "")) == "removed"
+    assert refusal_code(store.record_vote(code, bob["id"], "b3", "q.scale", "3")) == "removed"
+    assert store.record_vote(code, bob["id"], "b1", "q.scale", "2").result() == ("q.scale", 1, False)
+    assert refusal_code(store.remove_participant(code, 10_000)) == "unknown_participant"
+
+
+def test_pending_submissions_are_capped_per_phone_and_a_page_goes_to_the_console(store):
+    code, _ = opened_session(store)
+    people = [store.join(code, None, f"P{n}", "IT").result() for n in range(MODERATION_PAGE // 2)]
+    for person in people:
+        for number in range(PENDING_PER_PARTICIPANT):
+            store.submit_text(code, person["id"], f"m{number}", "q.text", f"text {number}").result()
+    extra = store.submit_text(code, people[0]["id"], "over", "q.text", "one too many")
+    assert refusal_code(extra) == "rate_limited"
+    total = len(people) * PENDING_PER_PARTICIPANT
+    page = store.moderation(code)
+    assert (page["pending"], page["answered"], len(page["items"])) == (total, {"q.text": {1: total}},
+                                                                       MODERATION_PAGE)
+    first = page["items"][0]["id"]
+    store.moderate(code, first, "approved").result()
+    store.moderate(code, first + 1, "rejected").result()
+    store.moderate(code, first + 1, "pending").result()  # restored
+    page = store.moderation(code)
+    assert page["pending"] == total - 1 and page["items"][0]["status"] == "approved"
+    assert refusal_code(store.moderate(code, 10_000_000, "approved")) == "unknown_submission"
+
+
+def test_the_session_record_and_a_records_structured_fields_read_back(store):
+    code, opened = opened_session(store)
+    record = store.session_record(code)
+    assert (record.code, record.title, record.service, record.groups, record.state, record.plan) == (
+        code, "T", "svc", ["IT"], opened, PLAN)
+    assert store.session_record("NOSUCH") is None
+    warning = {"code": "too_few_votes", "message": "3 of 9"}
+    saved = store.save_record(code, {"kind": "arrival", "direction": "less", "strategy": "classic_reduction",
+                                     "status": "agreed", "notes": "", "dissent": "", "sla_input": "",
+                                     "evidence": {"n": 3}, "sla": {"hours": "7-19"}, "clauses": ["Slots"],
+                                     "owner": "Ana", "due": "2027-01-31", "warnings": [warning]}).result()
+    kept = store.records(code)["arrival"]
+    assert kept == saved
+    assert (kept["sla"], kept["clauses"], kept["owner"], kept["due"], kept["warnings"], kept["evidence"]) == (
+        {"hours": "7-19"}, ["Slots"], "Ana", "2027-01-31", [warning], {"n": 3})
+    store.ping()
+    assert store.location
+
+
+def test_postgres_records_the_same_migration_steps_as_sqlite(postgres_url):
+    assert [name for name, _ in MIGRATIONS] == [migration.name for migration in migrations._migrations]
+    store = PostgresStore(postgres_url)
+    store.close()
+    with psycopg.connect(postgres_url) as connection:
+        names = [row[0] for row in connection.execute("select name from schema_migrations order by name")]
+    assert names == [name for name, _ in MIGRATIONS]

@@ -1,0 +1,73 @@
+"""Pure shaping shared by both stores: rows in, the product's plain values out (no SQL here)."""
+
+import json
+from collections.abc import Iterable
+
+from ..domain.plans import plan_from_dict
+from ..domain.refusal import Refusal
+from ..domain.session import QuestionState, SessionRecord, SessionState
+
+PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
+PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
+MODERATION_PAGE = 50  # pending submissions a console is sent at once
+JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
+JSON_RECORD_DEFAULTS = ({}, {}, [], [])
+
+
+def session_row(row: dict | None) -> dict | None:
+    if row:
+        row["groups"] = json.loads(row.pop("groups_json"))
+        row["plan_source"] = json.loads(row.pop("plan_json"))
+    return row
+
+
+def session_state(session: dict | None, question_rows: Iterable[dict]) -> SessionState:
+    questions = {row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
+                 for row in question_rows}
+    if session is None:
+        return SessionState(0, questions)
+    return SessionState(session["current_step"], questions, bool(session["joining_locked"]),
+                        session["room_size"])
+
+
+def session_record(row: dict, state: SessionState) -> SessionRecord:
+    """The read model of one session, with its plan as it was when the session was created."""
+    plan = plan_from_dict(row["plan_source"], row["plan_id"], f"session {row['code']}")
+    return SessionRecord(row["code"], row["title"], row["service"], row["created_at"], row["groups"], plan, state)
+
+
+def moderation_page(approved: list[dict], pending: list[dict], rejected: list[dict], counts: list[dict]) -> dict:
+    """Every approved submission, a page of pending and rejected ones, and counts per question and round."""
+    answered: dict[str, dict[int, int]] = {}
+    for row in counts:
+        per_round = answered.setdefault(row["question_id"], {})
+        per_round[row["round"]] = per_round.get(row["round"], 0) + row["n"]
+    return {"items": sorted([*approved, *pending, *rejected], key=lambda item: item["id"]),
+            "pending": sum(row["n"] for row in counts if row["status"] == "pending"),
+            "answered": answered}
+
+
+def record_from_row(row: dict) -> dict:
+    row = dict(row)
+    row.pop("session_code")
+    for name in JSON_RECORD_COLUMNS:
+        row[name] = json.loads(row.pop(f"{name}_json"))
+    return row
+
+
+def record_to_row(code: str, record: dict, recorded_at: str) -> dict:
+    """The columns of a consensus record as stored, its lists and objects as JSON."""
+    row = {key: value for key, value in record.items() if key not in JSON_RECORD_COLUMNS}
+    row.update({f"{name}_json": json.dumps(record.get(name, default))
+                for name, default in zip(JSON_RECORD_COLUMNS, JSON_RECORD_DEFAULTS, strict=True)})
+    row.update(session_code=code, recorded_at=recorded_at)
+    return row
+
+
+def check_pending(mine: int, everyone: int) -> None:
+    """Refuse a submission past the caps on unmoderated ones (raises Refusal("rate_limited"))."""
+    if mine >= PENDING_PER_PARTICIPANT:
+        raise Refusal("rate_limited", f"you have {PENDING_PER_PARTICIPANT} examples waiting for the facilitator;"
+                                      " send more once they are read")
+    if everyone >= PENDING_PER_QUESTION:
+        raise Refusal("rate_limited", "the facilitator has too many examples to read; try again later")
