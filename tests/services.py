@@ -87,6 +87,9 @@ class Redis:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="workshop-redis-"))
         self.port = free_port()
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", str(self.folder)],
@@ -106,6 +109,12 @@ class Redis:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def restart(self) -> None:
+        """Kill and start again on the same port, empty (nothing is saved): as a crashed cache would."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.start()
 
     def remove(self) -> None:
         self.process.terminate()

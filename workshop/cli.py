@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--plans", type=Path, help="a folder of your own session plans")
     serve.add_argument("--public-url", help="the address phones should use, e.g. http://192.168.1.20:8000")
     serve.add_argument("--key", help="facilitator key (default: WORKSHOP_KEY, else one kept in the database)")
+    serve.add_argument("--broker", help="a redis:// URL shared by several processes on one PostgreSQL --db, "
+                                        "so each sees the others' live changes (default: WORKSHOP_BROKER)")
     serve.add_argument("--header-timeout", type=float, metavar="SECONDS",
                        help="close a connection whose request head is not complete in time (default 5)")
     serve.add_argument("--max-per-address", type=int, metavar="N",
@@ -116,7 +118,10 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
 
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
-    settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
+    settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}",
+                         broker=args.broker)
+    if problem := settings.problem():
+        raise CommandError(problem)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # One server per SQLite file; PostgreSQL is built for several processes sharing one record.
     lock = None if settings.db_url else _hold_database(settings.db_path)  # noqa: F841 -- held until exit

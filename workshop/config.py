@@ -15,6 +15,7 @@ class Settings:
     plan_dirs: tuple[Path, ...] = field(default_factory=lambda: (default_plans_dir(),))
     public_url: str | None = None  # the address phones use; None: the address the browser used
     key: str | None = None  # the facilitator key; None: generated once and kept in the database
+    broker: str | None = None  # a redis:// URL: live changes fan out to the other processes through it
 
     @property
     def db(self) -> str | Path:
@@ -33,12 +34,23 @@ class Settings:
             values["public_url"] = os.environ["WORKSHOP_PUBLIC_URL"]
         if os.environ.get("WORKSHOP_KEY"):
             values["key"] = os.environ["WORKSHOP_KEY"]
+        if os.environ.get("WORKSHOP_BROKER"):
+            values["broker"] = os.environ["WORKSHOP_BROKER"]
         if overrides.get("db") is not None:
             values.pop("db_url", None)
             values.pop("db_path", None)
             values.update(db_values(str(overrides["db"])))
         values.update({name: value for name, value in overrides.items() if value is not None and name != "db"})
         return cls(**values)
+
+    def problem(self) -> str | None:
+        """What cannot work in these settings, or None."""
+        if self.broker and not self.db_url:
+            return ("--broker shares a session between several processes, which needs a PostgreSQL --db"
+                    " (a SQLite file is served by one process only)")
+        if self.broker and not self.broker.startswith(("redis://", "rediss://", "unix://")):
+            return f"--broker must be a redis:// URL (got {self.broker!r})"
+        return None
 
 
 def db_values(target: str) -> dict[str, object]:

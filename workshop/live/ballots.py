@@ -32,11 +32,16 @@ class Ballots:
         """Rounds 1..count of a question."""
         return [self.round(qid, number) for number in range(1, count + 1)]
 
-    def record(self, participant_id: int, qid: str, round_: int, value: str) -> None:
-        """A vote has committed; a round not yet loaded will read it from the database instead."""
+    def record(self, participant_id: int, qid: str, round_: int, value: str, group: str | None = None) -> None:
+        """A vote has committed; a round not yet loaded will read it from the database instead.
+
+        `group` is the voter's group when the vote was committed by another process, whose join this
+        process may not have seen yet; a repeated vote only replaces the voter's value."""
         found = self._rounds.get((qid, round_))
-        if found is not None:
-            found.record(participant_id, value, self._groups.get(participant_id, ""))  # loaded with the round
+        if found is not None and self._groups is not None:  # the groups are loaded with the first round
+            if group is not None:
+                self._groups.setdefault(participant_id, group)
+            found.record(participant_id, value, self._groups.get(participant_id, ""))
 
     def forget(self, participant_id: int) -> None:
         """A participant was removed: their votes leave every loaded round (the store stops counting them)."""

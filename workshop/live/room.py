@@ -28,6 +28,7 @@ from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.store import Store
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .ballots import Ballots
+from .broker import Broker
 from .subscribers import Subscriber
 from .views import Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
 
@@ -46,8 +47,9 @@ def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
 
 
 class Room:
-    def __init__(self, store: Store, session: SessionRecord) -> None:
+    def __init__(self, store: Store, session: SessionRecord, broker: Broker | None = None) -> None:
         self.store = store
+        self.broker = broker
         self.code = session.code
         self.title = session.title
         self.service = session.service
@@ -57,6 +59,7 @@ class Room:
         self.state = session.state
         self.phones: dict[Subscriber, dict] = {}
         self.connected: Counter[int] = Counter()  # participant id -> open connections
+        self.elsewhere: set[int] = set()  # participants connected to other processes (with a broker)
         self.named: dict[int, str] = {}  # connected participants who gave a name
         self.consoles: set[Subscriber] = set()
         self.projectors: set[Subscriber] = set()
@@ -93,6 +96,7 @@ class Room:
                 self.joins_by_address[address] += 1
         if self.ballots.joined(participant):
             self._results.clear()  # the per-group figures changed
+        self._publish({"kind": "join", "participant": participant["id"], "group": participant["group"]})
         return participant
 
     async def vote(self, participant: dict, message_id: str, qid: object, value: object) -> tuple[str, int]:
@@ -107,6 +111,8 @@ class Room:
             self.ballots.record(participant["id"], qid, round_, str(checked))
             self._results.pop(qid, None)
             self.changed(phones=self.state.question(qid).revealed)
+            self._publish({"kind": "vote", "participant": participant["id"], "question": qid, "round": round_,
+                           "value": str(checked), "group": participant["group"]})
         return qid, round_
 
     async def submit(self, participant: dict, message_id: str, qid: object, text: object) -> tuple[str, int]:
@@ -118,6 +124,7 @@ class Room:
         qid, round_, _ = await committed(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
         self.changed()
+        self._publish({"kind": "state"})
         return qid, round_
 
     # facilitator
@@ -137,16 +144,25 @@ class Room:
                     self.state = updated
                     self._results.pop(command.question or "", None)
         self.changed(phones=True, now=True)
+        if command.name not in PARTICIPANT_COMMANDS:
+            self._publish({"kind": "state"})
 
     async def _remove(self, command: Command) -> None:
         participant_id = command.participant or 0
         await committed(self.store.remove_participant(self.code, participant_id))
+        self._forget(participant_id)
+        self._publish({"kind": "removed", "participant": participant_id})
+
+    def _forget(self, participant_id: int) -> None:
         self.ballots.forget(participant_id)
         self._results.clear()
+        self._close_phones_of(participant_id, REMOVED, "removed by the facilitator")
+
+    def _close_phones_of(self, participant_id: int, code: int, reason: str, keep: Subscriber | None = None) -> None:
         for connection, participant in list(self.phones.items()):
-            if participant["id"] == participant_id:
+            if participant["id"] == participant_id and connection is not keep:
                 self.remove(connection)
-                connection.close_with(REMOVED, "removed by the facilitator")
+                connection.close_with(code, reason)
 
     async def record_consensus(self, record: ConsensusInput) -> dict:
         evidence = self._evidence(record.kind)
@@ -156,6 +172,7 @@ class Room:
             **record.to_row(), "evidence": evidence, "warnings": warnings,
         }))
         self.changed()
+        self._publish({"kind": "state"})
         return stored
 
     def check_consensus(self, record: ConsensusInput) -> list[str]:
@@ -183,7 +200,7 @@ class Room:
         question = self.question(qid)
         if question.kind == "text":
             raise Refusal("invalid_field", f"{question.id} takes text submissions; it has no figures")
-        present = len(self.connected)
+        present = self.present()
         cached = self._results.get(question.id)
         if cached is None or cached[0] != present:  # the quorum follows the phones present
             open_now = self.state.question(question.id).status == "open"
@@ -193,7 +210,7 @@ class Room:
     def _question_results(self, question: Question, last_open: bool) -> dict:
         rounds = self.ballots.rounds(question.id, self.state.question(question.id).round)
         return question_results(self.plan, self.groups, question, rounds,
-                                present=len(self.connected), last_open=last_open)
+                                present=self.present(), last_open=last_open)
 
     # what each audience sees
 
@@ -208,7 +225,8 @@ class Room:
             moderation=self.store.moderation(self.code))
 
     def presence(self) -> Presence:
-        return Presence(joined=self.store.participant_count(self.code), connected=len(self.phones),
+        connected = len(self.phones) + len(self.elsewhere - self.connected.keys())
+        return Presence(joined=self.store.participant_count(self.code), connected=connected,
                         joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
@@ -217,7 +235,8 @@ class Room:
     def _not_voted(self, qid: str) -> dict:
         """Connected phones without a vote in this round: a count, and names where given."""
         voters = self.ballots.round(qid, self.state.question(qid).round).votes
-        count = len(self.connected) - len(self.connected.keys() & voters.keys())
+        present = self.connected.keys() | self.elsewhere
+        count = len(present) - len(present & voters.keys())
         return {"count": count, "names": sorted(name for pid, name in self.named.items() if pid not in voters)}
 
     def snapshot(self) -> dict:
@@ -236,10 +255,9 @@ class Room:
         previous = self.phones.get(connection)
         if previous is not None:
             self._disconnected(previous)
-        for other, known in list(self.phones.items()):
-            if known["id"] == participant["id"] and other is not connection:
-                self.remove(other)
-                other.close_with(REPLACED, "this phone opened the session on a newer connection")
+        self._close_phones_of(participant["id"], REPLACED, "this phone opened the session on a newer connection",
+                              keep=connection)
+        self._publish({"kind": "replaced", "participant": participant["id"]})
         self.phones[connection] = participant
         self.connected[participant["id"]] += 1
         if participant["name"]:
@@ -268,6 +286,52 @@ class Room:
         if self.connected[participant_id] <= 0:
             del self.connected[participant_id]
             self.named.pop(participant_id, None)
+
+    # other processes (see broker.py)
+
+    def present(self) -> int:
+        """Participants with a phone connected, here and on other processes."""
+        return len(self.connected.keys() | self.elsewhere) if self.elsewhere else len(self.connected)
+
+    def present_here(self) -> set[int]:
+        return set(self.connected)
+
+    def set_remote_present(self, participants: set[int]) -> None:
+        if participants != self.elsewhere:
+            self.elsewhere = participants
+            self.changed()  # cached results are checked against the count present
+
+    def _publish(self, event: dict) -> None:
+        if self.broker is not None:
+            self.broker.publish(self.code, event)
+
+    def rebuild(self) -> None:
+        """Forget every figure and reread the state: another process changed what this one cannot follow."""
+        self.state = self.store.session_state(self.code)
+        self.ballots = Ballots(self.store, self.code)
+        self._results.clear()
+        self.changed(phones=True)
+
+    def apply_remote(self, event: dict) -> None:
+        """A change committed by another process."""
+        kind, participant_id = event.get("kind"), event.get("participant")
+        if kind == "vote":
+            self.ballots.record(participant_id, event["question"], event["round"], event["value"], event["group"])
+            self._results.pop(event["question"], None)
+            self.changed(phones=self.state.question(event["question"]).revealed)
+        elif kind == "join":
+            if self.ballots.joined({"id": participant_id, "group": event["group"]}):
+                self._results.clear()
+            self.changed()
+        elif kind == "removed":
+            self._forget(participant_id)
+            self.changed(phones=True)
+        elif kind == "replaced":
+            self._close_phones_of(participant_id, REPLACED, "this phone opened the session on a newer connection")
+        else:
+            self.state = self.store.session_state(self.code)
+            self._results.clear()
+            self.changed(phones=True)
 
     def changed(self, phones: bool = False, now: bool = False) -> None:
         """Schedule a broadcast; bursts of changes are conflated into one message per interval."""
@@ -324,8 +388,9 @@ def _optional_text(value: object, field: str, limit: int) -> str:
 class Rooms:
     """The rooms of one server, loaded from the store on first use."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, broker: Broker | None = None) -> None:
         self.store = store
+        self.broker = broker
         self._rooms: dict[str, Room] = {}
 
     def loaded(self) -> list[Room]:
@@ -338,7 +403,9 @@ class Rooms:
             session = self.store.session_record(code)
             if session is None:
                 return None
-            room = self._rooms[code] = Room(self.store, session)
+            room = self._rooms[code] = Room(self.store, session, self.broker)
+            if self.broker is not None:
+                self.broker.follow(room)
         return room
 
     async def create(self, title: str, service: str, plan: Plan, groups: list[str]) -> Room:

@@ -11,7 +11,7 @@ PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waitin
 PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
 MODERATION_PAGE = 50  # pending submissions a console is sent at once
 JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
-JSON_RECORD_DEFAULTS = ({}, {}, [], [])
+JSON_RECORD_DEFAULTS: tuple[dict | list, ...] = ({}, {}, [], [])
 
 
 def session_row(row: dict | None) -> dict | None:

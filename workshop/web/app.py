@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from ..config import Settings
 from ..domain.plans import discover_plans
+from ..live.broker import Broker
 from ..live.collector import keep_frozen
 from ..live.room import Rooms
 from ..resources import TEMPLATES, shipped
@@ -72,12 +73,17 @@ def routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings) -> Starlette:
     """Build the app for one database; the writer runs for the app's lifespan."""
+    if problem := settings.problem():
+        raise ValueError(problem)
     store = open_store(settings.db)
+    broker = Broker(settings.broker) if settings.broker else None
     plans, plan_errors = discover_plans(settings.plan_dirs)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store.start()
+        if broker is not None:
+            await broker.start()
         chores = [asyncio.create_task(keep_frozen()),
                   asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
         try:
@@ -85,6 +91,8 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for chore in chores:
                 chore.cancel()
+            if broker is not None:
+                await broker.close()
             store.close()
             log.info("the writer has drained and the record %s is closed", store.location)
 
@@ -97,10 +105,11 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.auth = FacilitatorAuth(key_source(store, settings.key))
     app.state.store = store
-    app.state.rooms = Rooms(store)
+    app.state.broker = broker
+    app.state.rooms = Rooms(store, broker)
     app.state.signin_tokens = signin.SignInTokens()
     app.state.join_limit = JoinLimit()
-    app.state.message_limits = MessageLimits()
+    app.state.message_limits = MessageLimits(broker)
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 MESSAGES_PER_SECOND = 10.0
 MESSAGE_BURST = 30.0
@@ -41,21 +42,41 @@ class MessageLimit:
         self.strikes = 0
 
     def allow(self) -> bool:
-        if self.bucket.take():
-            self.strikes = 0
-            return True
-        self.strikes += 1
-        return False
+        return self._counted(self.bucket.take())
+
+    async def check(self) -> bool:
+        """Take one message from the budget: True if it may be handled."""
+        return self.allow()
+
+    def _counted(self, allowed: bool) -> bool:
+        self.strikes = 0 if allowed else self.strikes + 1
+        return allowed
 
     @property
     def exhausted(self) -> bool:
         return self.strikes >= STRIKES_BEFORE_CLOSE
 
 
-class MessageLimits:
-    """One message budget per participant, shared by every socket it opens: more sockets, no more messages."""
+class SharedMessageLimit(MessageLimit):
+    """A participant's budget kept in Redis, so it holds whichever process each socket lands on; while
+    Redis cannot answer, the process's own bucket stands in."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: Any, participant_id: int) -> None:
+        super().__init__()
+        self.broker = broker
+        self.participant_id = participant_id
+
+    async def check(self) -> bool:
+        shared = await self.broker.take_token(self.participant_id, MESSAGES_PER_SECOND, MESSAGE_BURST)
+        return self.allow() if shared is None else self._counted(shared)
+
+
+class MessageLimits:
+    """One message budget per participant, shared by every socket it opens: more sockets, no more messages.
+    With a broker (live.broker.Broker) the budget is shared by every process too."""
+
+    def __init__(self, broker: Any = None) -> None:
+        self.broker = broker
         self.limits: dict[int, MessageLimit] = {}
 
     def of(self, participant_id: int) -> MessageLimit:
@@ -63,7 +84,8 @@ class MessageLimits:
         if limit is None:
             if len(self.limits) >= MAX_PARTICIPANTS:
                 self.limits.clear()  # bounded memory; a cleared budget starts full again
-            limit = self.limits[participant_id] = MessageLimit()
+            limit = self.limits[participant_id] = (
+                MessageLimit() if self.broker is None else SharedMessageLimit(self.broker, participant_id))
         return limit
 
 

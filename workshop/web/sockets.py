@@ -109,7 +109,7 @@ async def participant_socket(websocket: WebSocket) -> None:
     try:
         while True:
             text = await _receive(websocket)
-            if not phone.limit.allow():
+            if not await phone.limit.check():
                 if phone.limit.exhausted:
                     await websocket.close(code=POLICY_VIOLATION, reason="too many messages")
                     break

@@ -1,0 +1,196 @@
+"""Several `workshop serve` processes on one PostgreSQL and one Redis: phones on different processes, a
+console on another, every one of them sees the same session; a process killed mid-burst loses no
+acknowledged vote and its phones carry on elsewhere; a Redis restart leaves the counts converging."""
+
+import asyncio
+import json
+import os
+from collections import Counter
+
+import psycopg
+import pytest
+import websockets
+
+from servers import KEY, Server
+from test_durability import Phone, check_every_ack, _receive
+from workshop.domain.plans import default_plans_dir, load_plan
+
+QUESTION = "arrival.direction"
+STEP = load_plan(default_plans_dir() / "frei-variability.toml").step_of(QUESTION).index
+DEADLINE = 10.0  # seconds for every screen to agree
+
+
+class Screen:
+    """A socket that keeps the latest message of each type it is sent."""
+
+    def __init__(self, socket) -> None:
+        self.socket = socket
+        self.latest: dict[str, dict] = {}
+        self.task = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        try:
+            async for text in self.socket:
+                message = json.loads(text)
+                self.latest[message["type"]] = message
+        except websockets.ConnectionClosed:
+            pass
+
+    async def send(self, message: dict) -> None:
+        await self.socket.send(json.dumps(message))
+
+
+@pytest.fixture
+def cluster(tmp_path, postgres_url, redis_server):
+    """Start `count` processes sharing the database and the broker; all are stopped afterwards."""
+    started: list[Server] = []
+
+    def start(count: int) -> list[Server]:
+        for number in range(count):
+            folder = tmp_path / f"process{len(started)}"
+            folder.mkdir()
+            started.append(Server(folder, "--db", postgres_url, "--broker", redis_server.url))
+        return started[-count:]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.stop()
+
+
+def open_session(server: Server) -> str:
+    code = server.api("POST", "/api/sessions", json={"title": "Several processes"}).json()["code"]
+    for body in ({"command": "goto", "step": STEP}, {"command": "open", "question": QUESTION}):
+        assert server.api("POST", f"/api/sessions/{code}/commands", json=body).status_code == 200
+    return code
+
+
+async def connect(server: Server, path: str, console: bool = False):
+    headers = {"Authorization": f"Bearer {KEY}"} if console else None
+    return await websockets.connect(f"ws://127.0.0.1:{server.port}{path}", additional_headers=headers)
+
+
+def stored_counts(postgres_url: str, code: str) -> Counter:
+    with psycopg.connect(postgres_url) as connection:
+        rows = connection.execute("select value, count(*) from votes where session_code = %s and question_id = %s"
+                                  " and round = 1 group by value", (code, QUESTION)).fetchall()
+    return Counter({value: count for value, count in rows if value != "abstain"})
+
+
+def console_counts(console: Screen) -> Counter | None:
+    snapshot = console.latest.get("snapshot", {}).get("snapshot")
+    tally = snapshot and snapshot["questions"][QUESTION].get("tally")
+    return Counter({value: count for value, count in tally["counts"].items() if count}) if tally else None
+
+
+async def until(check, what: str, deadline: float = DEADLINE, seen=lambda: "") -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while not check():
+        assert loop.time() < end, f"not within {deadline} s: {what} {seen()}"
+        await asyncio.sleep(0.05)
+
+
+async def test_phones_and_consoles_on_different_processes_see_the_same_session(cluster):
+    servers = cluster(3)
+    code = open_session(servers[0])
+    console = Screen(await connect(servers[2], f"/ws/{code}/control", console=True))
+    phones, expected = [], Counter()
+    for number in range(6):
+        phone = Screen(await connect(servers[number % 3], f"/ws/{code}"))
+        await phone.send({"type": "join", "group": "IT"})
+        await until(lambda phone=phone: "welcome" in phone.latest, "a welcome")
+        value = number % 3 - 1
+        await phone.send({"type": "vote", "id": f"v{number}", "question": QUESTION, "value": value})
+        await until(lambda phone=phone: "ack" in phone.latest, "an ack")
+        expected[str(value)] += 1
+        phones.append(phone)
+
+    def console_agrees() -> bool:
+        snapshot = console.latest.get("snapshot", {}).get("snapshot", {})
+        return console_counts(console) == expected and snapshot["participants"]["connected"] == 6
+
+    await until(console_agrees, "the console counts every process's votes and phones")
+    await console.send({"type": "command", "id": "c1", "command": "reveal", "question": QUESTION})
+
+    def phone_agrees(phone: Screen) -> bool:
+        state = phone.latest.get("state")
+        shown = state and [item for item in state["questions"] if item["id"] == QUESTION]
+        return bool(shown and state["step"]["index"] == STEP and "results" in shown[0]
+                    and Counter({k: v for k, v in shown[0]["results"]["counts"].items() if v}) == expected)
+
+    await until(lambda: all(phone_agrees(phone) for phone in phones), "every phone shows the revealed results")
+    for screen in [console, *phones]:
+        await screen.socket.close()
+
+
+async def test_a_phone_opening_the_session_elsewhere_closes_its_older_socket(cluster):
+    first, second = cluster(2)
+    code = open_session(first)
+    old = Screen(await connect(first, f"/ws/{code}"))
+    await old.send({"type": "join"})
+    await until(lambda: "welcome" in old.latest, "a welcome")
+    new = Screen(await connect(second, f"/ws/{code}"))
+    await new.send({"type": "join", "token": old.latest["welcome"]["participant"]["token"]})
+    await until(lambda: old.task.done(), "the older socket is closed")
+    assert old.socket.close_code == 4409
+    await new.socket.close()
+
+
+async def test_killing_a_process_mid_burst_loses_no_ack_and_its_phones_carry_on_elsewhere(cluster, postgres_url):
+    servers = cluster(3)
+    code = open_session(servers[0])
+    phones = [Phone(index) for index in range(24)]
+    ready = asyncio.Event()
+    voting = [asyncio.create_task(phone.vote_until_the_server_dies(servers[phone.index % 3].port, code, ready))
+              for phone in phones]
+    await until(lambda: all(phone.token for phone in phones), "every phone joined")
+    ready.set()
+    await asyncio.sleep(0.4)
+    servers[0].kill()  # SIGKILL: no drain, no goodbye to Redis
+    await asyncio.sleep(0.3)  # the other processes' phones keep voting meanwhile
+    for task in voting:
+        task.cancel()
+    await asyncio.gather(*voting, return_exceptions=True)
+    assert any(phone.acked for phone in phones if phone.index % 3 == 0), "the burst should reach the killed process"
+
+    await check_every_ack(servers[1], code, phones)  # the killed process's phones resume there with their tokens
+    console = Screen(await connect(servers[2], f"/ws/{code}/control", console=True))
+    await until(lambda: console_counts(console) == stored_counts(postgres_url, code),
+                "a console on another process counts what the database kept",
+                seen=lambda: f"{console_counts(console)} != {stored_counts(postgres_url, code)}")
+    assert sum(stored_counts(postgres_url, code).values()) == len(phones)
+    await console.socket.close()
+
+
+async def test_counts_converge_after_redis_restarts_mid_session(cluster, redis_server, postgres_url):
+    first, second = cluster(2)
+    code = open_session(first)
+    console = Screen(await connect(second, f"/ws/{code}/control", console=True))
+    phones = [Screen(await connect((first, second)[number % 2], f"/ws/{code}")) for number in range(8)]
+    for phone in phones:
+        await phone.send({"type": "join"})
+
+    async def vote(round_of_votes: int) -> None:
+        for number, phone in enumerate(phones):
+            phone.latest.pop("ack", None)
+            value = (number + round_of_votes) % 5 - 2
+            await phone.send({"type": "vote", "id": f"{round_of_votes}-{number}", "question": QUESTION,
+                              "value": value})
+        await until(lambda: all("ack" in phone.latest for phone in phones), "every vote acknowledged")
+
+    await until(lambda: all("welcome" in phone.latest for phone in phones), "every phone joined")
+    await vote(0)
+    await until(lambda: console_counts(console) == stored_counts(postgres_url, code), "counts before the restart")
+    redis_server.restart()  # empty: the stream and the presence hash are gone
+    await vote(1)
+    await until(lambda: console_counts(console) == stored_counts(postgres_url, code), "counts after the restart")
+    assert sum(stored_counts(postgres_url, code).values()) == len(phones)
+    for screen in [console, *phones]:
+        await screen.socket.close()
+
+
+def test_a_broker_without_postgresql_is_refused(tmp_path, redis_server):
+    with pytest.raises(AssertionError, match="needs a PostgreSQL --db"):
+        Server(tmp_path, "--broker", redis_server.url)
+    assert os.listdir(tmp_path) == []  # refused before any file was made

@@ -1,0 +1,233 @@
+"""Fan-out between app processes through Redis, for several processes sharing one PostgreSQL record.
+
+After a change commits, a room publishes a small event to its session's Redis stream. Every process
+with the room loaded reads that stream from the id it noted last and applies the events of *other*
+processes to its own room (a vote to its ballots mirror, anything else as a reload from the store);
+its own consoles, projectors and phones then get their conflated broadcasts as usual. The database
+stays the truth: a process that (re)connects notes the stream's last id, rebuilds its figures from
+the store, and reads on from the noted id, so nothing is missed or counted twice. Phones present are
+counted by each process and shared in a hash with a short life. Events cannot be lost silently: a
+publish that fails is followed, once Redis answers again, by a `resync` event that sends every
+process back to the store.
+"""
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+STREAM_LENGTH = 10_000  # events kept per session stream (approximately: MAXLEN ~)
+READ_BLOCK_MS = 1000  # an idle reader wakes this often, so a closed room's reader ends soon
+PRESENCE_INTERVAL = 1.0  # seconds between presence reports
+PRESENCE_FRESH = 3.0  # seconds a process's report counts; a process killed outright drops out after this
+RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
+
+# A token bucket per participant, shared by every process: one round trip, atomic in Redis.
+TOKEN_BUCKET = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(kept[1]) or burst
+local at = tonumber(kept[2]) or now
+tokens = math.min(burst, tokens + math.max(now - at, 0) * rate)
+local allowed = 0
+if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return allowed
+"""
+
+
+class Followed(Protocol):
+    """What the broker needs of a room (live.room.Room)."""
+
+    code: str
+
+    def present_here(self) -> set[int]: ...
+    def apply_remote(self, event: dict) -> None: ...
+    def rebuild(self) -> None: ...
+    def set_remote_present(self, participants: set[int]) -> None: ...
+
+
+def stream_key(code: str) -> str:
+    return f"workshop:session:{code}"
+
+
+def presence_key(code: str) -> str:
+    return f"workshop:presence:{code}"
+
+
+class Broker:
+    """One per process: publishes this process's events, follows the loaded rooms' streams, shares presence."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis  # an optional extra, like psycopg
+
+        self.url = url
+        self.origin = secrets.token_hex(6)  # tells this process's own events from the others'
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=5)
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._outbox: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue()
+        self._rooms: dict[str, Followed] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._chores: list[asyncio.Task] = []
+        self._bucket: Any = None
+        self._peers: dict[str, set[str]] = {}  # per session: the other processes reporting lately
+
+    async def start(self) -> None:
+        self._bucket = self.redis.register_script(TOKEN_BUCKET)
+        self._chores = [asyncio.create_task(self._publish_forever()), asyncio.create_task(self._share_presence())]
+
+    async def close(self) -> None:
+        for task in [*self._chores, *self._tasks.values()]:
+            task.cancel()
+        await asyncio.gather(*self._chores, *self._tasks.values(), return_exceptions=True)
+        await self.redis.aclose()
+
+    async def ping(self) -> None:
+        await self.redis.ping()
+
+    # publishing
+
+    def publish(self, code: str, event: dict) -> None:
+        """Queue an event about a committed change; it leaves in order, without holding up the caller."""
+        self._outbox.put_nowait((code, {**event, "origin": self.origin}))
+
+    async def _publish_forever(self) -> None:
+        lost = False
+        while True:
+            code, event = await self._next_event()
+            try:
+                if lost:  # events were dropped meanwhile: every process rereads the store
+                    await self._add(code, {"kind": "resync", "origin": self.origin})
+                    lost = False
+                await self._add(code, event)
+            except self._errors as error:
+                if not lost:
+                    log.error("REDIS IS UNREACHABLE, live figures on other processes lag until it is back: %s",
+                              error)
+                lost = True
+                await asyncio.sleep(RETRY_DELAY)
+
+    async def _next_event(self) -> tuple[str, dict]:
+        item = await self._outbox.get()
+        assert item is not None
+        return item
+
+    async def _add(self, code: str, event: dict) -> None:
+        await self.redis.xadd(stream_key(code), {"event": json.dumps(event)}, maxlen=STREAM_LENGTH,
+                              approximate=True)
+
+    # following
+
+    def follow(self, room: Followed) -> None:
+        """Start reading the room's stream (once per room and process)."""
+        if room.code in self._tasks:
+            return
+        self._rooms[room.code] = room
+        self._tasks[room.code] = asyncio.get_running_loop().create_task(self._read_forever(room))
+
+    async def _read_forever(self, room: Followed) -> None:
+        while True:
+            try:
+                last = await self._catch_up(room)
+                while True:
+                    last = await self._read_once(room, last)
+            except self._errors as error:
+                log.warning("lost Redis while following session %s (%s); catching up when it is back",
+                            room.code, error)
+                await asyncio.sleep(RETRY_DELAY)
+
+    async def _catch_up(self, room: Followed) -> str:
+        """Note the stream's last id, then rebuild from the store: what follows the id is read next."""
+        newest = await self.redis.xrevrange(stream_key(room.code), count=1)
+        last = _text(newest[0][0]) if newest else "0-0"
+        room.rebuild()
+        return last
+
+    async def _read_once(self, room: Followed, last: str) -> str:
+        found = await self.redis.xread({stream_key(room.code): last}, count=1000, block=READ_BLOCK_MS)
+        for _, entries in found:
+            for entry_id, fields in entries:
+                last = _text(entry_id)
+                self._apply(room, fields)
+        return last
+
+    def _apply(self, room: Followed, fields: dict) -> None:
+        try:
+            event = json.loads(_text(fields.get(b"event", fields.get("event", b"{}"))))
+        except ValueError:
+            log.warning("an unreadable event in session %s's stream was skipped", room.code)
+            return
+        if event.get("origin") == self.origin:
+            return
+        if event.get("kind") == "resync":
+            room.rebuild()
+        else:
+            room.apply_remote(event)
+
+    # presence
+
+    async def _share_presence(self) -> None:
+        while True:
+            for code, room in list(self._rooms.items()):
+                try:
+                    peers, present = await self._exchange_presence(code, room.present_here())
+                except self._errors:
+                    continue  # presence is best effort; the reader reports the lost connection
+                room.set_remote_present(present)
+                if self._peers.get(code, set()) - peers:
+                    # A process went quiet: it may have died between a commit and its event, so the
+                    # store is read again rather than trusted to the stream.
+                    room.rebuild()
+                self._peers[code] = peers
+            await asyncio.sleep(PRESENCE_INTERVAL)
+
+    async def _exchange_presence(self, code: str, here: set[int]) -> tuple[set[str], set[int]]:
+        key = presence_key(code)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, self.origin, json.dumps({"at": time.time(), "ids": sorted(here)}))
+            pipe.expire(key, int(PRESENCE_FRESH * 10))
+            pipe.hgetall(key)
+            reports = (await pipe.execute())[-1]
+        return _present_elsewhere(reports, self.origin, time.time())
+
+    # rate limits
+
+    async def take_token(self, participant_id: int, rate: float, burst: float) -> bool | None:
+        """Take one message from the participant's shared budget; None when Redis cannot answer."""
+        try:
+            return bool(await self._bucket(keys=[f"workshop:budget:{participant_id}"], args=[rate, burst]))
+        except self._errors:
+            return None
+
+
+def _present_elsewhere(reports: dict, origin: str, now: float) -> tuple[set[str], set[int]]:
+    """The other processes reporting lately, and the participants connected to them."""
+    peers: set[str] = set()
+    present: set[int] = set()
+    for process, report in reports.items():
+        if _text(process) == origin:
+            continue
+        try:
+            found = json.loads(_text(report))
+        except ValueError:
+            continue
+        if now - found.get("at", 0) <= PRESENCE_FRESH:
+            peers.add(_text(process))
+            present.update(found.get("ids", ()))
+    return peers, present
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
