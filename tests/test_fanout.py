@@ -5,13 +5,15 @@ acknowledged vote and its phones carry on elsewhere; a Redis restart leaves the 
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 
 import psycopg
 import pytest
 import websockets
 
-from servers import KEY, Server
+from servers import KEY, ROOT, Server
 from test_durability import Phone, check_every_ack, _receive
 from workshop.domain.plans import default_plans_dir, load_plan
 
@@ -191,6 +193,8 @@ async def test_counts_converge_after_redis_restarts_mid_session(cluster, redis_s
 
 
 def test_a_broker_without_postgresql_is_refused(tmp_path, redis_server):
-    with pytest.raises(AssertionError, match="needs a PostgreSQL --db"):
-        Server(tmp_path, "--broker", redis_server.url)
+    refused = subprocess.run([sys.executable, "-m", "workshop", "serve", "--port", "0", "--broker", redis_server.url],
+                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode != 0 and "needs a PostgreSQL --db" in refused.stderr, refused.stderr
     assert os.listdir(tmp_path) == []  # refused before any file was made
