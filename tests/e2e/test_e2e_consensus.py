@@ -40,10 +40,12 @@ def test_console_warns_and_summary_shows_the_heat_map(surfaces, server):
     console.goto(f"{server.base}/s/{code}/facilitate")
     expect(console.locator("#consensus")).to_be_visible()
     console.get_by_label("Less", exact=True).check()
+    console.locator("input[name=status][value=agreed]").check()
     console.locator("input[name=strategy][value=classic_accommodation]").check()
     expect(console.locator("#form-warnings")).to_contain_text("accommodation strategy")
+    expect(console.locator("#form-warnings")).to_contain_text("too few")  # two votes are not a consensus
     console.locator("input[name=strategy][value=uncompromised_reduction]").check()
-    expect(console.locator("#form-warnings")).to_be_hidden()
+    expect(console.locator("#form-warnings")).not_to_contain_text("accommodation strategy")
     command(server, code, command="reveal", question="arrival.direction")
     projector = surfaces.facilitator(**PROJECTOR).new_page()
     projector.goto(f"{server.base}/s/{code}/present")
