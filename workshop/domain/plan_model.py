@@ -14,6 +14,9 @@ DEFAULT_TEXT_LENGTH = 280
 MAX_TEXT_LENGTH = 2000
 MAX_SCALE_SPAN = 10
 MAX_GROUP_LENGTH = 40
+# The big screen shows a group's figures only when at least this many of its members voted.
+DEFAULT_MIN_GROUP_SIZE = 3
+MAX_MIN_GROUP_SIZE = 1000
 
 @dataclass(frozen=True)
 class Option:
@@ -155,6 +158,7 @@ class Plan:
     min_agreement: float
     steps: tuple[Step, ...]
     source: dict = field(compare=False, hash=False, repr=False)
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
 
     def question(self, qid: str) -> Question | None:
         """The question with this id, or None."""
