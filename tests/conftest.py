@@ -25,3 +25,8 @@ def session_code(client):
                            headers=AUTH)
     assert response.status_code == 201, response.text
     return response.json()["code"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-screenshots", action="store_true", default=False,
+                     help="write the browser tests' screenshots to docs/screenshots (else to a temporary folder)")

@@ -1,0 +1,228 @@
+"""The projector in a meeting: one screen, never scrolled, at 1920x1080 and 1280x720, through a whole
+kind (join, the step, voting, a result, a second round, the strategies, examples, a decision) and the
+summary; small groups never shown; results said in plain words (static/js/plain-words.js)."""
+
+import asyncio
+import json
+import threading
+
+import pytest
+import websockets
+from playwright.sync_api import Page, expect
+
+from servers import Server
+
+from .e2e_support import command, create_session, screenshot
+
+SIZES = {"1080p": {"width": 1920, "height": 1080}, "720p": {"width": 1280, "height": 720}}
+
+# How the page fits: the document is exactly the window, and no visible element pokes out of it or
+# is cut off by the stage (the stage hides what overflows it, so that would be text nobody can read).
+FIT = """() => {
+  const width = window.innerWidth, height = window.innerHeight;
+  const outside = [];
+  for (const el of document.querySelectorAll('main *')) {
+    if (el.closest('[hidden]') || !el.getClientRects().length) continue;
+    const box = el.getBoundingClientRect();
+    if (box.left < -1 || box.top < -1 || box.right > width + 1 || box.bottom > height + 1) {
+      outside.push(`${el.tagName.toLowerCase()}.${el.className.baseVal ?? el.className}: ${Math.round(box.left)},${Math.round(box.top)} to ${Math.round(box.right)},${Math.round(box.bottom)}`);
+    }
+  }
+  const stage = document.getElementById('stage');
+  return { scrollHeight: document.documentElement.scrollHeight, scrollWidth: document.documentElement.scrollWidth,
+           height, width, outside: outside.slice(0, 8),
+           stageCut: stage.scrollHeight > stage.clientHeight + 1 || stage.scrollWidth > stage.clientWidth + 1 };
+}"""
+
+
+class SocketPhones:
+    """Phones on raw sockets, kept connected on an event loop of their own (the browser's sync API
+    holds one on this thread): they count as connected while the room votes."""
+
+    def __init__(self, port: int, code: str, groups: list[str]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.url = f"ws://127.0.0.1:{port}/ws/{code}"
+        self.sockets = self._run(self._connect(groups))
+        self.sent = 0
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    async def _connect(self, groups: list[str]) -> list:
+        sockets = []
+        for group in groups:
+            socket = await websockets.connect(self.url)
+            await socket.send(json.dumps({"type": "join", "group": group}))
+            await self._until(socket, "welcome")
+            sockets.append(socket)
+        return sockets
+
+    @staticmethod
+    async def _until(socket, kind: str) -> dict:
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            if message["type"] == kind:
+                return message
+            assert message["type"] != "error", message
+
+    def send(self, kind: str, question: str, values: list) -> None:
+        """Each phone in turn sends one value (a vote, or a text with kind="submit"); None skips a phone."""
+        async def send_all() -> None:
+            for socket, value in zip(self.sockets, values):
+                if value is None:
+                    continue
+                self.sent += 1
+                field = "text" if kind == "submit" else "value"
+                await socket.send(json.dumps({"type": kind, "id": str(self.sent), "question": question, field: value}))
+                await self._until(socket, "ack")
+        self._run(send_all())
+
+    def close(self) -> None:
+        async def close_all() -> None:
+            for socket in self.sockets:
+                await socket.close()
+        self._run(close_all())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def phones(server):
+    made = []
+
+    def make(code: str, groups: list[str]) -> SocketPhones:
+        made.append(SocketPhones(server.port, code, groups))
+        return made[-1]
+    yield make
+    for room in made:
+        room.close()
+
+
+def assert_fits(page: Page, state: str) -> None:
+    fit = page.evaluate(FIT)
+    where = f"{state} at {fit['width']}x{fit['height']}"
+    assert fit["scrollHeight"] == fit["height"] and fit["scrollWidth"] == fit["width"], f"{where} scrolls: {fit}"
+    assert not fit["outside"], f"{where}: elements outside the screen: {fit['outside']}"
+    assert not fit["stageCut"], f"{where}: the stage cuts its content off"
+
+
+def check_every_size(projectors: dict[str, Page], state: str, folder, shown: str) -> None:
+    """On every projector: the focus `shown` is up and fitted; then the page fits, and a screenshot."""
+    for size, page in projectors.items():
+        expect(page.locator("main")).to_have_attribute("data-fitted", shown)
+        assert_fits(page, state)
+        screenshot(page, f"projector-{state}-{size}", folder)
+
+
+EXAMPLES = [
+    "Month-end payroll tickets arrive all at once",
+    "Monday morning password resets",
+    "Everyone reports the same outage in the first ten minutes, so the queue jumps from five to eighty",
+    "New starters in September",
+    "Month-end closing: finance needs everything the same day",
+    "Release days bring a wave of how-do-I questions",
+]
+
+
+def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, phones, screenshots):
+    code = create_session(server, "Service desk SLA workshop", service="IT service desk")
+    laptop = surfaces.facilitator()
+    projectors = {}
+    for size, viewport in SIZES.items():
+        page = surfaces.context(viewport=viewport).new_page()
+        page.context.add_cookies(laptop.cookies())
+        page.goto(f"{server.base}/s/{code}/present")
+        expect(page.locator("#connection")).to_have_attribute("data-status", "open")
+        projectors[size] = page
+    # Twelve phones: nine from IT, two from the business (too few to show), one who gave no group.
+    room = phones(code, ["IT"] * 9 + ["Business"] * 2 + [""])
+    for page in projectors.values():
+        expect(page.locator("#join-count")).to_have_text("12")
+    check_every_size(projectors, "join", screenshots, "join")
+
+    command(server, code, command="goto", step=1)
+    for page in projectors.values():
+        expect(page.locator("#step-content .step-definition")).to_be_visible()
+    check_every_size(projectors, "step", screenshots, "content")
+
+    command(server, code, command="open", question="arrival.impact")
+    room.send("vote", "arrival.impact", [4, 5, 4, 3, 4, 5, 2, 4, 5])
+    for page in projectors.values():
+        expect(page.locator(".pj-open-count")).to_have_text("9 of 12 voted")
+        expect(page.locator(".pj-options .pj-option")).to_have_count(5)
+    check_every_size(projectors, "voting", screenshots, "voting")
+
+    command(server, code, command="close", question="arrival.impact")
+    command(server, code, command="reveal", question="arrival.impact")
+    command(server, code, command="open", question="arrival.direction")
+    room.send("vote", "arrival.direction", [-1, -1, 0, -2, 0, 1, -1, 0, 1, -1, 2, "abstain"])
+    command(server, code, command="close", question="arrival.direction")
+    command(server, code, command="reveal", question="arrival.direction")
+    for page in projectors.values():
+        result = page.locator("#results .pj-result")
+        expect(result).to_contain_text("less or more arrival variability")
+        # IT: -1 -1 0 -2 0 1 -1 0 1 (less 4, as today 3, more 2); business +2 and -1; one abstained.
+        expect(result.locator(".pj-verdict")).to_have_text("Split: 5 want less, 3 as today, 3 more")
+        expect(result.locator(".groups-line")).to_have_text("IT: 4 of 9 less · Business: too few to show")
+        shown = result.inner_text()  # what the room reads (the chart's spoken summary aside)
+        assert not any(word in shown for word in ("%", "IQR", "Cns", "gap between", "consensus")), shown
+    check_every_size(projectors, "revealed", screenshots, "result")
+
+    command(server, code, command="new_round", question="arrival.direction")
+    room.send("vote", "arrival.direction", [-1, -1, -1, -2, -1, 0, -1, -1])
+    for page in projectors.values():
+        expect(page.locator(".pj-open-count")).to_have_text("8 of 12 voted")
+        expect(page.locator(".pj-open .pj-round-label")).to_have_text("Round 1")
+        expect(page.locator(".pj-open .pj-round-sentence")).to_have_text("Split: 5 want less, 3 as today, 3 more")
+    check_every_size(projectors, "second-round-voting", screenshots, "voting")
+    command(server, code, command="close", question="arrival.direction")
+    command(server, code, command="reveal", question="arrival.direction")
+    for page in projectors.values():
+        expect(page.locator("#results .pj-round-label")).to_have_text(["Round 1", "Round 2"])
+        expect(page.locator("#results .pj-verdict")).to_have_text(
+            "Clear agreement: 7 of 8 want less arrival variability")
+        expect(page.locator("#results .pj-result-meta")).to_contain_text("round 2")
+    check_every_size(projectors, "second-round", screenshots, "result")
+
+    command(server, code, command="open", question="arrival.strategy")
+    for page in projectors.values():
+        expect(page.locator(".pj-open .strategy")).to_have_count(4)
+    check_every_size(projectors, "strategy-voting", screenshots, "voting")
+    room.send("vote", "arrival.strategy", ["low_cost_accommodation"] * 7 + ["classic_reduction"] * 3
+               + ["classic_accommodation"] * 2)
+    command(server, code, command="close", question="arrival.strategy")
+    command(server, code, command="reveal", question="arrival.strategy")
+    for page in projectors.values():
+        expect(page.locator("#results .pj-verdict")).to_have_text("Most choose Low-cost accommodation (7 of 12)")
+
+    command(server, code, command="open", question="arrival.examples")
+    room.send("submit", "arrival.examples", EXAMPLES)
+    for item in server.api("GET", f"/api/sessions/{code}").json()["submissions"]:
+        command(server, code, command="approve", submission=item["id"])
+    command(server, code, command="close", question="arrival.examples")
+    for page in projectors.values():
+        expect(page.locator("#examples .pj-card")).to_have_count(len(EXAMPLES))
+        expect(page.locator("#examples .pj-word").first).to_have_text("month-end")
+    check_every_size(projectors, "examples", screenshots, "examples")
+
+    record = {"direction": "less", "strategy": "low_cost_accommodation", "status": "agreed",
+              "notes": "Book installs ahead; a month-end freeze on changes."}
+    response = server.api("PUT", f"/api/sessions/{code}/consensus/arrival", json=record)
+    assert response.status_code == 200, response.text
+    for page in projectors.values():
+        expect(page.locator("#record .pj-record-decision")).to_have_text("Less variability · Low-cost accommodation")
+        expect(page.locator("#record .pj-record-context")).to_contain_text("7 of 8 want less")
+    check_every_size(projectors, "decision", screenshots, "record")
+
+    command(server, code, command="goto", step=6)
+    for page in projectors.values():
+        table = page.locator(".pj-summary-table")
+        expect(table.locator("caption")).to_have_text("What we agreed")
+        expect(table.locator("tbody tr").first).to_contain_text("Less variability")
+        expect(table.locator("tbody tr")).to_have_count(5)
+        expect(page.locator(".pj-heatmap .heat-kind")).to_have_count(1)
+        expect(page.locator(".heat-legend li")).to_have_count(4)
+    check_every_size(projectors, "summary", screenshots, "summary")
+    surfaces.check()
