@@ -58,29 +58,35 @@ function overlap(a, b) {
   return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 }
 
-/** Where each dot's label goes: beside its dot, moved down (or up) until it overlaps no other label. */
+/**
+ * Where each dot's label goes: beside its dot, on the side with room, moved down or up a line at a
+ * time until it covers no other label and no dot. Kinds voted alike share a spot; their labels stack.
+ */
 function labelBoxes(placed) {
-  const top = SIZE.top + LABEL.height;
-  const bottom = SIZE.height - SIZE.bottom;
-  const boxes = [];
-  const order = placed.map((row, index) => ({ row, index, ...place(row) })).sort((a, b) => a.y - b.y);
+  const spots = placed.map((row) => place(row));
+  const dots = spots.map(({ x, y }) => ({ x0: x - 10, x1: x + 10, y0: y - 10, y1: y + 10 }));
+  const taken = [...dots];
   const found = new Map();
-  for (const { row, index, x, y } of order) {
-    const text = row.title.replace(/ variability$/i, '');
+  const order = spots.map((spot, index) => ({ ...spot, index })).sort((a, b) => a.y - b.y || a.x - b.x);
+  const inside = (box) => box.x0 >= 0 && box.x1 <= SIZE.width && box.y0 >= SIZE.top - 4 && box.y1 <= SIZE.height - SIZE.bottom + 4;
+  for (const { x, y, index } of order) {
+    const text = placed[index].title.replace(/ variability$/i, '');
     const width = text.length * LABEL.charWidth;
-    const left = x + LABEL.gap + width > SIZE.width - SIZE.right;
-    const x0 = left ? x - LABEL.gap - width : x + LABEL.gap;
-    const box = (baseline) => ({ x0, x1: x0 + width, y0: baseline - LABEL.height + 4, y1: baseline + 4 });
-    let baseline = y + 5;
-    for (let tries = 0; tries < 12 && boxes.some((other) => overlap(other, box(baseline))); tries += 1) {
-      baseline += LABEL.height;
+    const right = x + LABEL.gap + width <= SIZE.width - SIZE.right;
+    const sides = right ? [1, -1] : [-1, 1];
+    const tries = [];
+    for (let step = 0; step <= 8; step += 1) {
+      for (const shift of step ? [step, -step] : [0]) for (const side of sides) tries.push({ side, baseline: y + 5 + shift * LABEL.height });
     }
-    if (baseline > bottom || boxes.some((other) => overlap(other, box(baseline)))) {
-      baseline = y + 5;
-      while (baseline > top && boxes.some((other) => overlap(other, box(baseline)))) baseline -= LABEL.height;
-    }
-    boxes.push(box(baseline));
-    found.set(index, { text, x: left ? x - LABEL.gap : x + LABEL.gap, y: baseline, anchor: left ? 'end' : 'start' });
+    const boxOf = ({ side, baseline }) => {
+      const x0 = side > 0 ? x + LABEL.gap : x - LABEL.gap - width;
+      return { x0, x1: x0 + width, y0: baseline - LABEL.height + 4, y1: baseline + 2 };
+    };
+    const free = (box) => inside(box) && !taken.some((other) => other !== dots[index] && overlap(other, box));
+    const choice = tries.find((candidate) => free(boxOf(candidate))) || tries[0];
+    taken.push(boxOf(choice));
+    found.set(index, { text, x: choice.side > 0 ? x + LABEL.gap : x - LABEL.gap, y: choice.baseline,
+      anchor: choice.side > 0 ? 'start' : 'end' });
   }
   return found;
 }

@@ -125,7 +125,7 @@ export function recordScreen(record, step, view) {
 
 function summaryTable(rows) {
   return h('table', { class: 'pj-summary-table' },
-    h('caption', { class: 'pj-section-title' }, 'What we agreed'),
+    h('caption', { class: 'visually-hidden' }, 'What we agreed'),
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, 'Kind of variability'), h('th', { scope: 'col' }, 'Variability allowed'),
       h('th', { scope: 'col' }, 'Strategy'), h('th', { scope: 'col' }, 'Status'))),

@@ -35,6 +35,21 @@ FIT = """() => {
 }"""
 
 
+# Heat map labels whose boxes overlap another label or another kind's dot on screen.
+LABELS_APART = """() => {
+  const kinds = [...document.querySelectorAll('.pj-heatmap .heat-kind')];
+  const labels = kinds.map((kind) => [kind.querySelector('text').textContent, kind.querySelector('text').getBoundingClientRect()]);
+  const dots = kinds.map((kind) => kind.querySelector('circle').getBoundingClientRect());
+  const meet = (p, q) => p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+  const clash = [];
+  labels.forEach(([a, p], i) => {
+    labels.slice(i + 1).forEach(([b, q]) => { if (meet(p, q)) clash.push(`${a} / ${b}`); });
+    dots.forEach((dot, j) => { if (j !== i && meet(p, dot)) clash.push(`${a} / dot of ${labels[j][0]}`); });
+  });
+  return clash;
+}"""
+
+
 class SocketPhones:
     """Phones on raw sockets, kept connected on an event loop of their own (the browser's sync API
     holds one on this thread): they count as connected while the room votes."""
@@ -54,15 +69,23 @@ class SocketPhones:
         sockets = []
         for group in groups:
             socket = await websockets.connect(self.url)
+            # Every broadcast is read as it comes, so the server never waits on a phone that is slow to read.
+            socket.inbox = asyncio.Queue()
+            socket.reader = asyncio.create_task(self._read(socket))
             await socket.send(json.dumps({"type": "join", "group": group}))
             await self._until(socket, "welcome")
             sockets.append(socket)
         return sockets
 
     @staticmethod
+    async def _read(socket) -> None:
+        async for message in socket:
+            socket.inbox.put_nowait(json.loads(message))
+
+    @staticmethod
     async def _until(socket, kind: str) -> dict:
         while True:
-            message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            message = await asyncio.wait_for(socket.inbox.get(), 10)
             if message["type"] == kind:
                 return message
             assert message["type"] != "error", message
@@ -83,6 +106,7 @@ class SocketPhones:
         async def close_all() -> None:
             for socket in self.sockets:
                 await socket.close()
+                await socket.reader
         self._run(close_all())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
@@ -216,13 +240,24 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator("#record .pj-record-context")).to_contain_text("7 of 8 want less")
     check_every_size(projectors, "decision", screenshots, "record")
 
+    # Three more kinds; two of them voted alike, so their dots meet and their labels must not.
+    for kind, impact, direction in (("request", [4] * 9, [-1] * 6 + [0] * 3), ("capability", [4] * 9, [-1] * 6 + [0] * 3),
+                                    ("effort", [2, 3, 1, 2, 5, 1, 2, 4, 3], [-2, 2, 0, 1, -1, 2, -2, 0, 1])):
+        for question, values in ((f"{kind}.impact", impact), (f"{kind}.direction", direction)):
+            command(server, code, command="open", question=question)
+            room.send("vote", question, values)
+            command(server, code, command="reveal", question=question)
+    response = server.api("PUT", f"/api/sessions/{code}/consensus/effort",
+                          json={"direction": "same", "strategy": "classic_accommodation", "status": "deferred"})
+    assert response.status_code == 200, response.text
     command(server, code, command="goto", step=6)
     for page in projectors.values():
         table = page.locator(".pj-summary-table")
         expect(table.locator("caption")).to_have_text("What we agreed")
         expect(table.locator("tbody tr").first).to_contain_text("Less variability")
         expect(table.locator("tbody tr")).to_have_count(5)
-        expect(page.locator(".pj-heatmap .heat-kind")).to_have_count(1)
+        expect(page.locator(".pj-heatmap .heat-kind")).to_have_count(4)
         expect(page.locator(".heat-legend li")).to_have_count(4)
+        assert page.evaluate(LABELS_APART) == [], "heat map labels overlap"
     check_every_size(projectors, "summary", screenshots, "summary")
     surfaces.check()
