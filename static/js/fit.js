@@ -11,12 +11,12 @@ export function overflows(box) {
   return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
 }
 
-/** Shrink `box`'s `--fit` until its content fits or the smallest size is reached; returns the factor. */
-export function fitText(box) {
+/** Shrink `box`'s `--fit` until its content fits or `smallest` is reached; returns the factor. */
+export function fitText(box, smallest = SMALLEST) {
   let factor = 1;
   box.style.setProperty('--fit', '1');
-  while (overflows(box) && factor > SMALLEST + 1e-9) {
-    factor = Math.max(SMALLEST, factor - STEP);
+  while (overflows(box) && factor > smallest + 1e-9) {
+    factor = Math.max(smallest, factor - STEP);
     box.style.setProperty('--fit', factor.toFixed(2));
   }
   return factor;

@@ -41,7 +41,7 @@ function bandWords(question, subject) {
   const below = Math.ceil(middle) - 1;
   const above = Math.floor(middle) + 1;
   const said = (from, to, label) => `${range(from, to)}${label ? ` (${lower(label)})` : ''}`;
-  const words = (text) => ({ long: `answer ${text}`, short: text });
+  const words = (text) => ({ long: `answer ${text}`, short: `answer ${text}` });
   return {
     low: words(said(question.min, below, labels[String(question.min)])),
     middle: words(Number.isInteger(middle) ? said(middle, middle, labels[String(middle)]) : ''),

@@ -14,6 +14,7 @@ import {
 import { CLOSE_CODES } from './vocabulary.js';
 
 const MAX_EXAMPLES = 24;
+const WALL_SMALLEST = 0.85;
 
 const main = document.querySelector('main[data-code]');
 const code = main.dataset.code;
@@ -104,11 +105,12 @@ const SCREENS = {
 /** Fit the stage's screen to the stage: smaller type first, then fewer (older) examples. */
 function fit(kind) {
   const stage = $('stage');
-  fitText(stage);
-  const wall = stage.querySelector('.pj-wall');
+  const wall = stage.querySelector('section:not([hidden]) .pj-wall');
+  // Examples are many short texts: better fewer of them than type too small to read from the back.
+  fitText(stage, wall ? WALL_SMALLEST : undefined);
   if (wall) {
     // The note of what was left out takes a line itself: make room for it too.
-    const more = stage.querySelector('.pj-wall-more');
+    const more = stage.querySelector('section:not([hidden]) .pj-wall-more');
     more.hidden = false;
     more.textContent = 'and more on the facilitator’s screen';
     const dropped = dropUntilFits(stage, wall);

@@ -4,6 +4,7 @@ summary; small groups never shown; results said in plain words (static/js/plain-
 
 import asyncio
 import json
+import re
 import threading
 
 import pytest
@@ -260,4 +261,90 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator(".heat-legend li")).to_have_count(4)
         assert page.evaluate(LABELS_APART) == [], "heat map labels overlap"
     check_every_size(projectors, "summary", screenshots, "summary")
+    surfaces.check()
+
+
+# The sentences, straight from the module the projector uses, in the browser that runs it.
+SENTENCES = """async () => {
+  const words = await import('/static/js/plain-words.js');
+  const direction = { id: 'arrival.direction', kind: 'scale', min: -2, max: 2,
+    labels: { '-2': 'Much less', '-1': 'Less', '0': 'As today', '1': 'More', '2': 'Much more' } };
+  const impact = { id: 'arrival.impact', kind: 'scale', min: 1, max: 5,
+    labels: { '1': 'Hardly at all', '3': 'Noticeably', '5': 'Severely' } };
+  const strategy = { id: 'arrival.strategy', kind: 'choice', options: [
+    { id: 'low', label: 'Low-cost accommodation' }, { id: 'classic', label: 'Classic reduction' },
+    { id: 'other', label: 'Classic accommodation' }] };
+  const scale = (counts, reached, extra = {}) => ({ counts, reached, abstain: 0,
+    n: Object.values(counts).reduce((a, b) => a + b, 0), ...extra });
+  const subject = { subject: 'Arrival variability' };
+  return {
+    agreed: words.resultSentence(direction, scale({ '-2': 2, '-1': 7, '0': 3 }, true), subject),
+    split: words.resultSentence(direction, scale({ '-2': 1, '-1': 4, '0': 4, '1': 3 }, false), subject),
+    most: words.resultSentence(direction, scale({ '-2': 4, '-1': 3, '1': 2, '2': 1 }, false), subject),
+    today: words.resultSentence(direction, scale({ '0': 8, '1': 1 }, true), subject),
+    impact: words.resultSentence(impact, scale({ '4': 6, '5': 3, '3': 1 }, true)),
+    impactSplit: words.resultSentence(impact, scale({ '1': 4, '2': 1, '3': 2, '5': 4 }, false)),
+    choiceAgreed: words.resultSentence(strategy, { n: 12, abstain: 0, leader: 'low', reached: true, counts: { low: 10, classic: 2, other: 0 } }),
+    choiceMost: words.resultSentence(strategy, { n: 12, abstain: 0, leader: 'low', reached: false, counts: { low: 7, classic: 3, other: 2 } }),
+    choiceLeads: words.resultSentence(strategy, { n: 12, abstain: 1, leader: 'low', reached: false, counts: { low: 5, classic: 4, other: 3 } }),
+    choiceTied: words.resultSentence(strategy, { n: 8, abstain: 0, leader: null, reached: false, counts: { low: 4, classic: 4, other: 0 } }),
+    nobody: words.resultSentence(direction, scale({}, false, { abstain: 3 })),
+    groups: words.groupsSentence(direction, { by_group: {
+      IT: { n: 5, counts: { '-1': 3, '0': 1, '1': 1 } }, Business: { n: 2, hidden: true }, Legal: { n: 0, counts: {} } } }),
+    oneGroup: words.groupsSentence(direction, { by_group: { IT: { n: 5, counts: { '-1': 5 } } } }),
+    voted: [words.votedSentence(12, 20), words.votedSentence(3, 2), words.votedSentence(0, 0)],
+    shift: [words.shiftSentence({ changed: 3, voters_both: 10 }), words.shiftSentence({ changed: 0, voters_both: 0 })],
+    frequent: words.frequentWords(['Month-end close', 'the month-end rush', 'Monday rush', 'printer jams']),
+  };
+}"""
+
+
+def test_results_are_said_in_plain_words(surfaces, server):
+    page = surfaces.phone()
+    page.goto(f"{server.base}/join")
+    said = page.evaluate(SENTENCES)
+    assert said["agreed"] == "Clear agreement: 9 of 12 want less arrival variability"
+    assert said["split"] == "Split: 5 want less, 4 as today, 3 more"
+    assert said["most"] == "Most want less arrival variability (7 of 10), no clear agreement yet"
+    assert said["today"] == "Clear agreement: 8 of 9 want arrival variability as today"
+    assert said["impact"] == "Clear agreement: 9 of 10 answer 4–5 (severely)"
+    assert said["impactSplit"] == ("Split: 5 answer 1–2 (hardly at all), 4 answer 4–5 (severely), "
+                                   "2 answer 3 (noticeably)")
+    assert said["choiceAgreed"] == "Clear agreement: 10 of 12 choose Low-cost accommodation"
+    assert said["choiceMost"] == "Most choose Low-cost accommodation (7 of 12)"
+    assert said["choiceLeads"] == "Low-cost accommodation leads with 5 of 12; no clear agreement yet"
+    assert said["choiceTied"] == "Tied: 4 choose Low-cost accommodation, 4 choose Classic reduction"
+    assert said["nobody"] == "All 3 abstained"
+    assert said["groups"] == "IT: 3 of 5 less · Business: too few to show"
+    assert said["oneGroup"] == ""
+    assert said["voted"] == ["12 of 20 voted", "3 voted", "0 voted"]
+    assert said["shift"] == ["3 of 10 changed their answer since the last round", ""]
+    assert said["frequent"] == [{"word": "month-end", "count": 2}, {"word": "rush", "count": 2}]
+    surfaces.check()
+
+
+def test_many_long_examples_still_fit_and_say_how_many_are_left_out(surfaces, server, phones, screenshots):
+    code = create_session(server)
+    laptop = surfaces.facilitator()
+    page = surfaces.context(viewport=SIZES["720p"]).new_page()
+    page.context.add_cookies(laptop.cookies())
+    page.goto(f"{server.base}/s/{code}/present")
+    command(server, code, command="goto", step=1)
+    room = phones(code, ["IT"] * 20)
+    command(server, code, command="open", question="arrival.examples")
+    room.send("submit", "arrival.examples", [
+        f"Example {number}: the queue fills up every time a release goes out on a Friday afternoon and the "
+        "people who could help have already left for the weekend, so tickets wait until Monday" for number in range(20)])
+    for item in server.api("GET", f"/api/sessions/{code}").json()["submissions"]:
+        command(server, code, command="approve", submission=item["id"])
+    command(server, code, command="close", question="arrival.examples")
+    expect(page.locator("main")).to_have_attribute("data-fitted", "examples")
+    expect(page.locator("#examples .pj-wall-more")).to_have_text(re.compile(r"^and \d+ more on the facilitator’s screen$"))
+    shown = page.locator("#examples .pj-card").count()
+    left_out = int(page.locator("#examples .pj-wall-more").inner_text().split()[1])
+    assert shown >= 1 and shown + left_out == 20
+    # The newest stay on screen.
+    expect(page.locator("#examples .pj-card").last).to_contain_text("Example 19:")
+    assert_fits(page, "many examples")
+    screenshot(page, "projector-many-examples-720p", screenshots)
     surfaces.check()
