@@ -111,6 +111,7 @@ class SocketPhones:
         self._run(close_all())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+        self.loop.close()
 
 
 @pytest.fixture
