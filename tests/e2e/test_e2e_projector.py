@@ -13,8 +13,10 @@ from playwright.sync_api import Page, expect
 
 from servers import Server
 
-from .e2e_support import command, create_session, screenshot
+from .e2e_support import command, create_session, screenshot, stop
 
+# The address phones are told to use, as in the README's example (the browsers still use 127.0.0.1).
+PUBLIC_URL = "http://192.168.1.20:8000"
 SIZES = {"1080p": {"width": 1920, "height": 1080}, "720p": {"width": 1280, "height": 720}}
 
 # How the page fits: the document is exactly the window, and no visible element pokes out of it or
@@ -115,6 +117,13 @@ class SocketPhones:
 
 
 @pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path, "--public-url", PUBLIC_URL)
+    yield running
+    stop(running)
+
+
+@pytest.fixture
 def phones(server):
     made = []
 
@@ -134,12 +143,19 @@ def assert_fits(page: Page, state: str) -> None:
     assert not fit["stageCut"], f"{where}: the stage cuts its content off"
 
 
-def check_every_size(projectors: dict[str, Page], state: str, folder, shown: str) -> None:
-    """On every projector: the focus `shown` is up and fitted; then the page fits, and a screenshot."""
+# The states whose pictures the README shows; the others are taken for looking at, in a temporary folder.
+DOCUMENTED = {"projector-voting-1080p", "projector-second-round-720p", "projector-examples-1080p",
+              "projector-decision-720p", "projector-summary-1080p", "projector-summary-720p"}
+
+
+def check_every_size(projectors: dict[str, Page], state: str, folders: tuple, shown: str) -> None:
+    """On every projector: the focus `shown` is up and fitted; then the page fits, and a screenshot
+    (`folders`: where documented pictures go, and where the rest go)."""
     for size, page in projectors.items():
         expect(page.locator("main")).to_have_attribute("data-fitted", shown)
         assert_fits(page, state)
-        screenshot(page, f"projector-{state}-{size}", folder)
+        name = f"projector-{state}-{size}"
+        screenshot(page, name, folders[0] if name in DOCUMENTED else folders[1])
 
 
 EXAMPLES = [
@@ -152,7 +168,8 @@ EXAMPLES = [
 ]
 
 
-def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, phones, screenshots):
+def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, phones, screenshots, tmp_path):
+    folders = (screenshots, tmp_path / "screenshots")
     code = create_session(server, "Service desk SLA workshop", service="IT service desk")
     laptop = surfaces.facilitator()
     projectors = {}
@@ -166,19 +183,19 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
     room = phones(code, ["IT"] * 9 + ["Business"] * 2 + [""])
     for page in projectors.values():
         expect(page.locator("#join-count")).to_have_text("12")
-    check_every_size(projectors, "join", screenshots, "join")
+    check_every_size(projectors, "join", folders, "join")
 
     command(server, code, command="goto", step=1)
     for page in projectors.values():
         expect(page.locator("#step-content .step-definition")).to_be_visible()
-    check_every_size(projectors, "step", screenshots, "content")
+    check_every_size(projectors, "step", folders, "content")
 
     command(server, code, command="open", question="arrival.impact")
     room.send("vote", "arrival.impact", [4, 5, 4, 3, 4, 5, 2, 4, 5])
     for page in projectors.values():
         expect(page.locator(".pj-open-count")).to_have_text("9 of 12 voted")
         expect(page.locator(".pj-options .pj-option")).to_have_count(5)
-    check_every_size(projectors, "voting", screenshots, "voting")
+    check_every_size(projectors, "voting", folders, "voting")
 
     command(server, code, command="close", question="arrival.impact")
     command(server, code, command="reveal", question="arrival.impact")
@@ -194,7 +211,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(result.locator(".groups-line")).to_have_text("IT: 4 of 9 less · Business: too few to show")
         shown = result.inner_text()  # what the room reads (the chart's spoken summary aside)
         assert not any(word in shown for word in ("%", "IQR", "Cns", "gap between", "consensus")), shown
-    check_every_size(projectors, "revealed", screenshots, "result")
+    check_every_size(projectors, "revealed", folders, "result")
 
     command(server, code, command="new_round", question="arrival.direction")
     room.send("vote", "arrival.direction", [-1, -1, -1, -2, -1, 0, -1, -1])
@@ -202,7 +219,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator(".pj-open-count")).to_have_text("8 of 12 voted")
         expect(page.locator(".pj-open .pj-round-label")).to_have_text("Round 1")
         expect(page.locator(".pj-open .pj-round-sentence")).to_have_text("Split: 5 want less, 3 as today, 3 more")
-    check_every_size(projectors, "second-round-voting", screenshots, "voting")
+    check_every_size(projectors, "second-round-voting", folders, "voting")
     command(server, code, command="close", question="arrival.direction")
     command(server, code, command="reveal", question="arrival.direction")
     for page in projectors.values():
@@ -210,12 +227,12 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator("#results .pj-verdict")).to_have_text(
             "Clear agreement: 7 of 8 want less arrival variability")
         expect(page.locator("#results .pj-result-meta")).to_contain_text("round 2")
-    check_every_size(projectors, "second-round", screenshots, "result")
+    check_every_size(projectors, "second-round", folders, "result")
 
     command(server, code, command="open", question="arrival.strategy")
     for page in projectors.values():
         expect(page.locator(".pj-open .strategy")).to_have_count(4)
-    check_every_size(projectors, "strategy-voting", screenshots, "voting")
+    check_every_size(projectors, "strategy-voting", folders, "voting")
     room.send("vote", "arrival.strategy", ["low_cost_accommodation"] * 7 + ["classic_reduction"] * 3
                + ["classic_accommodation"] * 2)
     command(server, code, command="close", question="arrival.strategy")
@@ -231,7 +248,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
     for page in projectors.values():
         expect(page.locator("#examples .pj-card")).to_have_count(len(EXAMPLES))
         expect(page.locator("#examples .pj-word").first).to_have_text("month-end")
-    check_every_size(projectors, "examples", screenshots, "examples")
+    check_every_size(projectors, "examples", folders, "examples")
 
     record = {"direction": "less", "strategy": "low_cost_accommodation", "status": "agreed",
               "notes": "Book installs ahead; a month-end freeze on changes."}
@@ -240,7 +257,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
     for page in projectors.values():
         expect(page.locator("#record .pj-record-decision")).to_have_text("Less variability · Low-cost accommodation")
         expect(page.locator("#record .pj-record-context")).to_contain_text("7 of 8 want less")
-    check_every_size(projectors, "decision", screenshots, "record")
+    check_every_size(projectors, "decision", folders, "record")
 
     # Three more kinds; two of them voted alike, so their dots meet and their labels must not.
     for kind, impact, direction in (("request", [4] * 9, [-1] * 6 + [0] * 3), ("capability", [4] * 9, [-1] * 6 + [0] * 3),
@@ -261,7 +278,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator(".pj-heatmap .heat-kind")).to_have_count(4)
         expect(page.locator(".heat-legend li")).to_have_count(4)
         assert page.evaluate(LABELS_APART) == [], "heat map labels overlap"
-    check_every_size(projectors, "summary", screenshots, "summary")
+    check_every_size(projectors, "summary", folders, "summary")
     surfaces.check()
 
 
@@ -324,7 +341,7 @@ def test_results_are_said_in_plain_words(surfaces, server):
     surfaces.check()
 
 
-def test_many_long_examples_still_fit_and_say_how_many_are_left_out(surfaces, server, phones, screenshots):
+def test_many_long_examples_still_fit_and_say_how_many_are_left_out(surfaces, server, phones, tmp_path):
     code = create_session(server)
     laptop = surfaces.facilitator()
     page = surfaces.context(viewport=SIZES["720p"]).new_page()
@@ -347,5 +364,5 @@ def test_many_long_examples_still_fit_and_say_how_many_are_left_out(surfaces, se
     # The newest stay on screen.
     expect(page.locator("#examples .pj-card").last).to_contain_text("Example 19:")
     assert_fits(page, "many examples")
-    screenshot(page, "projector-many-examples-720p", screenshots)
+    screenshot(page, "projector-many-examples-720p", tmp_path)
     surfaces.check()
