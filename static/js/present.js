@@ -22,6 +22,7 @@ const $ = (id) => document.getElementById(id);
 const SECTIONS = { join: ['step', 'join'], content: ['step'], voting: ['live'], result: ['results'],
   examples: ['examples'], record: ['record'], summary: ['summary'] };
 const focusMemory = new FocusMemory();
+let fittedScreen = ''; // the screen last fitted: step, focus and question
 
 const socket = new ReconnectingSocket(`/ws/${code}/present`, {
   isFatal: (event) => event.code === CLOSE_CODES.unknown_session || event.code === CLOSE_CODES.policy_violation,
@@ -47,9 +48,11 @@ function render(view) {
   for (const id of ['step', 'join', 'live', 'results', 'examples', 'record', 'summary']) $(id).hidden = !shown.has(id);
   // A chart hidden and revealed again grows again.
   forgetCharts('projector:', new Set(focus.kind === 'result' ? [`projector:${focus.question.id}`] : []));
-  const draw = SCREENS[focus.kind];
-  const changed = draw(view, step, focus);
-  if (changed) fit(focus.kind);
+  const changed = SCREENS[focus.kind](view, step, focus);
+  // A screen shown again unchanged still needs fitting: the last screen may have left the type smaller.
+  const screen = `${step.index}:${focus.kind}:${focus.question ? focus.question.id : ''}`;
+  if (changed || screen !== fittedScreen) fit(focus.kind);
+  fittedScreen = screen;
 }
 
 function renderHeader(view, step) {
