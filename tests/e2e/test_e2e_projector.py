@@ -366,3 +366,49 @@ def test_many_long_examples_still_fit_and_say_how_many_are_left_out(surfaces, se
     assert_fits(page, "many examples")
     screenshot(page, "projector-many-examples-720p", tmp_path)
     surfaces.check()
+
+
+# The focus through a step, from the module the projector uses: a list of (what happened, focus).
+FOCUS = """async () => {
+  const { FocusMemory } = await import('/static/js/projector-focus.js');
+  const question = (id, kind = 'scale') => ({ id, kind, prompt: id });
+  const step = { index: 1, kind: 'category', category: 'arrival',
+    questions: [question('arrival.impact'), question('arrival.direction'), question('arrival.examples', 'text')] };
+  const view = { current_step: 0, steps: [step], submissions: [], consensus: {}, questions: {
+    'arrival.impact': { status: 'pending' }, 'arrival.direction': { status: 'pending' }, 'arrival.examples': { status: 'pending' } } };
+  const seen = [];
+  const focusOf = (memory) => { const focus = memory.choose(view); return focus.question ? `${focus.kind} ${focus.question.id}` : focus.kind; };
+  const memory = new FocusMemory();
+  const happen = (what, change) => { change(); seen.push([what, focusOf(memory)]); };
+  happen('nothing yet', () => {});
+  happen('impact open', () => { view.questions['arrival.impact'] = { status: 'open', round: 1, revealed: false }; });
+  happen('impact revealed', () => { view.questions['arrival.impact'] = { status: 'closed', round: 1, revealed: true, tally: {} }; });
+  happen('decision recorded', () => { view.consensus.arrival = { direction: 'less', strategy: 's', status: 'agreed' }; });
+  happen('direction revealed after it', () => { view.questions['arrival.direction'] = { status: 'closed', round: 1, revealed: true, tally: {} }; });
+  happen('example approved', () => { view.submissions.push({ question_id: 'arrival.examples', text: 'x' }); });
+  happen('direction hidden', () => { view.questions['arrival.direction'] = { status: 'closed', round: 1, revealed: false }; });
+  happen('examples open', () => { view.questions['arrival.examples'] = { status: 'open', round: 1, revealed: false }; });
+  seen.push(['a projector opened now', focusOf(new FocusMemory())]);
+  view.questions['arrival.examples'] = { status: 'closed', round: 1, revealed: false };
+  seen.push(['a projector opened after the examples closed', focusOf(new FocusMemory())]);
+  return seen;
+}"""
+
+
+def test_the_projector_shows_the_open_question_else_the_latest_thing_to_happen(surfaces, server):
+    page = surfaces.phone()
+    page.goto(f"{server.base}/join")
+    assert page.evaluate(FOCUS) == [
+        ["nothing yet", "content"],
+        ["impact open", "voting arrival.impact"],
+        ["impact revealed", "result arrival.impact"],
+        ["decision recorded", "record"],
+        ["direction revealed after it", "result arrival.direction"],
+        ["example approved", "examples"],
+        ["direction hidden", "examples"],
+        ["examples open", "voting arrival.examples"],
+        ["a projector opened now", "voting arrival.examples"],
+        # With no history seen: the step's flow order, results then examples then the decision.
+        ["a projector opened after the examples closed", "record"],
+    ]
+    surfaces.check()
