@@ -67,3 +67,8 @@ def store_target(request, tmp_path):
     if request.param == "sqlite":
         return tmp_path / "record.db"
     return request.getfixturevalue("postgres_url")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-screenshots", action="store_true", default=False,
+                     help="write the browser tests' screenshots to docs/screenshots (else to a temporary folder)")

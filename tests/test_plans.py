@@ -273,6 +273,9 @@ INVALID = {
     "threshold out of range": (
         HEADER + "[consensus]\nmin_agreement = 1.5\n" + INTRO,
         None, "consensus.min_agreement", "from 0 to 1"),
+    "group size below one": (HEADER + "min_group_size = 0\n" + INTRO, None, "min_group_size", "from 1 to 1000"),
+    "group size not an integer": (HEADER + "min_group_size = 2.5\n" + INTRO, None, "min_group_size",
+                                  "must be an integer"),
     "missing plan title": (HEADER.replace('title = "Test"\n', "") + INTRO, None, "title", "is required"),
     "bad TOML syntax": (HEADER + "[[steps]\nid = 1\n", None, None, "invalid TOML"),
 }
@@ -321,7 +324,14 @@ def test_minimal_plan_gets_defaults(tmp_path):
     path.write_text(HEADER + INTRO, encoding="utf-8")
     plan = load_plan(path)
     assert (plan.id, plan.description, plan.min_consensus, plan.min_agreement) == ("mini", "", 0.70, 0.75)
+    assert plan.min_group_size == 3
     assert plan.questions == ()
+
+
+def test_a_plan_sets_the_smallest_group_the_big_screen_shows(tmp_path):
+    path = tmp_path / "private.toml"
+    path.write_text(HEADER + "min_group_size = 5\n" + INTRO, encoding="utf-8")
+    assert load_plan(path).min_group_size == 5
 
 
 # --- discovery ------------------------------------------------------------------------------------

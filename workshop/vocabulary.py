@@ -12,6 +12,7 @@ from .domain.figures import Thresholds
 from .domain.framework import DIRECTIONS, KINDS, RECORD_STATUSES, STRATEGIES
 from .domain.plan_model import DEFAULT_TEXT_LENGTH, MAX_GROUP_LENGTH
 from .domain.records import MAX_TEXT
+from .domain.verdict import VERDICTS
 
 CODE_LENGTH = 6  # a session code, read aloud and typed on phones
 MAX_NAME = 40  # a participant's name
@@ -31,6 +32,10 @@ DIRECTION_LABELS: dict[str, str] = {"less": "Less variability", "same": "As toda
 DIRECTION_CHOICES: dict[str, str] = {"less": "Less", "same": "As today", "more": "More"}
 RECORD_STATUS_LABELS: dict[str, str] = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
 QUESTION_STATUS_LABELS: dict[str, str] = {"pending": "Not opened", "open": "Open", "closed": "Closed"}
+VERDICT_LABELS: dict[str, str] = {
+    "reached": "Consensus reached", "not_reached": "No consensus yet", "too_few_votes": "Too few votes",
+    "fragile": "Fragile: could go either way", "polarised": "Polarised: the groups are far apart",
+}
 
 
 def _labelled(ids: tuple[str, ...], labels: dict[str, str]) -> dict[str, str]:
@@ -46,6 +51,7 @@ _VOCABULARY: dict = {
     "direction_choices": _labelled(DIRECTIONS, DIRECTION_CHOICES),
     "record_statuses": _labelled(RECORD_STATUSES, RECORD_STATUS_LABELS),
     "question_statuses": dict(QUESTION_STATUS_LABELS),
+    "verdicts": _labelled(VERDICTS, VERDICT_LABELS),
     "strategies": [{"id": item.id, "name": item.name, "family": item.family} for item in STRATEGIES],
     "kinds": [{"id": kind.id, "name": kind.name, "sla_hint": kind.sla_hint} for kind in KINDS],
     "limits": {

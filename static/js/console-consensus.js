@@ -8,7 +8,7 @@ import { DIRECTIONS, KINDS, RECORD_STATUSES, label, strategyName } from './vocab
 
 const CHECK_DELAY = 250; // ms of quiet in the form before the server is asked for its warnings
 const CHOICES = ['direction', 'strategy', 'status'];
-const FIELDS = [...CHOICES, 'notes', 'dissent', 'sla_input'];
+const TEXTS = ['notes', 'dissent', 'sla_input', 'owner', 'due'];
 
 const $ = (id) => document.getElementById(id);
 const consensusForm = $('consensus-form');
@@ -38,18 +38,51 @@ function proposalText(proposal) {
   return `The votes lean to: ${parts.join(' · ')}${reached ? ` (${reached})` : ''}. The form starts from this; change anything.`;
 }
 
-function fillForm(values) {
+function fillForm(values, step) {
   for (const name of CHOICES) {
     for (const input of consensusForm.elements[name]) input.checked = input.value === values[name];
   }
-  for (const name of ['notes', 'dissent', 'sla_input']) {
+  for (const name of TEXTS) {
     consensusForm.elements[name].value = values[name] || '';
   }
+  const sla = values.sla || {};
+  for (const input of $('sla-field-list').querySelectorAll('textarea')) input.value = sla[input.dataset.field] || '';
+  renderClauses(step, values.clauses || []);
+}
+
+/** One text box per SLA clause this kind maps to (service hours, booking rules, ...). */
+function renderSlaFields(step) {
+  const fields = step.sla_fields || [];
+  $('sla-fields').hidden = !fields.length;
+  $('sla-field-list').replaceChildren(...fields.map((field) => {
+    const id = `sla-${field.id}`;
+    return h('div', { class: 'sla-field' },
+      h('label', { for: id }, field.label),
+      h('textarea', { id, rows: 2, maxlength: 4000, dataset: { field: field.id } }));
+  }));
+}
+
+/** The plan's tactics for the strategy chosen in the form, as clauses to tick; ticks kept where they still fit. */
+function renderClauses(step, ticked) {
+  const chosen = consensusForm.elements.strategy.value;
+  const strategy = (step.strategies || []).find((item) => item.id === chosen);
+  const tactics = strategy ? strategy.tactics : [];
+  $('clause-choices').hidden = !tactics.length;
+  $('clause-list').replaceChildren(...tactics.map((tactic) => h('label', { class: 'clause' },
+    h('input', { type: 'checkbox', value: tactic, checked: ticked.includes(tactic) }), ` ${tactic}`)));
+}
+
+function tickedClauses() {
+  return [...$('clause-list').querySelectorAll('input:checked')].map((input) => input.value);
 }
 
 function formBody() {
   const data = new FormData(consensusForm);
-  return Object.fromEntries(FIELDS.map((name) => [name, String(data.get(name) || '')]));
+  const body = Object.fromEntries([...CHOICES, ...TEXTS].map((name) => [name, String(data.get(name) || '')]));
+  body.sla = Object.fromEntries([...$('sla-field-list').querySelectorAll('textarea')]
+    .map((input) => [input.dataset.field, input.value]));
+  body.clauses = tickedClauses();
+  return body;
 }
 
 function recordView(record) {
@@ -61,7 +94,11 @@ function recordView(record) {
     ['Status', label(RECORD_STATUSES, record.status)],
     ['Notes', record.notes],
     ['Dissent', record.dissent],
+    ...Object.entries(record.sla || {}).filter(([, text]) => text).map(([field, text]) => [slaLabel(field), text]),
+    ['Clauses', (record.clauses || []).join('; ')],
     ['SLA input', record.sla_input],
+    ['Owner', record.owner],
+    ['Due', record.due],
     ['Evidence', direction
       ? `Round ${direction.round}: ${direction.n} votes, consensus ${percent(direction.consensus)}, agreement ${percent(direction.agreement)}, ${direction.reached ? 'reached' : 'not reached'}`
       : 'No direction votes'],
@@ -72,6 +109,10 @@ function recordView(record) {
     h('dl', { class: 'record-list' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value)))),
     (evidence.warnings || []).length ? h('ul', { class: 'warnings' }, evidence.warnings.map((text) => h('li', {}, text))) : null,
   ];
+}
+
+function slaLabel(field) {
+  return field.replace(/_/g, ' ').replace(/^./, (first) => first.toUpperCase());
 }
 
 function showWarnings(warnings) {
@@ -96,7 +137,11 @@ class ConsensusPanel {
     this.checkTimer = null;
     this.checked = null; // what the shown warnings were computed for
     this.asked = 0; // the latest check sent; older answers are dropped
-    consensusForm.addEventListener('input', () => { this.form.dirty = true; this.scheduleCheck(); });
+    consensusForm.addEventListener('input', (event) => {
+      this.form.dirty = true;
+      if (event.target.name === 'strategy' && this.step) renderClauses(this.step, tickedClauses());
+      this.scheduleCheck();
+    });
     consensusForm.addEventListener('submit', (event) => this.save(event));
   }
 
@@ -104,11 +149,11 @@ class ConsensusPanel {
     return `/api/sessions/${encodeURIComponent(this.code)}/consensus/${encodeURIComponent(kind)}`;
   }
 
-  // The server computes the warnings, with the code that stores them on the record. They depend on the
-  // three choices and on whether the votes reached consensus, so that is when they are asked again.
+  // The server computes the warnings, with the code that stores them on the record. They depend on what
+  // the form holds and on the votes, so they are asked again when either changes.
   async checkWarnings() {
     const kind = this.form.kind;
-    const choices = Object.fromEntries(CHOICES.map((name) => [name, consensusForm.elements[name].value]));
+    const choices = formBody();
     const reached = kind && this.snapshot ? (this.snapshot.proposals[kind] || {}).reached : null;
     const key = JSON.stringify([kind, choices, reached]);
     if (key === this.checked) return;
@@ -151,19 +196,22 @@ class ConsensusPanel {
     const record = this.snapshot.consensus[kind.id] || null;
     const proposal = this.snapshot.proposals[kind.id] || {};
     const hint = step.sla_hint || kind.sla_hint;
+    this.step = step;
     if (this.form.kind !== kind.id) {
       this.form.kind = kind.id;
       this.form.dirty = false;
       showWarnings([]);
       $('consensus-title').textContent = `Record the consensus on ${kind.name.toLowerCase()} variability`;
       $('sla-hint').textContent = `What this kind feeds into an SLA: ${hint}`;
+      consensusForm.elements.sla_input.placeholder = hint; // a placeholder: the hint is never recorded as input
       $('consensus-status').textContent = '';
+      renderSlaFields(step);
     }
     if (!this.form.dirty && !this.form.saving) {
       fillForm(record || {
         direction: proposal.direction, strategy: proposal.strategy,
-        status: proposal.reached ? 'agreed' : null, sla_input: hint,
-      });
+        status: proposal.reached ? 'agreed' : null,
+      }, step);
     }
     $('proposal').textContent = proposalText(proposal);
     this.scheduleCheck(false);

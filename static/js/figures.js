@@ -2,6 +2,11 @@
 
 import { h } from './dom.js';
 import { decimal, percent, valueLabel } from './format.js';
+import { VERDICTS, label } from './vocabulary.js';
+
+function range(pair) {
+  return pair ? `${percent(pair[0])}–${percent(pair[1])}` : null;
+}
 
 /** A <dl> of figures. `full` adds median and IQR (for the facilitator). */
 export function figuresList(question, figures, { full = false } = {}) {
@@ -9,7 +14,7 @@ export function figuresList(question, figures, { full = false } = {}) {
   const add = (term, detail, className) => items.push(h('div', { class: ['figure', className] },
     h('dt', {}, term), h('dd', {}, detail)));
   if (!figures) return h('dl', { class: 'figures' });
-  add('Votes', String(figures.n ?? 0));
+  add('Votes', figures.present != null ? `${figures.n ?? 0} of ${figures.present} present` : String(figures.n ?? 0));
   if (figures.abstain) add('Abstained', String(figures.abstain));
   if (question.kind === 'scale') {
     add('Mean', decimal(figures.mean));
@@ -23,7 +28,14 @@ export function figuresList(question, figures, { full = false } = {}) {
     add('Leading', figures.leader ? valueLabel(question, figures.leader) : (figures.n ? 'Tied' : '–'));
     add('Leader’s share', percent(figures.agreement));
   }
-  if (figures.n) {
+  if (full && figures.interval) {
+    const interval = [range(figures.interval.consensus) && `consensus ${range(figures.interval.consensus)}`,
+      range(figures.interval.agreement) && `agreement ${range(figures.interval.agreement)}`].filter(Boolean);
+    if (interval.length) add('95% interval', interval.join(', '));
+  }
+  if (figures.n && figures.verdict) {
+    add('Verdict', label(VERDICTS, figures.verdict), figures.reached ? 'figure--yes' : 'figure--no');
+  } else if (figures.n) {
     add('Consensus reached', figures.reached ? 'Yes' : 'Not yet', figures.reached ? 'figure--yes' : 'figure--no');
   }
   return h('dl', { class: 'figures' }, items);

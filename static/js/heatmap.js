@@ -4,6 +4,7 @@
 // Colours come from CSS classes (`heat-0` .. `heat-4`), never inline styles, to suit the CSP.
 
 import { svg } from './chart.js';
+import { h } from './dom.js';
 
 
 const SIZE = { width: 520, height: 360, left: 70, right: 20, top: 20, bottom: 56 };
@@ -51,6 +52,45 @@ function axes() {
   ];
 }
 
+const LABEL = { height: 18, charWidth: 8.6, gap: 12 };
+
+function overlap(a, b) {
+  return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+/**
+ * Where each dot's label goes: beside its dot, on the side with room, moved down or up a line at a
+ * time until it covers no other label and no dot. Kinds voted alike share a spot; their labels stack.
+ */
+function labelBoxes(placed) {
+  const spots = placed.map((row) => place(row));
+  const dots = spots.map(({ x, y }) => ({ x0: x - 10, x1: x + 10, y0: y - 10, y1: y + 10 }));
+  const taken = [...dots];
+  const found = new Map();
+  const order = spots.map((spot, index) => ({ ...spot, index })).sort((a, b) => a.y - b.y || a.x - b.x);
+  const inside = (box) => box.x0 >= 0 && box.x1 <= SIZE.width && box.y0 >= SIZE.top - 4 && box.y1 <= SIZE.height - SIZE.bottom + 4;
+  for (const { x, y, index } of order) {
+    const text = placed[index].title.replace(/ variability$/i, '');
+    const width = text.length * LABEL.charWidth;
+    const right = x + LABEL.gap + width <= SIZE.width - SIZE.right;
+    const sides = right ? [1, -1] : [-1, 1];
+    const tries = [];
+    for (let step = 0; step <= 8; step += 1) {
+      for (const shift of step ? [step, -step] : [0]) for (const side of sides) tries.push({ side, baseline: y + 5 + shift * LABEL.height });
+    }
+    const boxOf = ({ side, baseline }) => {
+      const x0 = side > 0 ? x + LABEL.gap : x - LABEL.gap - width;
+      return { x0, x1: x0 + width, y0: baseline - LABEL.height + 4, y1: baseline + 2 };
+    };
+    const free = (box) => inside(box) && !taken.some((other) => other !== dots[index] && overlap(other, box));
+    const choice = tries.find((candidate) => free(boxOf(candidate))) || tries[0];
+    taken.push(boxOf(choice));
+    found.set(index, { text, x: choice.side > 0 ? x + LABEL.gap : x - LABEL.gap, y: choice.baseline,
+      anchor: choice.side > 0 ? 'start' : 'end' });
+  }
+  return found;
+}
+
 /** An SVG heat map of the summary rows [{kind, title, impact, consensus, reached}]. */
 export function heatMap(rows) {
   const placed = rows.filter((row) => row.impact != null && row.consensus != null);
@@ -59,13 +99,31 @@ export function heatMap(rows) {
     'aria-label': `Heat map of impact against consensus: ${placed.map((row) => `${row.title}, impact ${row.impact.toFixed(1)}, consensus ${Math.round(row.consensus * 100)}%`).join('; ') || 'no votes yet'}`,
   });
   chart.append(cells(), ...axes());
-  for (const row of placed) {
+  const labels = labelBoxes(placed);
+  placed.forEach((row, index) => {
     const { x, y } = place(row);
+    const spot = labels.get(index);
     const dot = svg('g', { class: row.reached ? 'heat-kind heat-kind--reached' : 'heat-kind' });
+    // A label moved off its dot keeps a thin line to it, so it is clear which dot it names.
+    if (Math.abs(spot.y - 5 - y) > 1) dot.append(svg('line', { class: 'heat-leader', x1: x, y1: y, x2: spot.x, y2: spot.y - 5 }));
     dot.append(svg('circle', { cx: x, cy: y, r: 8 }),
-      svg('text', { x: x + (x > SIZE.width - 160 ? -12 : 12), y: y + 5, 'text-anchor': x > SIZE.width - 160 ? 'end' : 'start' },
-        row.title.replace(/ variability$/i, '')));
+      svg('text', { x: spot.x, y: spot.y, 'text-anchor': spot.anchor }, spot.text));
     chart.append(dot);
-  }
+  });
   return chart;
+}
+
+function swatch(className, shape) {
+  const box = svg('svg', { class: 'heat-swatch', viewBox: '0 0 20 20', 'aria-hidden': 'true' });
+  box.append(shape === 'dot' ? svg('circle', { cx: 10, cy: 10, r: 7 }) : svg('rect', { x: 1, y: 1, width: 18, height: 18, class: className }));
+  return box;
+}
+
+/** What the heat map's colours and dots mean. */
+export function heatLegend() {
+  return h('ul', { class: 'heat-legend' },
+    h('li', {}, swatch('heat-4', 'cell'), 'Hurts a lot, little agreement: most at risk'),
+    h('li', {}, swatch('heat-0', 'cell'), 'Mild, strong agreement: settled'),
+    h('li', {}, h('span', { class: 'heat-key heat-key--reached' }, swatch('', 'dot')), 'Clear agreement on direction'),
+    h('li', {}, h('span', { class: 'heat-key' }, swatch('', 'dot')), 'No clear agreement yet'));
 }

@@ -20,6 +20,7 @@ export const vocabulary = read();
 export const DIRECTIONS = vocabulary.directions;
 export const RECORD_STATUSES = vocabulary.record_statuses;
 export const QUESTION_STATUSES = vocabulary.question_statuses;
+export const VERDICTS = vocabulary.verdicts;
 export const LIMITS = vocabulary.limits;
 export const THRESHOLDS = vocabulary.thresholds;
 export const CLOSE_CODES = vocabulary.close_codes;

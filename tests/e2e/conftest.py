@@ -5,7 +5,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from servers import Server
 
-from .e2e_support import CHROMIUM, CHROMIUM_ARGS, Surfaces, stop
+from .e2e_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Surfaces, stop
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,15 @@ def browser() -> Browser:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(request, tmp_path_factory):
+    """Where screenshots go: docs/screenshots with --update-screenshots, else a temporary folder, so a
+    test run leaves the working tree as it found it."""
+    if request.config.getoption("--update-screenshots"):
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture

@@ -146,9 +146,13 @@ def assert_accessible(page: Page, name: str) -> None:
     assert not bad, f"axe-core on the {name}:\n{details}"
 
 
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+def screenshot(page: Page, name: str, folder: Path) -> Path:
+    """Take a screenshot into `folder` (see the `screenshots` fixture); the docs' copies only change
+    when the tests run with --update-screenshots."""
+    target = folder / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), animations="disabled")
+    return target
 
 
 def card(page: Page, qid: str):

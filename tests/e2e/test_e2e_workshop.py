@@ -51,7 +51,7 @@ def server(tmp_path):
     stop(running)
 
 
-def test_a_workshop_from_join_to_report(surfaces, server):
+def test_a_workshop_from_join_to_report(surfaces, server, screenshots):
     base = server.base
     code = create_session(server, "Service desk SLA workshop", service="IT service desk")
 
@@ -105,7 +105,7 @@ def test_a_workshop_from_join_to_report(surfaces, server):
     expect(projector.locator("#join-count")).to_have_text("3")
     expect(projector.locator("#people-count")).to_have_text("3")
     expect(console.locator("#people")).to_have_text("3 joined · 3 connected")
-    screenshot(projector, "join")
+    screenshot(projector, "join", screenshots)
     assert_accessible(projector, "projector (join screen)")
 
     # Step to the first kind with the arrow key; every surface follows.
@@ -144,7 +144,7 @@ def test_a_workshop_from_join_to_report(surfaces, server):
     expect(impact_card.locator(".voted-count")).to_have_text("3")
     console.evaluate("window.scrollTo(0, 0)")
     assert_accessible(console, "console (voting)")
-    screenshot(console, "console")
+    screenshot(console, "console", screenshots)
 
     # Space closes, Enter reveals: the projector's bars grow into place.
     console.keyboard.press("Space")
@@ -196,7 +196,7 @@ def test_a_workshop_from_join_to_report(surfaces, server):
     expect(ana.locator("#announcer")).to_have_attribute("aria-live", "polite")
     assert_accessible(ana, "phone (voting)")
     ana.evaluate("window.scrollTo(0, 0)")
-    screenshot(ana, "phone")
+    screenshot(ana, "phone", screenshots)
     expect(direction_card).to_have_class(re.compile(r"\bis-key-target\b"))
     assert_accessible(console, "console (second question)")
 
@@ -222,11 +222,13 @@ def test_a_workshop_from_join_to_report(surfaces, server):
     expect(direction_card.locator(".badge--revealed")).to_be_visible()
     expect(direction_card.locator(".rounds-table")).to_contain_text("Round 2")
     direction_result = projector.locator(".pj-result", has_text="less or more arrival variability")
-    expect(direction_result.locator(".pj-verdict")).to_have_text("Consensus reached")
+    expect(direction_result.locator(".pj-verdict")).to_have_text(
+        "Clear agreement: 3 of 3 want less arrival variability")
+    expect(direction_result.locator(".pj-round-label")).to_have_text(["Round 1", "Round 2"])
     expect(direction_result.locator(".pj-result-meta")).to_contain_text("round 2")
     assert_accessible(projector, "projector (results)")
     assert_accessible(ana, "phone (results)")
-    screenshot(projector, "projector")
+    screenshot(projector, "projector", screenshots)
 
     # Record the consensus: the form starts from what the votes lean to.
     form = console.locator("#consensus-form")
@@ -250,6 +252,6 @@ def test_a_workshop_from_join_to_report(surfaces, server):
     expect(report.get_by_role("heading", name="Service desk SLA workshop", level=1)).to_be_visible()
     expect(report.locator("main")).to_contain_text("Classic reduction")
     assert_accessible(report, "report")
-    screenshot(report, "report")
+    screenshot(report, "report", screenshots)
 
     surfaces.check()

@@ -28,6 +28,8 @@ from .plan_model import (
     MAX_QUESTIONS_PER_STEP,
     MAX_SHORT_TEXT,
     MAX_STEPS,
+    DEFAULT_MIN_GROUP_SIZE,
+    MAX_MIN_GROUP_SIZE,
     STEP_KINDS,
     QUESTION_KINDS,
     Option,
@@ -43,7 +45,7 @@ _ID_RULE = "must start with a lower-case letter or digit and hold only a-z, 0-9,
 # Label keys are TOML keys and so always strings; only plain integers ("-2", "0", "5") are accepted.
 _LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
 
-_PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps"})
+_PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps", "min_group_size"})
 _CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement", "min_votes", "quorum"})
 _STEP_KEYS = frozenset({
     "id", "kind", "title", "body", "category", "definition", "it_example", "everyday_example",
@@ -204,7 +206,15 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
     min_consensus, min_agreement, min_votes, quorum = _thresholds(data, where)
     return Plan(id=plan_id, title=title, description=description, groups=groups,
                 min_consensus=min_consensus, min_agreement=min_agreement,
-                steps=_steps(data, where), source=copy.deepcopy(data), min_votes=min_votes, quorum=quorum)
+                steps=_steps(data, where), source=copy.deepcopy(data), min_votes=min_votes, quorum=quorum,
+                min_group_size=_min_group_size(data, where))
+
+
+def _min_group_size(data: dict, where: _Where) -> int:
+    size = _integer(data, "min_group_size", where, DEFAULT_MIN_GROUP_SIZE)
+    if not 1 <= size <= MAX_MIN_GROUP_SIZE:
+        where.fail(f"must be from 1 to {MAX_MIN_GROUP_SIZE} (got {size})", "min_group_size")
+    return size
 
 
 def _groups(data: dict, where: _Where) -> tuple[str, ...]:

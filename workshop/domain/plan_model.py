@@ -30,6 +30,10 @@ MAX_LIST_ITEMS = 20  # prompts of a step, tactics of a strategy
 MAX_SHORT_TEXT = 300  # titles, prompts, labels, ids, list items
 MAX_LONG_TEXT = 10_000  # a step's body, definition, examples, hint; the plan's description
 
+# The big screen shows a group's figures only when at least this many of its members voted.
+DEFAULT_MIN_GROUP_SIZE = 3
+MAX_MIN_GROUP_SIZE = 1000
+
 @dataclass(frozen=True)
 class Option:
     """One answer of a choice question."""
@@ -179,6 +183,8 @@ class Plan:
     source: dict = field(compare=False, hash=False, repr=False)
     min_votes: int = DEFAULT_MIN_VOTES
     quorum: float = DEFAULT_QUORUM
+
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
 
     def question(self, qid: str) -> Question | None:
         """The question with this id, or None."""

@@ -8,6 +8,7 @@ Phones never receive a question's figures before the facilitator reveals them.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..domain.figures import group_gap
 from ..domain.plans import Plan, Question, Step
 from ..domain.records import propose
 from ..domain.session import SessionState
@@ -67,8 +68,10 @@ def projector_view(facts: RoomFacts) -> dict:
     questions = {question.id: _projector_question(facts, question) for question in facts.plan.questions}
     approved = [{"id": item["id"], "question_id": item["question_id"], "text": item["text"]}
                 for item in facts.moderation["items"] if item["status"] == "approved"]
+    header = _header(facts)
     return {
-        **_header(facts),
+        **header,
+        "plan": {**header["plan"], "min_group_size": facts.plan.min_group_size},
         "questions": questions,
         "submissions": approved,
         "consensus": dict(facts.records),
@@ -97,7 +100,8 @@ def _header(facts: RoomFacts) -> dict:
         "code": session.code, "title": session.title, "service": session.service,
         "created_at": session.created_at, "groups": session.groups,
         "plan": {"id": plan.id, "title": plan.title,
-                 "min_consensus": plan.min_consensus, "min_agreement": plan.min_agreement},
+                 "min_consensus": plan.min_consensus, "min_agreement": plan.min_agreement,
+                 "min_votes": plan.min_votes, "quorum": plan.quorum},
         "steps": list(facts.steps),
         "current_step": facts.state.current_step,
         "participants": {"joined": facts.presence.joined, "connected": facts.presence.connected},
@@ -121,11 +125,32 @@ def _projector_question(facts: RoomFacts, question: Question) -> dict:
     state = facts.state.question(question.id)
     entry = {"id": question.id, **state.to_public(), "voted": _voted(facts, question, state.round)}
     found = facts.results.get(question.id)
-    if found is not None and state.revealed:
-        entry["tally"] = _tally(found["rounds"][-1])
-        entry["rounds"] = found["rounds"]
+    if found is None:
+        return entry
+    rounds = [_shown_groups(figures, facts.plan.min_group_size) for figures in found["rounds"]]
+    if state.revealed:
+        entry["tally"] = _tally(rounds[-1])
+        entry["rounds"] = rounds
         entry["shift"] = found["shift"]
+    elif state.round > 1:
+        # A new round is only started after its question was revealed, so the earlier rounds have been
+        # seen by the room: they stay on screen beside the live count while the new round is hidden.
+        entry["rounds"] = rounds[:-1]
     return entry
+
+
+def _shown_groups(figures: dict, min_size: int) -> dict:
+    """A round's figures with each group smaller than `min_size` reduced to its size, and no gap made
+    from a hidden group: on a big screen a group of one or two gives its members' votes away."""
+    by_group = figures.get("by_group") or {}
+    hidden = {name for name, group in by_group.items()
+              if group["n"] < min_size and group["n"] + group["abstain"] > 0}
+    if not hidden:
+        return figures
+    shown = {name: {"n": group["n"], "hidden": True} if name in hidden else group
+             for name, group in by_group.items()}
+    gap = group_gap(shown) if figures.get("group_gap") is not None else None
+    return {**figures, "by_group": shown, "group_gap": gap}
 
 
 def _voted(facts: RoomFacts, question: Question, round_: int) -> int:

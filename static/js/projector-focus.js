@@ -1,0 +1,73 @@
+// Which one thing the big screen shows now, chosen from the room's view: the join screen on the intro,
+// the decisions on the summary, the open question while a vote runs; otherwise the latest thing to
+// happen on this step (a result revealed, examples approved, a decision recorded), and the step's own
+// content when nothing has happened yet.
+//
+// "Latest" is what changed most recently as this screen saw it. A screen opened mid-step has seen no
+// history, so it takes the step's flow order: results (in question order), then examples, then the
+// decision, the last of those present being the latest.
+
+/** The questions of `step` that are open and not revealed: what the room is answering now. */
+export function openQuestions(view, step) {
+  return step.questions.filter((question) => {
+    const live = view.questions[question.id];
+    return live && live.status === 'open' && !live.revealed;
+  });
+}
+
+/** What may be the focus on this step, in flow order: [{kind, key, signature, ...}]. */
+function candidates(view, step) {
+  const found = [];
+  for (const question of step.questions) {
+    const live = view.questions[question.id];
+    if (question.kind !== 'text' && live && live.revealed && live.tally) {
+      found.push({ kind: 'result', key: `result:${question.id}`, signature: `round ${live.round}`, question });
+    }
+  }
+  const ids = new Set(step.questions.map((question) => question.id));
+  const examples = view.submissions.filter((item) => ids.has(item.question_id));
+  if (examples.length) found.push({ kind: 'examples', key: 'examples', signature: String(examples.length) });
+  const record = step.category ? view.consensus[step.category] : null;
+  if (record) {
+    found.push({ kind: 'record', key: 'record',
+      signature: JSON.stringify([record.direction, record.strategy, record.status, record.notes]) });
+  }
+  return found;
+}
+
+export class FocusMemory {
+  constructor() {
+    this.step = null;
+    this.seen = new Map(); // key -> {signature, at}
+    this.clock = 0;
+  }
+
+  /** The focus for this view: {kind, question?, open?}. */
+  choose(view) {
+    const step = view.steps[view.current_step];
+    if (step.kind === 'intro') return { kind: 'join' };
+    if (step.kind === 'summary') return { kind: 'summary' };
+    const found = this.remember(step, candidates(view, step));
+    const open = openQuestions(view, step);
+    if (open.length) return { kind: 'voting', question: open[0], others: open.slice(1) };
+    if (!found.length) return { kind: 'content' };
+    return found.reduce((latest, item) => (this.seen.get(item.key).at > this.seen.get(latest.key).at ? item : latest));
+  }
+
+  remember(step, found) {
+    if (this.step !== step.index) {
+      this.step = step.index;
+      this.seen.clear();
+    }
+    const present = new Set(found.map((item) => item.key));
+    for (const key of [...this.seen.keys()]) if (!present.has(key)) this.seen.delete(key);
+    for (const item of found) {
+      const known = this.seen.get(item.key);
+      if (!known || known.signature !== item.signature) {
+        this.clock += 1;
+        this.seen.set(item.key, { signature: item.signature, at: this.clock });
+      }
+    }
+    return found;
+  }
+}
