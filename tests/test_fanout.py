@@ -139,6 +139,29 @@ async def test_a_phone_opening_the_session_elsewhere_closes_its_older_socket(clu
     await new.socket.close()
 
 
+async def test_a_phones_message_budget_follows_it_to_another_process(cluster):
+    first, second = cluster(2)
+    code = open_session(first)
+
+    async def burst(server: Server, token: str | None, count: int) -> tuple[str, Counter]:
+        async with await connect(server, f"/ws/{code}") as socket:
+            await socket.send(json.dumps({"type": "join", "token": token}))
+            token = (await _receive(socket, "welcome"))["participant"]["token"]
+            for number in range(count):
+                await socket.send(json.dumps({"type": "vote", "id": f"{server.port}-{number}",
+                                              "question": QUESTION, "value": 1}))
+            replies = Counter()
+            for _ in range(count):
+                reply = await _receive(socket, "ack", "error")
+                replies[reply.get("code", "ack")] += 1
+            return token, replies
+
+    token, first_replies = await burst(first, None, 40)
+    assert first_replies["rate_limited"] >= 5, first_replies  # past the burst of 30
+    _, second_replies = await burst(second, token, 15)  # a fresh budget would take all 15
+    assert second_replies["rate_limited"] >= 1, second_replies
+
+
 async def test_killing_a_process_mid_burst_loses_no_ack_and_its_phones_carry_on_elsewhere(cluster, postgres_url):
     servers = cluster(3)
     code = open_session(servers[0])
