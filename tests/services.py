@@ -110,11 +110,10 @@ class Redis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def restart(self) -> None:
-        """Kill and start again on the same port, empty (nothing is saved): as a crashed cache would."""
+    def kill(self) -> None:
+        """Stop at once; start() brings it back on the same port, empty (nothing is saved)."""
         self.process.kill()
         self.process.wait(timeout=10)
-        self.start()
 
     def remove(self) -> None:
         self.process.terminate()

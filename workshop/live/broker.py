@@ -25,6 +25,7 @@ READ_BLOCK_MS = 1000  # an idle reader wakes this often, so a closed room's read
 PRESENCE_INTERVAL = 1.0  # seconds between presence reports
 PRESENCE_FRESH = 3.0  # seconds a process's report counts; a process killed outright drops out after this
 RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
+COMMAND_TIMEOUT = 5.0  # seconds: above READ_BLOCK_MS, so only a Redis that stopped answering times out
 
 # A token bucket per participant, shared by every process: one round trip, atomic in Redis.
 TOKEN_BUCKET = """
@@ -73,13 +74,15 @@ class Broker:
 
         self.url = url
         self.origin = secrets.token_hex(6)  # tells this process's own events from the others'
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=5)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=COMMAND_TIMEOUT,
+                                          health_check_interval=5)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._outbox: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue()
         self._rooms: dict[str, Followed] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._chores: list[asyncio.Task] = []
         self._bucket: Any = None
+        self._budgets_down_until = 0.0  # while Redis fails, budgets are local without asking it each time
         self._peers: dict[str, set[str]] = {}  # per session: the other processes reporting lately
 
     async def start(self) -> None:
@@ -204,9 +207,12 @@ class Broker:
 
     async def take_token(self, participant_id: int, rate: float, burst: float) -> bool | None:
         """Take one message from the participant's shared budget; None when Redis cannot answer."""
+        if time.monotonic() < self._budgets_down_until:
+            return None
         try:
             return bool(await self._bucket(keys=[f"workshop:budget:{participant_id}"], args=[rate, burst]))
         except self._errors:
+            self._budgets_down_until = time.monotonic() + RETRY_DELAY
             return None
 
 
