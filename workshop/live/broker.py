@@ -25,6 +25,7 @@ READ_BLOCK_MS = 1000  # an idle reader wakes this often, so a closed room's read
 PRESENCE_INTERVAL = 1.0  # seconds between presence reports
 PRESENCE_FRESH = 3.0  # seconds a process's report counts; a process killed outright drops out after this
 RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
+PUBLISH_BATCH = 1000  # events sent in one pipelined round trip at most
 COMMAND_TIMEOUT = 5.0  # seconds: above READ_BLOCK_MS, so only a Redis that stopped answering times out
 
 # A token bucket per participant, shared by every process: one round trip, atomic in Redis.
@@ -77,12 +78,14 @@ class Broker:
         self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=COMMAND_TIMEOUT,
                                           health_check_interval=5)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        self._outbox: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
         self._rooms: dict[str, Followed] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._chores: list[asyncio.Task] = []
         self._bucket: Any = None
         self._budgets_down_until = 0.0  # while Redis fails, budgets are local without asking it each time
+        self._budget_requests: list[tuple[int, float, float, asyncio.Future]] = []
+        self._budget_tasks: set[asyncio.Task] = set()
         self._peers: dict[str, set[str]] = {}  # per session: the other processes reporting lately
 
     async def start(self) -> None:
@@ -105,29 +108,33 @@ class Broker:
         self._outbox.put_nowait((code, {**event, "origin": self.origin}))
 
     async def _publish_forever(self) -> None:
-        lost = False
+        lost: set[str] = set()  # sessions whose events were dropped while Redis was away
         while True:
-            code, event = await self._next_event()
+            batch = await self._next_batch()
+            resyncs = [(code, {"kind": "resync", "origin": self.origin}) for code in sorted(lost)]
             try:
-                if lost:  # events were dropped meanwhile: every process rereads the store
-                    await self._add(code, {"kind": "resync", "origin": self.origin})
-                    lost = False
-                await self._add(code, event)
+                await self._add_all(resyncs + batch)  # the resyncs send every process back to the store
             except self._errors as error:
                 if not lost:
                     log.error("REDIS IS UNREACHABLE, live figures on other processes lag until it is back: %s",
                               error)
-                lost = True
+                lost.update(code for code, _ in batch)
                 await asyncio.sleep(RETRY_DELAY)
+            else:
+                lost.clear()
 
-    async def _next_event(self) -> tuple[str, dict]:
-        item = await self._outbox.get()
-        assert item is not None
-        return item
+    async def _next_batch(self) -> list[tuple[str, dict]]:
+        """The events waiting now (at least one), so a burst leaves in one round trip."""
+        batch = [await self._outbox.get()]
+        while not self._outbox.empty() and len(batch) < PUBLISH_BATCH:
+            batch.append(self._outbox.get_nowait())
+        return batch
 
-    async def _add(self, code: str, event: dict) -> None:
-        await self.redis.xadd(stream_key(code), {"event": json.dumps(event)}, maxlen=STREAM_LENGTH,
-                              approximate=True)
+    async def _add_all(self, events: list[tuple[str, dict]]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code, event in events:
+                pipe.xadd(stream_key(code), {"event": json.dumps(event)}, maxlen=STREAM_LENGTH, approximate=True)
+            await pipe.execute()
 
     # following
 
@@ -206,14 +213,33 @@ class Broker:
     # rate limits
 
     async def take_token(self, participant_id: int, rate: float, burst: float) -> bool | None:
-        """Take one message from the participant's shared budget; None when Redis cannot answer."""
+        """Take one message from the participant's shared budget; None when Redis cannot answer.
+
+        Requests made in the same turn of the event loop go to Redis together, in one round trip."""
         if time.monotonic() < self._budgets_down_until:
             return None
+        answer: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+        self._budget_requests.append((participant_id, rate, burst, answer))
+        if len(self._budget_requests) == 1:
+            task = asyncio.create_task(self._take_tokens())
+            self._budget_tasks.add(task)  # kept, so the task is not collected mid-flight
+            task.add_done_callback(self._budget_tasks.discard)
+        return await answer
+
+    async def _take_tokens(self) -> None:
+        requests, self._budget_requests = self._budget_requests, []
+        answers: list[bool | None] = [None] * len(requests)
         try:
-            return bool(await self._bucket(keys=[f"workshop:budget:{participant_id}"], args=[rate, burst]))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for participant_id, rate, burst, _ in requests:
+                    await self._bucket(keys=[f"workshop:budget:{participant_id}"], args=[rate, burst], client=pipe)
+                answers = [bool(found) for found in await pipe.execute()]
         except self._errors:
             self._budgets_down_until = time.monotonic() + RETRY_DELAY
-            return None
+        finally:  # every waiting message gets an answer, whatever happened
+            for (*_, answer), found in zip(requests, answers, strict=True):
+                if not answer.done():
+                    answer.set_result(found)
 
 
 def _present_elsewhere(reports: dict, origin: str, now: float) -> tuple[set[str], set[int]]:
