@@ -126,6 +126,23 @@ async def test_phones_and_consoles_on_different_processes_see_the_same_session(c
         await screen.socket.close()
 
 
+async def test_more_sessions_than_redis_connections_in_a_pool_all_fan_out(cluster):
+    first, second = cluster(2)
+    codes = [open_session(first) for _ in range(110)]  # redis-py pools hold 100 connections by default
+    consoles = [Screen(await connect(second, f"/ws/{code}/control", console=True)) for code in codes]
+    for code in codes:
+        async with await connect(first, f"/ws/{code}") as socket:
+            await socket.send(json.dumps({"type": "join"}))
+            await _receive(socket, "welcome")
+            await socket.send(json.dumps({"type": "vote", "id": "v", "question": QUESTION, "value": 2}))
+            await _receive(socket, "ack")
+    await until(lambda: all(console_counts(console) == Counter({"2": 1}) for console in consoles),
+                "every console counts its session's vote from the other process",
+                seen=lambda: sum(console_counts(console) == Counter({"2": 1}) for console in consoles))
+    for console in consoles:
+        await console.socket.close()
+
+
 async def test_a_phone_opening_the_session_elsewhere_closes_its_older_socket(cluster):
     first, second = cluster(2)
     code = open_session(first)

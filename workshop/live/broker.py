@@ -21,7 +21,7 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 STREAM_LENGTH = 10_000  # events kept per session stream (approximately: MAXLEN ~)
-READ_BLOCK_MS = 1000  # an idle reader wakes this often, so a closed room's reader ends soon
+READ_BLOCK_MS = 1000  # longest wait of the reader; a room loaded meanwhile wakes it sooner
 PRESENCE_INTERVAL = 1.0  # seconds between presence reports
 PRESENCE_FRESH = 3.0  # seconds a process's report counts; a process killed outright drops out after this
 RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
@@ -59,8 +59,11 @@ class Followed(Protocol):
     def set_remote_present(self, participants: set[int]) -> None: ...
 
 
+STREAM_PREFIX = "workshop:session:"
+
+
 def stream_key(code: str) -> str:
-    return f"workshop:session:{code}"
+    return STREAM_PREFIX + code
 
 
 def presence_key(code: str) -> str:
@@ -80,12 +83,15 @@ class Broker:
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._outbox: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
         self._rooms: dict[str, Followed] = {}
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._arriving: set[str] = set()  # rooms loaded since the reader's last catch-up
+        self._last: dict[str, str] = {}  # session code -> id of the last event read
+        self._wake_key = f"workshop:wake:{self.origin}"
+        self._reader: asyncio.Task | None = None
+        self._jobs: set[asyncio.Task] = set()
         self._chores: list[asyncio.Task] = []
         self._bucket: Any = None
         self._budgets_down_until = 0.0  # while Redis fails, budgets are local without asking it each time
         self._budget_requests: list[tuple[int, float, float, asyncio.Future]] = []
-        self._budget_tasks: set[asyncio.Task] = set()
         self._peers: dict[str, set[str]] = {}  # per session: the other processes reporting lately
 
     async def start(self) -> None:
@@ -93,9 +99,10 @@ class Broker:
         self._chores = [asyncio.create_task(self._publish_forever()), asyncio.create_task(self._share_presence())]
 
     async def close(self) -> None:
-        for task in [*self._chores, *self._tasks.values()]:
+        tasks = [*self._chores, *self._jobs, *([self._reader] if self._reader else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._chores, *self._tasks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.redis.aclose()
 
     async def ping(self) -> None:
@@ -140,20 +147,29 @@ class Broker:
 
     def follow(self, room: Followed) -> None:
         """Start reading the room's stream (once per room and process)."""
-        if room.code in self._tasks:
+        if room.code in self._rooms:
             return
         self._rooms[room.code] = room
-        self._tasks[room.code] = asyncio.get_running_loop().create_task(self._read_forever(room))
+        self._arriving.add(room.code)
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(self._read_forever())
+        else:
+            self._later(self._wake_reader())
 
-    async def _read_forever(self, room: Followed) -> None:
+    async def _read_forever(self) -> None:
+        """One reader per process: a single blocking XREAD over every loaded session's stream."""
         while True:
             try:
-                last = await self._catch_up(room)
+                self._last.clear()
+                self._arriving.update(self._rooms)  # (re)connected: every room catches up
                 while True:
-                    last = await self._read_once(room, last)
+                    for code in sorted(self._arriving):
+                        self._last[code] = await self._catch_up(self._rooms[code])
+                        self._arriving.discard(code)
+                    await self._read_once()
             except self._errors as error:
-                log.warning("lost Redis while following session %s (%s); catching up when it is back",
-                            room.code, error)
+                log.warning("lost Redis while following %d sessions (%s); catching up when it is back",
+                            len(self._rooms), error)
                 await asyncio.sleep(RETRY_DELAY)
 
     async def _catch_up(self, room: Followed) -> str:
@@ -163,13 +179,30 @@ class Broker:
         room.rebuild()
         return last
 
-    async def _read_once(self, room: Followed, last: str) -> str:
-        found = await self.redis.xread({stream_key(room.code): last}, count=1000, block=READ_BLOCK_MS)
-        for _, entries in found:
+    async def _read_once(self) -> None:
+        streams: dict[str, str] = {stream_key(code): last for code, last in self._last.items()}
+        streams[self._wake_key] = "$"  # a room loaded meanwhile ends the wait at once
+        found = await self.redis.xread(streams, count=1000, block=READ_BLOCK_MS)
+        for key, entries in found:
+            code = _text(key).removeprefix(STREAM_PREFIX)
+            room = self._rooms.get(code)
+            if room is None or code not in self._last:
+                continue
             for entry_id, fields in entries:
-                last = _text(entry_id)
+                self._last[code] = _text(entry_id)
                 self._apply(room, fields)
-        return last
+
+    async def _wake_reader(self) -> None:
+        try:
+            await self.redis.xadd(self._wake_key, {"wake": "1"}, maxlen=10, approximate=False)
+            await self.redis.expire(self._wake_key, 60)
+        except self._errors:
+            pass  # the reader finds the room within READ_BLOCK_MS anyway
+
+    def _later(self, job: Any) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._jobs.add(task)  # kept, so the task is not collected mid-flight
+        task.add_done_callback(self._jobs.discard)
 
     def _apply(self, room: Followed, fields: dict) -> None:
         try:
@@ -188,27 +221,34 @@ class Broker:
 
     async def _share_presence(self) -> None:
         while True:
-            for code, room in list(self._rooms.items()):
-                try:
-                    peers, present = await self._exchange_presence(code, room.present_here())
-                except self._errors:
-                    continue  # presence is best effort; the reader reports the lost connection
+            rooms = list(self._rooms.values())
+            try:
+                reports = await self._exchange_presence(rooms)
+            except self._errors:
+                reports = None  # presence is best effort; the reader reports the lost connection
+            for room, report in zip(rooms, reports or (), strict=False):
+                peers, present = _present_elsewhere(report, self.origin, time.time())
                 room.set_remote_present(present)
-                if self._peers.get(code, set()) - peers:
+                if self._peers.get(room.code, set()) - peers:
                     # A process went quiet: it may have died between a commit and its event, so the
                     # store is read again rather than trusted to the stream.
                     room.rebuild()
-                self._peers[code] = peers
+                self._peers[room.code] = peers
             await asyncio.sleep(PRESENCE_INTERVAL)
 
-    async def _exchange_presence(self, code: str, here: set[int]) -> tuple[set[str], set[int]]:
-        key = presence_key(code)
+    async def _exchange_presence(self, rooms: list[Followed]) -> list[dict]:
+        """Report this process's phones in every loaded room and read the other processes' reports,
+        in one round trip."""
+        if not rooms:
+            return []
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, self.origin, json.dumps({"at": time.time(), "ids": sorted(here)}))
-            pipe.expire(key, int(PRESENCE_FRESH * 10))
-            pipe.hgetall(key)
-            reports = (await pipe.execute())[-1]
-        return _present_elsewhere(reports, self.origin, time.time())
+            for room in rooms:
+                key = presence_key(room.code)
+                pipe.hset(key, self.origin, json.dumps({"at": time.time(), "ids": sorted(room.present_here())}))
+                pipe.expire(key, int(PRESENCE_FRESH * 10))
+                pipe.hgetall(key)
+            found = await pipe.execute()
+        return found[2::3]
 
     # rate limits
 
@@ -221,9 +261,7 @@ class Broker:
         answer: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self._budget_requests.append((participant_id, rate, burst, answer))
         if len(self._budget_requests) == 1:
-            task = asyncio.create_task(self._take_tokens())
-            self._budget_tasks.add(task)  # kept, so the task is not collected mid-flight
-            task.add_done_callback(self._budget_tasks.discard)
+            self._later(self._take_tokens())
         return await answer
 
     async def _take_tokens(self) -> None:
