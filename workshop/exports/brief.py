@@ -188,7 +188,8 @@ def groups(entry: dict) -> str | None:
     figures = basis(entry, "direction")
     if not figures or not figures.get("n"):
         return None
-    parts = [f"{group} mean {number(found['mean'])} (n {found['n']}, Cns {number(found['consensus'])})"
+    parts = [f"{group}: too few to show (n {found['n']})" if found.get("hidden")
+             else f"{group} mean {number(found['mean'])} (n {found['n']}, Cns {number(found['consensus'])})"
              for group, found in figures["by_group"].items() if found["n"]]
     if not parts:
         return None

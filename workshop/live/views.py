@@ -8,10 +8,10 @@ Phones never receive a question's figures before the facilitator reveals them.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..domain.figures import group_gap
 from ..domain.plans import Plan, Question, Step
 from ..domain.records import propose
 from ..domain.session import SessionState
+from ..domain.tally import hide_small_groups
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _projector_question(facts: RoomFacts, question: Question) -> dict:
     found = facts.results.get(question.id)
     if found is None:
         return entry
-    rounds = [_shown_groups(figures, facts.plan.min_group_size) for figures in found["rounds"]]
+    rounds = [hide_small_groups(figures, facts.plan.min_group_size) for figures in found["rounds"]]
     if state.revealed:
         entry["tally"] = _tally(rounds[-1])
         entry["rounds"] = rounds
@@ -137,20 +137,6 @@ def _projector_question(facts: RoomFacts, question: Question) -> dict:
         # seen by the room: they stay on screen beside the live count while the new round is hidden.
         entry["rounds"] = rounds[:-1]
     return entry
-
-
-def _shown_groups(figures: dict, min_size: int) -> dict:
-    """A round's figures with each group smaller than `min_size` reduced to its size, and no gap made
-    from a hidden group: on a big screen a group of one or two gives its members' votes away."""
-    by_group = figures.get("by_group") or {}
-    hidden = {name for name, group in by_group.items()
-              if group["n"] < min_size and group["n"] + group["abstain"] > 0}
-    if not hidden:
-        return figures
-    shown = {name: {"n": group["n"], "hidden": True} if name in hidden else group
-             for name, group in by_group.items()}
-    gap = group_gap(shown) if figures.get("group_gap") is not None else None
-    return {**figures, "by_group": shown, "group_gap": gap}
 
 
 def _voted(facts: RoomFacts, question: Question, round_: int) -> int:
