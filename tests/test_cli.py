@@ -1,5 +1,6 @@
 """The `workshop` command's library-backed subcommands."""
 
+import sqlite3
 import json
 import os
 import resource
@@ -276,3 +277,19 @@ def test_the_database_setting_takes_a_file_or_a_postgres_url(monkeypatch, tmp_pa
     assert flag.db_url is None and flag.db == tmp_path / "meeting.db"
     monkeypatch.delenv("WORKSHOP_DB")
     assert Settings.from_env().db == Settings().db_path
+
+
+def test_export_reads_without_migrating_and_refuses_a_damaged_or_older_file_in_one_line(tmp_path):
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    result = _workshop("export", "ABCDEF", "--format", "json", "--db", str(damaged))
+    assert result.returncode == 2
+    _one_line(result.stderr, "cannot read")
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as connection:  # a record from before the latest schema steps
+        connection.execute("create table _sqlite_migrations (migration_set text, name text, applied_at text)")
+    before = older.read_bytes()
+    result = _workshop("export", "ABCDEF", "--format", "json", "--db", str(older))
+    assert result.returncode == 2
+    _one_line(result.stderr, "older version")
+    assert older.read_bytes() == before  # nothing migrated, nothing written
