@@ -38,3 +38,14 @@ def test_export_refuses_unknown_codes_and_formats(tmp_path, capsys):
     assert "unknown format 'docx'" in capsys.readouterr().err
     assert main(["export", "NOPE00", "--format", "json", "--db", str(tmp_path / "missing.db")]) == 2
     assert "no database" in capsys.readouterr().err
+
+
+def test_the_unreachable_address_warning_is_for_guessed_addresses_only(tmp_path, capsys):
+    from workshop.cli import _announce
+
+    local = Settings(db_path=tmp_path / "workshop.db", public_url="http://127.0.0.1:8000")
+    _announce(local, "k", 8000)
+    assert "Phones cannot reach this address" in capsys.readouterr().out
+    _announce(local, "k", 8000, public_url_given=True)  # a tunnel or proxy the facilitator chose
+    out = capsys.readouterr().out
+    assert "Phones cannot reach" not in out and "http://127.0.0.1:8000/join" in out

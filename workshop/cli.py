@@ -89,10 +89,11 @@ def _serve(args: argparse.Namespace) -> int:
     listener.listen(2048)  # connections made before the server has started wait in the backlog
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
-    settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}")
+    given_url = args.public_url or os.environ.get("WORKSHOP_PUBLIC_URL")
+    settings = _settings(args, key=args.key, public_url=given_url or f"http://{address}:{port}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings)
-    _announce(settings, app.state.auth.key, port)
+    _announce(settings, app.state.auth.key, port, public_url_given=bool(given_url))
     config = uvicorn.Config(app, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
@@ -126,13 +127,14 @@ def _named_address() -> str | None:
     return next((sockaddr[0] for *_, sockaddr in candidates if not sockaddr[0].startswith("127.")), None)
 
 
-def _announce(settings: Settings, key: str, port: int) -> None:
+def _announce(settings: Settings, key: str, port: int, public_url_given: bool = False) -> None:
     base = settings.public_url.rstrip("/")
     print(f"variability-workshop is running. Record: {settings.db_path.resolve()}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
     print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)
     print(join_qr(f"{base}/join", colour=sys.stdout.isatty() and os.name != "nt"), flush=True)
-    if "://127." in base or "://localhost" in base:
+    # An address given with --public-url is the facilitator's choice (a tunnel, a proxy): no warning.
+    if not public_url_given and ("://127." in base or "://localhost" in base):
         print("Phones cannot reach this address: pass --public-url http://YOUR-LAN-ADDRESS:PORT", flush=True)
     print(f"Listening on port {port}", flush=True)
 
