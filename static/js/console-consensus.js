@@ -91,7 +91,9 @@ class ConsensusPanel {
   constructor({ code, command }) {
     this.code = code;
     this.command = command;
-    this.form = { kind: null, dirty: false, saving: false };
+    // `version`: the recorded_at of the record the form was filled from (null: none yet), sent with the
+    // PUT so a record saved meanwhile from another tab is not silently overwritten.
+    this.form = { kind: null, dirty: false, saving: false, version: null };
     this.snapshot = null;
     this.checkTimer = null;
     this.checked = null; // what the shown warnings were computed for
@@ -160,6 +162,7 @@ class ConsensusPanel {
       $('consensus-status').textContent = '';
     }
     if (!this.form.dirty && !this.form.saving) {
+      this.form.version = record ? record.recorded_at : null;
       fillForm(record || {
         direction: proposal.direction, strategy: proposal.strategy,
         status: proposal.reached ? 'agreed' : null, sla_input: hint,
@@ -169,6 +172,17 @@ class ConsensusPanel {
     this.scheduleCheck(false);
     renderIfChanged($('saved-record'), record, () => (record ? recordView(record) : h('p', { class: 'hint' },
       'Nothing recorded for this kind yet.')));
+  }
+
+  /** Fill the form from the stored record, after a save was refused as stale. */
+  loadSaved(kind) {
+    const record = this.snapshot && this.snapshot.consensus[kind];
+    if (!record || this.form.kind !== kind) return;
+    this.form.dirty = false;
+    this.form.version = record.recorded_at;
+    fillForm(record);
+    $('consensus-status').textContent = '';
+    this.scheduleCheck();
   }
 
   async save(event) {
@@ -188,8 +202,9 @@ class ConsensusPanel {
     status.textContent = 'Saving…';
     status.dataset.mode = '';
     try {
-      const record = await api('PUT', this.url(kind), body);
+      const record = await api('PUT', this.url(kind), { ...body, version: this.form.version });
       this.form.dirty = false;
+      this.form.version = record.recorded_at;
       status.textContent = `Recorded at ${time(record.recorded_at)}.`;
       status.dataset.mode = 'ok';
       if (this.snapshot && this.form.kind === kind) {
@@ -197,8 +212,21 @@ class ConsensusPanel {
         renderIfChanged($('saved-record'), record, () => recordView(record));
       }
     } catch (error) {
-      status.textContent = `Not saved: ${error.message}`;
       status.dataset.mode = 'error';
+      if (error.code === 'stale_record') {
+        status.replaceChildren(
+          'Not saved: this kind was recorded from another console (or tab) after this form was loaded. Your entries are still here. ',
+          h('button', {
+            type: 'button', class: 'link-button',
+            on: { click: () => this.loadSaved(kind) },
+          }, 'Load the saved record'),
+          ' to start again from it, or record again to replace it.');
+        // Recording again on purpose replaces what is stored now.
+        const stored = this.snapshot && this.snapshot.consensus[kind];
+        this.form.version = stored ? stored.recorded_at : this.form.version;
+      } else {
+        status.textContent = `Not saved: ${error.message}`;
+      }
     } finally {
       this.form.saving = false;
       button.disabled = false;
