@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 import pytest
 import websockets
-
 from servers import Server
 
 QID = "arrival.direction"

@@ -4,9 +4,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from starlette.websockets import WebSocketDisconnect
-
 from helpers import AUTH, command, join, receive_until
+
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
 from workshop.domain.session import SessionState, apply_command, parse_command

@@ -12,13 +12,23 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
+from servers import Server
 from websockets.sync.client import connect
 
-from servers import Server
 from workshop.exports import EXPORT_FORMATS
 
-from .e2e_support import (PHONE, card, command, console_card, create_session, join_phone, snapshot,
-                          stop, tap_vote, expect_received)
+from .e2e_support import (
+    PHONE,
+    card,
+    command,
+    console_card,
+    create_session,
+    expect_received,
+    join_phone,
+    snapshot,
+    stop,
+    tap_vote,
+)
 
 DIRECTION = "arrival.direction"
 TEXT_QUESTION = "arrival.examples"

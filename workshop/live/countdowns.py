@@ -6,14 +6,15 @@ in step with it. When a timer fires, the room closes the question the way the fa
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
+from typing import Any
 
 from ..domain.session import SessionState
 
 log = logging.getLogger(__name__)
 
-Expire = Callable[[str, str], Awaitable[None]]
+Expire = Callable[[str, str], Coroutine[Any, Any, None]]
 
 
 class Countdowns:
