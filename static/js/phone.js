@@ -325,6 +325,8 @@ function submitText(question, text) {
 function render() {
   const ended = Boolean(state.ended);
   document.body.classList.toggle('is-ended', ended);
+  // Once it is over, the connection no longer matters to the person: no badge, no "Reconnecting".
+  el.connection.hidden = ended;
   el.endedView.hidden = !ended;
   el.liveView.hidden = ended;
   if (ended) {

@@ -113,6 +113,7 @@ def test_ending_the_workshop_thanks_phones_with_the_records(surfaces, server, sh
     expect(phone.locator("#connection")).to_have_attribute("data-status", "reconnecting")
     expect(phone.locator("#ended-view")).to_be_visible()
     expect(phone.locator("#connection-note")).to_be_hidden()
+    expect(phone.locator("#connection")).to_be_hidden()
 
 
 def test_the_console_controls_a_hostile_room(surfaces, server, shots):
