@@ -350,7 +350,10 @@ function renderEnded() {
 
 /** A close that ends this page's part (replaced, removed, no such session): say why, stop for good. */
 function showStopped(title, text) {
-  if ((lastSession.load() || {}).code === code) lastSession.save(null);
+  // Removed, or no such session: the join form should no longer send this phone back here. (A phone
+  // replaced by another tab still has its place, there.)
+  const gone = title !== FINAL_CLOSES[CLOSE_CODES.replaced][0];
+  if (gone && (lastSession.load() || {}).code === code) lastSession.save(null);
   clearTimeout(ackTimer);
   clearTimeout(joinTimer);
   el.joinView.hidden = true;
