@@ -228,3 +228,19 @@ def test_the_console_offers_every_export_format_and_a_projector_on_this_address(
         assert f'href="/api/sessions/{session_code}/export.{fmt}"' in page
         assert client.get(f"/api/sessions/{session_code}/export.{fmt}", headers=AUTH).status_code == 200
     assert f'id="projector-link" href="/s/{session_code}/present"' in page
+
+
+def test_a_text_question_counts_everything_sent_beyond_the_page_the_console_is_sent(client, session_code):
+    qid = "arrival.examples"
+    command(client, session_code, command="open", question=qid)
+    for number in range(17):  # three waiting examples each: 51, one more than a page
+        with client.websocket_connect(f"/ws/{session_code}") as phone:
+            join(phone)
+            for index in range(3):
+                phone.send_json({"type": "submit", "id": f"{number}-{index}", "question": qid, "text": "late"})
+                receive_until(phone, "ack")
+    snapshot = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
+    assert len([item for item in snapshot["submissions"] if item["status"] == "pending"]) == 50
+    assert snapshot["pending_total"] == 51
+    assert (snapshot["questions"][qid]["sent"], snapshot["questions"][qid]["waiting"]) == (51, 51)
+    assert "sent" not in snapshot["questions"][QID]

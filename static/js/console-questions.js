@@ -118,12 +118,15 @@ function renderButtons({ buttons }, live) {
   }
 }
 
-function renderSubmissionCount(card, submissions) {
+function renderSubmissionCount(card, submissions, live) {
   const mine = submissions.filter((item) => item.question_id === card.question.id);
   const count = (status) => mine.filter((item) => item.status === status).length;
-  renderIfChanged(card.tally, [mine.length, count('pending'), count('approved')], () =>
+  // The snapshot carries a page of what waits; the totals come with the question.
+  const sent = live.sent ?? mine.length;
+  const waiting = live.waiting ?? count('pending');
+  renderIfChanged(card.tally, [sent, waiting, count('approved')], () =>
     h('p', { class: 'tally-line' },
-      `${mine.length} sent · ${count('pending')} to review · ${count('approved')} shown to the room`));
+      `${sent} sent · ${waiting} to review · ${count('approved')} shown to the room`));
 }
 
 function tallyView(question, live) {
@@ -210,7 +213,7 @@ class QuestionCards {
     renderButtons(card, live);
     card.timer.render(live);
     if (question.kind === 'text') {
-      renderSubmissionCount(card, snapshot.submissions);
+      renderSubmissionCount(card, snapshot.submissions, live);
       return;
     }
     renderIfChanged(card.tally, { tally: live.tally || null, waiting: live.not_voted || null, status: live.status }, () =>

@@ -135,6 +135,8 @@ def test_the_console_controls_a_hostile_room(surfaces, server, shots):
     console = console_page(surfaces, code, viewport={"width": 1920, "height": 1080})
     expect(console.locator("#pending-count")).to_have_text("54")
     expect(console.locator("#pending-more")).to_have_text(re.compile(r"^4 more waiting"))
+    expect(console_card(console, TEXT_QUESTION).locator(".q-tally")).to_have_text(
+        "54 sent · 54 to review · 0 shown to the room")
     expect(console.locator("#people-total")).to_have_text("19")
     expect(console.locator("#addresses")).to_contain_text("127.0.0.1")
     expect(console.locator("#addresses")).to_contain_text("19")

@@ -148,6 +148,10 @@ def _console_question(facts: RoomFacts, question: Question) -> dict:
         entry["shift"] = found["shift"]
     if question.id in facts.presence.not_voted:
         entry["not_voted"] = facts.presence.not_voted[question.id]
+    if question.kind == "text":
+        # Counts of everything sent, not of the page of submissions the snapshot carries.
+        entry["sent"] = sum(facts.moderation["answered"].get(question.id, {}).values())
+        entry["waiting"] = facts.moderation.get("pending_by_question", {}).get(question.id, 0)
     return entry
 
 

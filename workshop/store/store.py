@@ -250,11 +250,14 @@ class Store:
         counts = self._rows("select question_id, round, status, count(*) as n from submissions"
                             " where session_code = ? group by question_id, round, status", (code,))
         answered: dict[str, dict[int, int]] = {}
+        waiting: dict[str, int] = {}
         for row in counts:
             per_round = answered.setdefault(row["question_id"], {})
             per_round[row["round"]] = per_round.get(row["round"], 0) + row["n"]
+            if row["status"] == "pending":
+                waiting[row["question_id"]] = waiting.get(row["question_id"], 0) + row["n"]
         return {"items": sorted([*approved, *pending, *rejected], key=lambda item: item["id"]),
-                "pending": sum(row["n"] for row in counts if row["status"] == "pending"),
+                "pending": sum(waiting.values()), "pending_by_question": waiting,
                 "answered": answered}
 
     def moderate(self, code: str, submission_id: int, status: str) -> Future:
