@@ -293,3 +293,14 @@ def test_export_reads_without_migrating_and_refuses_a_damaged_or_older_file_in_o
     assert result.returncode == 2
     _one_line(result.stderr, "older version")
     assert older.read_bytes() == before  # nothing migrated, nothing written
+
+
+def test_the_unreachable_address_warning_is_for_guessed_addresses_only(tmp_path, capsys):
+    from workshop.cli import _announce
+
+    local = Settings(db_path=tmp_path / "workshop.db", public_url="http://127.0.0.1:8000")
+    _announce(local, "workshop.db", "k", 8000)
+    assert "Phones cannot reach this address" in capsys.readouterr().out
+    _announce(local, "workshop.db", "k", 8000, public_url_given=True)  # a tunnel or proxy the facilitator chose
+    out = capsys.readouterr().out
+    assert "Phones cannot reach" not in out and "http://127.0.0.1:8000/join" in out

@@ -27,6 +27,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud a
 PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
 PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
 MODERATION_PAGE = 50  # pending submissions a console is sent at once
+ANY_VERSION = object()  # a record saved without naming the version it replaces
 
 
 def now() -> str:
@@ -174,17 +175,23 @@ class Store:
         ))
 
     def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step, joining_locked, room_size from sessions where code = ?", (code,))
+        session = self._one("select current_step, joining_locked, room_size, ended from sessions where code = ?",
+                            (code,))
         questions = {
-            row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
+            row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]), row["closes_at"])
             for row in self._rows(
-                "select question_id, status, round, revealed from questions where session_code = ?",
+                "select question_id, status, round, revealed, closes_at from questions where session_code = ?",
                 (code,))
         }
         if session is None:
             return SessionState(0, questions)
         return SessionState(session["current_step"], questions, bool(session["joining_locked"]),
-                            session["room_size"])
+                            session["room_size"], bool(session["ended"]))
+
+    def timed_sessions(self) -> list[str]:
+        """Codes of the sessions with a countdown running on an open question."""
+        return [row["session_code"] for row in self._rows(
+            "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
     def save_state(self, code: str, previous: SessionState, state: SessionState) -> Future:
         return self.write(_save_state, code, previous, state)
@@ -201,6 +208,12 @@ class Store:
         """Participants who joined and were not removed."""
         return self._one("select count(*) as n from participants where session_code = ? and removed_at is null",
                          (code,))["n"]
+
+    def recent_people(self, code: str, limit: int) -> list[dict]:
+        """The latest `limit` participants still in the room, newest first."""
+        return list(self._rows(
+            "select id, name, group_name as 'group' from participants"
+            " where session_code = ? and removed_at is null order by id desc limit ?", (code, limit)))
 
     def participants(self, code: str) -> list[dict]:
         return list(self._rows(
@@ -262,11 +275,14 @@ class Store:
         counts = self._rows("select question_id, round, status, count(*) as n from submissions"
                             " where session_code = ? group by question_id, round, status", (code,))
         answered: dict[str, dict[int, int]] = {}
+        waiting: dict[str, int] = {}
         for row in counts:
             per_round = answered.setdefault(row["question_id"], {})
             per_round[row["round"]] = per_round.get(row["round"], 0) + row["n"]
+            if row["status"] == "pending":
+                waiting[row["question_id"]] = waiting.get(row["question_id"], 0) + row["n"]
         return {"items": sorted([*approved, *pending, *rejected], key=lambda item: item["id"]),
-                "pending": sum(row["n"] for row in counts if row["status"] == "pending"),
+                "pending": sum(waiting.values()), "pending_by_question": waiting,
                 "answered": answered}
 
     def moderate(self, code: str, submission_id: int, status: str) -> Future:
@@ -284,8 +300,10 @@ class Store:
 
     # consensus records
 
-    def save_record(self, code: str, record: dict) -> Future:
-        return self.write(_save_record, code, record)
+    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Future:
+        """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
+        for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
+        return self.write(_save_record, code, record, version)
 
     def records(self, code: str) -> dict[str, dict]:
         rows = self._rows("select * from consensus_records where session_code = ?", (code,))
@@ -333,15 +351,16 @@ def _create_session(db: Database, title: str, service: str, plan_id: str, plan_s
 def _save_state(db: Database, code: str, previous: SessionState, state: SessionState) -> None:
     if state.current_step != previous.current_step:
         db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
-    if (state.joining_locked, state.room_size) != (previous.joining_locked, previous.room_size):
-        db.execute("update sessions set joining_locked = ?, room_size = ? where code = ?",
-                   (int(state.joining_locked), state.room_size, code))
+    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
+                                                                  previous.ended):
+        db.execute("update sessions set joining_locked = ?, room_size = ?, ended = ? where code = ?",
+                   (int(state.joining_locked), state.room_size, int(state.ended), code))
     for qid, question in state.questions.items():
         if previous.questions.get(qid) != question:
             db.execute(
-                "update questions set status = ?, round = ?, revealed = ?"
+                "update questions set status = ?, round = ?, revealed = ?, closes_at = ?"
                 " where session_code = ? and question_id = ?",
-                (question.status, question.round, int(question.revealed), code, qid))
+                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
 
 
 def _join(db: Database, code: str, token: str | None, name: str, group: str) -> dict:
@@ -441,7 +460,13 @@ def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
         raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
-def _save_record(db: Database, code: str, record: dict) -> dict:
+def _save_record(db: Database, code: str, record: dict, version: str | None | object) -> dict:
+    if version is not ANY_VERSION:
+        found = db.execute("select recorded_at from consensus_records where session_code = ? and kind = ?",
+                           (code, record["kind"])).fetchone()
+        if (found[0] if found else None) != version:
+            raise Refusal("stale_record", "this record was changed (in another tab?) since the form was loaded;"
+                                          " reload it and record again")
     row = {key: value for key, value in record.items() if key not in JSON_RECORD_COLUMNS}
     row.update({f"{name}_json": json.dumps(record.get(name, default))
                 for name, default in zip(JSON_RECORD_COLUMNS, ({}, {}, [], []))})

@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store.start()
+        app.state.rooms.resume_countdowns()
         chores = [asyncio.create_task(keep_frozen()),
                   asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
         try:
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for chore in chores:
                 chore.cancel()
+            app.state.rooms.stop_countdowns()
             store.close()
             log.info("the writer has drained and the record %s is closed", store.location)
 
