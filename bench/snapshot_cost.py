@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workshop.domain.plans import default_plans_dir, discover_plans  # noqa: E402
-from workshop.live import views  # noqa: E402
-from workshop.live.room import Rooms  # noqa: E402
-from workshop.store.store import Store  # noqa: E402
+from workshop.domain.plans import default_plans_dir, discover_plans
+from workshop.live import views
+from workshop.live.room import Rooms
+from workshop.store.store import Store
 
 QID = "arrival.direction"
 
@@ -36,9 +36,6 @@ class Quiet:
 
     def close_with(self, code: int, reason: str) -> None:
         pass
-
-    def offer(self, text: str) -> bool:
-        return True
 
 
 async def measure(n: int, repeat: int = 7) -> dict:

@@ -1,23 +1,21 @@
 """The `workshop` command's library-backed subcommands."""
 
-import sqlite3
 import json
 import os
 import resource
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from starlette.testclient import TestClient
 
+from servers import ROOT, Server
 from workshop.cli import main
 from workshop.config import Settings
 from workshop.web.app import create_app
-
-from servers import ROOT, Server
 
 
 def _env() -> dict:

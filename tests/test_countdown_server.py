@@ -4,10 +4,11 @@ import asyncio
 import json
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import websockets
+
 from servers import Server
 
 QID = "arrival.direction"
@@ -49,7 +50,7 @@ async def test_the_server_closes_a_question_when_its_second_is_up(server):
             if question["status"] == "closed":
                 break
             assert question["closes_at"] == closes_at
-        assert datetime.now(timezone.utc) >= datetime.fromisoformat(closes_at)
+        assert datetime.now(UTC) >= datetime.fromisoformat(closes_at)
         assert question["closes_at"] is None
 
 
@@ -67,6 +68,6 @@ def test_a_countdown_survives_a_restart_and_closes_the_question_unattended(serve
         while stored_question(tmp_path, code)[0] != "closed":
             assert time.monotonic() < deadline, "the question was not closed after the restart"
             time.sleep(0.1)
-        assert datetime.now(timezone.utc) >= datetime.fromisoformat(closes_at)
+        assert datetime.now(UTC) >= datetime.fromisoformat(closes_at)
     finally:
         restarted.stop()

@@ -1,18 +1,18 @@
 """The workshop's flow: countdowns, the end of the workshop, the console's lists, stale records, codes."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import AUTH, command, join, receive_until
 
+from helpers import AUTH, command, join, receive_until
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
 from workshop.domain.session import SessionState, apply_command, parse_command
 from workshop.exports import EXPORT_FORMATS
 
 QID = "arrival.direction"
-NOW = datetime(2026, 5, 4, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +90,13 @@ def test_a_countdown_closes_the_question_and_phones_see_it_end(client, session_c
         join(phone)
         snapshot = command(client, session_code, command="open", question=QID, seconds=1)
         closes_at = snapshot["questions"][QID]["closes_at"]
-        remaining = (datetime.fromisoformat(closes_at) - datetime.now(timezone.utc)).total_seconds()
+        remaining = (datetime.fromisoformat(closes_at) - datetime.now(UTC)).total_seconds()
         assert 0 < remaining <= 1
         state = receive_until(phone, "state")
         assert [q["closes_at"] for q in state["questions"] if q["id"] == QID] == [closes_at]
         closed = receive_until(phone, "state")  # sent by the server itself when the time is up
         assert [q["status"] for q in closed["questions"] if q["id"] == QID] == ["closed"]
-        assert datetime.now(timezone.utc) >= datetime.fromisoformat(closes_at)
+        assert datetime.now(UTC) >= datetime.fromisoformat(closes_at)
         phone.send_json({"type": "vote", "id": "late", "question": QID, "value": 1})
         assert receive_until(phone, "error")["code"] == "question_closed"
     stored = client.app.state.store.session_state(session_code).question(QID)

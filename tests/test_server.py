@@ -9,6 +9,7 @@ import websockets
 
 from servers import KEY, Server
 
+
 @pytest.fixture
 def server(tmp_path):
     running = Server(tmp_path)

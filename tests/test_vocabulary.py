@@ -1,8 +1,8 @@
 """The shared vocabulary: taken from the modules that enforce each value, and handed safely to every page."""
 
 import json
-from dataclasses import asdict
 import re
+from dataclasses import asdict
 
 import pytest
 
@@ -10,8 +10,7 @@ from helpers import AUTH
 from workshop.domain.figures import Thresholds
 from workshop.domain.framework import DIRECTIONS, KINDS, RECORD_STATUSES, STRATEGIES
 from workshop.domain.records import MAX_TEXT
-from workshop.vocabulary import MAX_NAME
-from workshop.vocabulary import vocabulary
+from workshop.vocabulary import MAX_NAME, vocabulary
 
 BLOCK = re.compile(r'<script type="application/json" id="vocabulary">(.*?)</script>', re.S)
 

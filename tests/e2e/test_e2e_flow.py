@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
-from servers import Server
 from websockets.sync.client import connect
 
+from servers import Server
 from workshop.exports import EXPORT_FORMATS
 
 from .e2e_support import (

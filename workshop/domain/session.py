@@ -7,7 +7,7 @@ succeed and change nothing, so a retried click is harmless.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .plans import Plan
 from .refusal import Refusal
@@ -125,7 +125,7 @@ def apply_command(plan: Plan, state: SessionState, command: Command, now: dateti
     if command.name == "goto":
         return _goto(plan, state, command.step)
     if command.name in QUESTION_COMMANDS:
-        return _question_change(state, command, now or datetime.now(timezone.utc))
+        return _question_change(state, command, now or datetime.now(UTC))
     if command.name in ROOM_COMMANDS:
         return _room_change(state, command)
     if command.name in SESSION_COMMANDS:
@@ -134,6 +134,7 @@ def apply_command(plan: Plan, state: SessionState, command: Command, now: dateti
 
 
 def _question_change(state: SessionState, command: Command, now: datetime) -> SessionState:
+    assert command.question is not None  # parse_command requires it of every question command
     current = state.question(command.question)
     if state.ended and command.name in STARTING_COMMANDS:
         raise Refusal("session_ended", "the workshop has ended: reopen it before asking again")
@@ -154,7 +155,7 @@ def _with_timer(question: QuestionState, seconds: int | None, now: datetime) -> 
 
 def deadline_after(now: datetime, seconds: int) -> str:
     """The ISO 8601 UTC time `seconds` after `now`, as stored and sent to every screen."""
-    return (now.astimezone(timezone.utc) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+    return (now.astimezone(UTC) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
 
 
 def _session_change(state: SessionState, ended: bool) -> SessionState:

@@ -81,6 +81,7 @@ def figures(question: Question, counts: Mapping[str, int], thresholds: Threshold
     abstain = counts.get(ABSTAIN, 0)
     chosen = {value: count for value, count in counts.items() if value != ABSTAIN}
     if question.kind == "scale":
+        assert question.min is not None and question.max is not None  # a scale's plan check ensures it
         tally = {int(value): count for value, count in chosen.items()}
         return scale_figures_from_tally(tally, question.min, question.max, abstain, thresholds,
                                         question.sides or None)

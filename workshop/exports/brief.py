@@ -296,6 +296,7 @@ def summary_row(entry: dict, data: dict | None = None) -> dict:
     figures = basis(entry, "direction")
     counted = bool(figures and figures.get("n"))
     verdict = verdict_of(entry)
+    figures = figures or {}
     return {
         "name": entry["name"],
         "direction": record["direction_name"] if record else "",

@@ -193,7 +193,7 @@ def group_comparison(rows: Sequence[tuple[str, Mapping[str, float | None]]], gro
             parts.append(_text(at(value), bottom + 28, label, size=9.5, anchor="middle", fill=MUTED))
     for index, (name, means) in enumerate(rows):
         parts += _comparison_row(name, means, colours, top + index * row + row / 2, at)
-    return _svg(width, height, "Mean direction by group", parts, "groups")
+    return _svg(width, round(height), "Mean direction by group", parts, "groups")
 
 
 def _legend(groups: Sequence[str], colours: Mapping[str, str], left: float, y: float,

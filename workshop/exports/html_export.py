@@ -11,8 +11,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from ..domain.framework import STRATEGIES_BY_ID
-from ..store.store import Store
 from ..resources import TEMPLATES, shipped
+from ..store.store import Store
 from . import brief, charts
 from .collect import collect
 

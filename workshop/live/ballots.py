@@ -36,7 +36,8 @@ class Ballots:
         """A vote has committed; a round not yet loaded will read it from the database instead."""
         found = self._rounds.get((qid, round_))
         if found is not None:
-            found.record(participant_id, value, self._groups.get(participant_id, ""))  # loaded with the round
+            groups = self._groups or {}  # loaded with the round
+            found.record(participant_id, value, groups.get(participant_id, ""))
 
     def forget(self, participant_id: int) -> None:
         """A participant was removed: their votes leave every loaded round (the store stops counting them)."""

@@ -7,7 +7,7 @@ in step with it. When a timer fires, the room closes the question the way the fa
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.session import SessionState
@@ -39,7 +39,7 @@ class Countdowns:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # loaded outside the server (a script reading the record): nothing to run
             return
-        delay = (datetime.fromisoformat(deadline) - datetime.now(timezone.utc)).total_seconds()
+        delay = (datetime.fromisoformat(deadline) - datetime.now(UTC)).total_seconds()
         self._timers[qid] = (deadline, loop.call_later(max(0.0, delay), self._fire, qid, deadline))
 
     def _fire(self, qid: str, deadline: str) -> None:

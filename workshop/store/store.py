@@ -8,8 +8,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from concurrent.futures import Future
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from ..domain.refusal import Refusal
 from ..domain.session import QuestionState, SessionRecord, SessionState
 from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
+from .interface import Pending
 from .migrations import migrations
 from .writer import Writer
 
@@ -31,7 +31,7 @@ ANY_VERSION = object()  # a record saved without naming the version it replaces
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Store:
@@ -119,7 +119,7 @@ class Store:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def write(self, fn: Any, *args: Any) -> Future:
+    def write(self, fn: Any, *args: Any) -> Pending:
         """Queue a write job `fn(db, *args)`; see Writer.submit."""
         if self.read_only:
             raise StorageError(f"{self.path} is open read-only")
@@ -131,7 +131,7 @@ class Store:
         row = self._one("select value from settings where key = ?", (key,))
         return row["value"] if row else None
 
-    def set_setting(self, key: str, value: str) -> Future:
+    def set_setting(self, key: str, value: str) -> Pending:
         return self.write(_set_setting, key, value)
 
     def setting_or_default(self, key: str, default: str) -> str:
@@ -148,7 +148,7 @@ class Store:
     # sessions
 
     def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
-                       groups: list[str], question_ids: list[str]) -> Future:
+                       groups: list[str], question_ids: list[str]) -> Pending:
         return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
 
     def session(self, code: str) -> dict | None:
@@ -193,12 +193,12 @@ class Store:
         return [row["session_code"] for row in self._rows(
             "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
-    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Future:
+    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
         return self.write(_save_state, code, previous, state)
 
     # participants
 
-    def join(self, code: str, token: str | None, name: str, group: str) -> Future:
+    def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
         return self.write(_join, code, token, name, group)
 
     def participant_by_token(self, code: str, token: str) -> dict | None:
@@ -206,8 +206,9 @@ class Store:
 
     def participant_count(self, code: str) -> int:
         """Participants who joined and were not removed."""
-        return self._one("select count(*) as n from participants where session_code = ? and removed_at is null",
-                         (code,))["n"]
+        rows = self._rows("select count(*) as n from participants where session_code = ? and removed_at is null",
+                          (code,))
+        return int(rows[0]["n"])
 
     def recent_people(self, code: str, limit: int) -> list[dict]:
         """The latest `limit` participants still in the room, newest first."""
@@ -220,14 +221,14 @@ class Store:
             "select id, name, group_name, joined_at, removed_at from participants where session_code = ?"
             " order by id", (code,)))
 
-    def remove_participant(self, code: str, participant_id: int) -> Future:
+    def remove_participant(self, code: str, participant_id: int) -> Pending:
         """Take a participant out of the room: their votes leave the figures but stay in the record."""
         return self.write(_remove_participant, code, participant_id)
 
     # votes
 
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
-                    value: str) -> Future:
+                    value: str) -> Pending:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(_answer_once, VOTE_SQL, code, participant_id, message_id, qid, value)
 
@@ -261,7 +262,7 @@ class Store:
     # submissions
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
-                    text: str) -> Future:
+                    text: str) -> Pending:
         return self.write(_submit_once, code, participant_id, message_id, qid, text)
 
     def moderation(self, code: str) -> dict:
@@ -285,7 +286,7 @@ class Store:
                 "pending": sum(waiting.values()), "pending_by_question": waiting,
                 "answered": answered}
 
-    def moderate(self, code: str, submission_id: int, status: str) -> Future:
+    def moderate(self, code: str, submission_id: int, status: str) -> Pending:
         return self.write(_moderate, code, submission_id, status)
 
     def submissions(self, code: str, status: str | None = None) -> list[dict]:
@@ -300,7 +301,7 @@ class Store:
 
     # consensus records
 
-    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Future:
+    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
         """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
         for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
         return self.write(_save_record, code, record, version)
@@ -311,6 +312,7 @@ class Store:
 
 
 JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
+JSON_RECORD_DEFAULTS: tuple[object, ...] = ({}, {}, [], [])
 
 
 def _record_from_row(row: dict) -> dict:
@@ -469,7 +471,7 @@ def _save_record(db: Database, code: str, record: dict, version: str | None | ob
                                           " reload it and record again")
     row = {key: value for key, value in record.items() if key not in JSON_RECORD_COLUMNS}
     row.update({f"{name}_json": json.dumps(record.get(name, default))
-                for name, default in zip(JSON_RECORD_COLUMNS, ({}, {}, [], []))})
+                for name, default in zip(JSON_RECORD_COLUMNS, JSON_RECORD_DEFAULTS, strict=True)})
     row.update(session_code=code, recorded_at=now())
     columns = ", ".join(row)
     placeholders = ", ".join("?" for _ in row)

@@ -7,11 +7,11 @@ from starlette.responses import JSONResponse, Response
 from ..domain.plans import Plan
 from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
-from ..protocol import decode_json
-from ..vocabulary import MAX_TITLE
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room, Rooms
+from ..protocol import decode_json
 from ..store.store import ANY_VERSION
+from ..vocabulary import MAX_TITLE
 
 MAX_BODY = 64 * 1024
 MAX_GROUPS = 8
