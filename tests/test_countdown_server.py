@@ -1,32 +1,15 @@
 """Countdowns on the real server: closed by the server on time, and kept across a restart."""
 
-import asyncio
 import json
 import sqlite3
 import time
 from datetime import UTC, datetime
 
-import pytest
 import websockets
 
-from servers import Server
+from servers import Server, receive
 
 QID = "arrival.direction"
-
-
-@pytest.fixture
-def server(tmp_path):
-    running = Server(tmp_path)
-    yield running
-    if running.process.poll() is None:
-        running.stop()
-
-
-async def receive(socket, kind):
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if message["type"] == kind:
-            return message
 
 
 def stored_question(folder, code) -> tuple[str, str | None]:
