@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workshop.domain.plans import default_plans_dir, discover_plans  # noqa: E402
-from workshop.exports import EXPORT_FORMATS, render_export  # noqa: E402
-from workshop.live.room import Rooms  # noqa: E402
-from workshop.store.store import Store  # noqa: E402
+from workshop.domain.plans import default_plans_dir, discover_plans
+from workshop.exports import EXPORT_FORMATS, render_export
+from workshop.live.room import Rooms
+from workshop.store.store import Store
 
 KINDS = ("arrival", "request", "capability", "effort", "subjective_preference")
 STRATEGIES = ("classic_accommodation", "low_cost_accommodation", "classic_reduction", "uncompromised_reduction")
@@ -84,7 +84,7 @@ def measure(people: int, repeat: int = 3) -> dict[str, float]:
             figures = {"raw votes query": _median_ms(lambda: raw.execute(
                 "select * from votes where session_code = ?", (code,)).fetchall(), repeat)}
         for fmt in EXPORT_FORMATS:
-            figures[fmt] = _median_ms(lambda: render_export(store, code, fmt), repeat)
+            figures[fmt] = _median_ms(lambda fmt=fmt: render_export(store, code, fmt), repeat)
         store.close()
         return figures
     finally:

@@ -36,7 +36,7 @@ def main() -> None:
         raise SystemExit("usage: python -m bench.probe DIR -m MODULE [ARGS...]")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    log = open(folder / "gc.tsv", "w", buffering=1 << 16)
+    log = open(folder / "gc.tsv", "w", buffering=1 << 16)  # noqa: SIM115 -- written until the process exits
     started = [0.0]
     profile = cProfile.Profile()
     profiling = [False]

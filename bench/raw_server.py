@@ -20,7 +20,7 @@ import secrets
 import signal
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from websockets.asyncio.server import broadcast, serve
 
@@ -55,7 +55,7 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 # Write jobs: run on the writer thread inside the batch's transaction; `state` is the writer's copy

@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from services import Postgres, postgres_available  # noqa: E402
-from workshop.domain.session import QuestionState, SessionState  # noqa: E402
-from workshop.store import open_store  # noqa: E402
+from services import Postgres, postgres_available
+
+from workshop.domain.session import QuestionState, SessionState
+from workshop.store import open_store
 
 QID = "q.scale"
 ONE_BY_ONE = 300

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workshop.domain.figures import Thresholds, scale_figures_from_tally  # noqa: E402
-from workshop.domain.plans import default_plans_dir, load_plan  # noqa: E402
-from workshop.domain.verdict import _cached_interval, assess  # noqa: E402
+from workshop.domain.figures import Thresholds, scale_figures_from_tally
+from workshop.domain.plans import default_plans_dir, load_plan
+from workshop.domain.verdict import _cached_interval, assess
 
 QUESTION = load_plan(default_plans_dir() / "frei-variability.toml").question("arrival.direction")
 

@@ -12,6 +12,17 @@ from helpers import AUTH, KEY
 
 
 @pytest.fixture
+def server(tmp_path):
+    """A real `workshop serve` on a free loopback port, stopped after the test."""
+    from servers import Server
+
+    running = Server(tmp_path)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+@pytest.fixture
 def settings(tmp_path):
     return Settings(db_path=tmp_path / "workshop.db", plan_dirs=(default_plans_dir(),), key=KEY)
 

@@ -1,5 +1,7 @@
 """A real `workshop serve` in a subprocess, for tests that need the whole server."""
 
+import asyncio
+import json
 import os
 import re
 import signal
@@ -52,3 +54,11 @@ class Server:
         self.process.kill()
         self.process.wait(timeout=20)
         self.process.stdout.close()
+
+
+async def receive(socket, kind: str, timeout: float = 10) -> dict:
+    """Skip a websockets client's messages until one of `kind` arrives."""
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), timeout))
+        if message["type"] == kind:
+            return message

@@ -22,7 +22,7 @@ def test_create_session_returns_the_contract(client):
     assert snapshot["participants"] == {"joined": 0, "connected": 0}
     assert len(snapshot["steps"]) == 7 and snapshot["current_step"] == 0
     assert snapshot["questions"]["arrival.direction"] == {
-        "id": "arrival.direction", "status": "pending", "round": 1, "revealed": False}
+        "id": "arrival.direction", "status": "pending", "round": 1, "revealed": False, "closes_at": None}
     listed = client.get("/api/sessions", headers=AUTH).json()["sessions"]
     assert [row["code"] for row in listed] == [body["code"]]
 

@@ -4,19 +4,18 @@ import json
 import os
 import resource
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from starlette.testclient import TestClient
 
+from servers import ROOT, Server
 from workshop.cli import main
 from workshop.config import Settings
 from workshop.web.app import create_app
-
-from servers import ROOT, Server
 
 
 def _env() -> dict:
@@ -276,3 +275,30 @@ def test_the_database_setting_takes_a_file_or_a_postgres_url(monkeypatch, tmp_pa
     assert flag.db_url is None and flag.db == tmp_path / "meeting.db"
     monkeypatch.delenv("WORKSHOP_DB")
     assert Settings.from_env().db == Settings().db_path
+
+
+def test_export_reads_without_migrating_and_refuses_a_damaged_or_older_file_in_one_line(tmp_path):
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    result = _workshop("export", "ABCDEF", "--format", "json", "--db", str(damaged))
+    assert result.returncode == 2
+    _one_line(result.stderr, "cannot read")
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as connection:  # a record from before the latest schema steps
+        connection.execute("create table _sqlite_migrations (migration_set text, name text, applied_at text)")
+    before = older.read_bytes()
+    result = _workshop("export", "ABCDEF", "--format", "json", "--db", str(older))
+    assert result.returncode == 2
+    _one_line(result.stderr, "older version")
+    assert older.read_bytes() == before  # nothing migrated, nothing written
+
+
+def test_the_unreachable_address_warning_is_for_guessed_addresses_only(tmp_path, capsys):
+    from workshop.cli import _announce
+
+    local = Settings(db_path=tmp_path / "workshop.db", public_url="http://127.0.0.1:8000")
+    _announce(local, "workshop.db", "k", 8000)
+    assert "Phones cannot reach this address" in capsys.readouterr().out
+    _announce(local, "workshop.db", "k", 8000, public_url_given=True)  # a tunnel or proxy the facilitator chose
+    out = capsys.readouterr().out
+    assert "Phones cannot reach" not in out and "http://127.0.0.1:8000/join" in out

@@ -6,7 +6,6 @@ import os
 import random
 
 import pytest
-
 import websockets
 
 from servers import Server

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.websockets import WebSocketDisconnect
 
 from helpers import AUTH, sign_in

@@ -57,9 +57,8 @@ def test_the_projector_never_receives_an_unrevealed_tally_or_unmoderated_text(cl
 
 
 def test_the_projector_channel_needs_the_facilitator(client, session_code):
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(f"/ws/{session_code}/present"):
-            pass
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(f"/ws/{session_code}/present"):
+        pass
     assert refused.value.code == 1008
 
 
@@ -72,9 +71,8 @@ def test_the_projector_channel_takes_no_commands(client, session_code):
 
 
 def test_an_unknown_session_is_refused_with_the_code_the_pages_expect(client):
-    with client.websocket_connect("/ws/NOSUCH") as phone:
-        with pytest.raises(WebSocketDisconnect) as refused:
-            phone.receive_json()
+    with client.websocket_connect("/ws/NOSUCH") as phone, pytest.raises(WebSocketDisconnect) as refused:
+        phone.receive_json()
     assert refused.value.code == 4404
 
 

@@ -7,21 +7,7 @@ import socket
 import pytest
 import websockets
 
-from servers import KEY, Server
-
-@pytest.fixture
-def server(tmp_path):
-    running = Server(tmp_path)
-    yield running
-    if running.process.poll() is None:
-        running.stop()
-
-
-async def receive(socket, kind):
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if message["type"] == kind:
-            return message
+from servers import KEY, Server, receive
 
 
 def test_serve_prints_how_to_connect(server):

@@ -2,10 +2,9 @@
 
 import pytest
 
-from workshop.domain.refusal import Refusal
 from workshop.domain.plans import default_plans_dir, load_plan
-from workshop.domain.session import (
-    QuestionState, SessionState, apply_command, parse_command)
+from workshop.domain.refusal import Refusal
+from workshop.domain.session import QuestionState, SessionState, apply_command, parse_command
 
 
 @pytest.fixture(scope="module")

@@ -137,13 +137,11 @@ def test_revealed_results_reach_phones_only_after_reveal(client, session_code):
 
 
 def test_control_socket_needs_the_key_and_takes_commands(client, session_code):
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(f"/ws/{session_code}/control") as console:
-            console.receive_json()
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(f"/ws/{session_code}/control",
-                                      headers={"Authorization": "Bearer wrong"}) as console:
-            console.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(f"/ws/{session_code}/control") as console:
+        console.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(f"/ws/{session_code}/control",
+                                  headers={"Authorization": "Bearer wrong"}) as console:
+        console.receive_json()
     with client.websocket_connect(f"/ws/{session_code}/control", headers=AUTH) as console:
         assert console.receive_json()["snapshot"]["current_step"] == 0
         console.send_json({"type": "command", "id": "c1", "command": "goto", "step": 2})
@@ -163,9 +161,8 @@ def test_phone_cannot_send_facilitator_commands(client, session_code):
 
 
 def test_unknown_session_socket_is_refused(client):
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect("/ws/NOPE00") as phone:
-            phone.receive_json()
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/NOPE00") as phone:
+        phone.receive_json()
     assert refused.value.code == 4404
 
 

@@ -1,6 +1,8 @@
 """Room controls, submission caps, moderation pages, the session read model and consensus records behave
 the same in a real SQLite file and a real PostgreSQL database."""
 
+import time
+
 import psycopg
 import pytest
 
@@ -112,6 +114,35 @@ def test_the_session_record_and_a_records_structured_fields_read_back(store):
         {"hours": "7-19"}, ["Slots"], "Ana", "2027-01-31", [warning], {"n": 3})
     store.ping()
     assert store.location
+
+
+def test_countdowns_the_end_and_recent_people_are_kept(store):
+    code, opened = opened_session(store)
+    timed = SessionState(0, {**opened.questions, "q.scale": QuestionState("open", 1, False, "2030-01-01T00:00:00+00:00")},
+                         ended=False)
+    store.save_state(code, opened, timed).result()
+    assert store.timed_sessions() == [code]
+    ended = SessionState(0, {**timed.questions, "q.scale": QuestionState("closed")}, ended=True)
+    store.save_state(code, timed, ended).result()
+    assert store.session_state(code) == ended and store.timed_sessions() == []
+    people = [store.join(code, None, name, "IT").result() for name in ("Ann", "Bob", "Cy")]
+    store.remove_participant(code, people[2]["id"]).result()
+    assert store.recent_people(code, 5) == [{"id": people[1]["id"], "name": "Bob", "group": "IT"},
+                                           {"id": people[0]["id"], "name": "Ann", "group": "IT"}]
+
+
+def test_a_record_saved_over_a_version_it_did_not_read_is_refused(store):
+    code, _ = opened_session(store)
+    record = {"kind": "arrival", "direction": "less", "strategy": "classic_reduction", "status": "agreed",
+              "notes": "", "dissent": "", "sla_input": "", "evidence": {}}
+    first = store.save_record(code, record, None).result()
+    assert refusal_code(store.save_record(code, {**record, "notes": "late"}, None)) == "stale_record"
+    time.sleep(0.005)  # versions are times to the millisecond
+    second = store.save_record(code, {**record, "notes": "mine"}, first["recorded_at"]).result()
+    assert store.records(code)["arrival"]["notes"] == "mine"
+    assert refusal_code(store.save_record(code, record, first["recorded_at"])) == "stale_record"
+    store.save_record(code, {**record, "notes": "forced"}).result()  # no version: saved regardless
+    assert store.records(code)["arrival"]["notes"] == "forced" and second
 
 
 def test_postgres_records_the_same_migration_steps_as_sqlite(postgres_url):

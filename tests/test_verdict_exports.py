@@ -5,7 +5,6 @@ import csv
 import io
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -133,7 +132,7 @@ def test_json_keeps_the_warnings_and_structured_clauses(walk):
 def test_the_brief_shows_every_warning_in_its_section_and_its_open_items(walk):
     text = walk["bodies"]["md"].text
     open_items = text.split("## Open items\n", 1)[1].split("## Glossary", 1)[0]
-    for kind, codes in EXPECTED.items():
+    for kind in EXPECTED:
         name = next(item.name for item in KINDS if item.id == kind)
         section = text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
         for message in _messages(walk, kind):
@@ -222,7 +221,6 @@ def test_the_command_line_writes_the_word_brief(walk, tmp_path, capsys):
 
 def test_the_report_with_warnings_prints_without_overflow(walk):
     from playwright.sync_api import sync_playwright
-
     from test_exports import OVERFLOWING
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[

@@ -6,6 +6,7 @@ import io
 import logging
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,15 +119,15 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
 
     port = listener.getsockname()[1]
     address = _reachable_address(args.host)
-    settings = _settings(args, key=args.key, public_url=args.public_url or f"http://{address}:{port}",
-                         broker=args.broker)
+    given_url = args.public_url or os.environ.get("WORKSHOP_PUBLIC_URL")
+    settings = _settings(args, key=args.key, public_url=given_url or f"http://{address}:{port}", broker=args.broker)
     if problem := settings.problem():
         raise CommandError(problem)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # One server per SQLite file; PostgreSQL is built for several processes sharing one record.
     lock = None if settings.db_url else _hold_database(settings.db_path)  # noqa: F841 -- held until exit
     app = _open_app(settings)
-    _announce(settings, app.state.store.location, app.state.auth.key, port)
+    _announce(settings, app.state.store.location, app.state.auth.key, port, public_url_given=bool(given_url))
     http = guarded_http(Census(limits), facilitator_check(app.state.auth))
     config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on")
@@ -212,13 +213,14 @@ def _named_address() -> str | None:
     return next((sockaddr[0] for *_, sockaddr in candidates if not sockaddr[0].startswith("127.")), None)
 
 
-def _announce(settings: Settings, record: str, key: str, port: int) -> None:
+def _announce(settings: Settings, record: str, key: str, port: int, public_url_given: bool = False) -> None:
     base = settings.public_url.rstrip("/")
     print(f"variability-workshop is running. Record: {record}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
     print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)
     print(join_qr(f"{base}/join", colour=sys.stdout.isatty() and os.name != "nt"), flush=True)
-    if "://127." in base or "://localhost" in base:
+    # An address given with --public-url is the facilitator's choice (a tunnel, a proxy): no warning.
+    if not public_url_given and ("://127." in base or "://localhost" in base):
         print("Phones cannot reach this address: pass --public-url http://YOUR-LAN-ADDRESS:PORT", flush=True)
     print(f"Listening on port {port}", flush=True)
 

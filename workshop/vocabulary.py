@@ -15,6 +15,10 @@ from .domain.records import MAX_TEXT
 from .domain.verdict import VERDICTS
 
 CODE_LENGTH = 6  # a session code, read aloud and typed on phones
+# The summary heat map, the same on every surface (console, projector, report): this many bands of
+# consensus on direction (weak, moderate, strong) against as many bands of impact (mild ... hurts);
+# a cell's heat is how far it is from the settled corner (strong agreement, mild impact).
+HEAT_BANDS = 3
 MAX_NAME = 40  # a participant's name
 MAX_TITLE = 120  # a session's title and service
 
@@ -63,6 +67,7 @@ _VOCABULARY: dict = {
         "record_text": MAX_TEXT,
     },
     "thresholds": asdict(Thresholds()),
+    "heat_bands": HEAT_BANDS,
     "close_codes": dict(CLOSE_CODES),
 }
 

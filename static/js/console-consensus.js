@@ -65,7 +65,7 @@ function renderSlaFields(step) {
 /** The plan's tactics for the strategy chosen in the form, as clauses to tick; ticks kept where they still fit. */
 function renderClauses(step, ticked) {
   const chosen = consensusForm.elements.strategy.value;
-  const strategy = (step.strategies || []).find((item) => item.id === chosen);
+  const strategy = ((step && step.strategies) || []).find((item) => item.id === chosen);
   const tactics = strategy ? strategy.tactics : [];
   $('clause-choices').hidden = !tactics.length;
   $('clause-list').replaceChildren(...tactics.map((tactic) => h('label', { class: 'clause' },
@@ -132,7 +132,9 @@ class ConsensusPanel {
   constructor({ code, command }) {
     this.code = code;
     this.command = command;
-    this.form = { kind: null, dirty: false, saving: false };
+    // `version`: the recorded_at of the record the form was filled from (null: none yet), sent with the
+    // PUT so a record saved meanwhile from another tab is not silently overwritten.
+    this.form = { kind: null, dirty: false, saving: false, version: null };
     this.snapshot = null;
     this.checkTimer = null;
     this.checked = null; // what the shown warnings were computed for
@@ -208,6 +210,7 @@ class ConsensusPanel {
       renderSlaFields(step);
     }
     if (!this.form.dirty && !this.form.saving) {
+      this.form.version = record ? record.recorded_at : null;
       fillForm(record || {
         direction: proposal.direction, strategy: proposal.strategy,
         status: proposal.reached ? 'agreed' : null,
@@ -217,6 +220,17 @@ class ConsensusPanel {
     this.scheduleCheck(false);
     renderIfChanged($('saved-record'), record, () => (record ? recordView(record) : h('p', { class: 'hint' },
       'Nothing recorded for this kind yet.')));
+  }
+
+  /** Fill the form from the stored record, after a save was refused as stale. */
+  loadSaved(kind) {
+    const record = this.snapshot && this.snapshot.consensus[kind];
+    if (!record || this.form.kind !== kind) return;
+    this.form.dirty = false;
+    this.form.version = record.recorded_at;
+    fillForm(record, this.step);
+    $('consensus-status').textContent = '';
+    this.scheduleCheck();
   }
 
   async save(event) {
@@ -236,8 +250,9 @@ class ConsensusPanel {
     status.textContent = 'Saving…';
     status.dataset.mode = '';
     try {
-      const record = await api('PUT', this.url(kind), body);
+      const record = await api('PUT', this.url(kind), { ...body, version: this.form.version });
       this.form.dirty = false;
+      this.form.version = record.recorded_at;
       status.textContent = `Recorded at ${time(record.recorded_at)}.`;
       status.dataset.mode = 'ok';
       if (this.snapshot && this.form.kind === kind) {
@@ -245,8 +260,21 @@ class ConsensusPanel {
         renderIfChanged($('saved-record'), record, () => recordView(record));
       }
     } catch (error) {
-      status.textContent = `Not saved: ${error.message}`;
       status.dataset.mode = 'error';
+      if (error.code === 'stale_record') {
+        status.replaceChildren(
+          'Not saved: this kind was recorded from another console (or tab) after this form was loaded. Your entries are still here. ',
+          h('button', {
+            type: 'button', class: 'link-button',
+            on: { click: () => this.loadSaved(kind) },
+          }, 'Load the saved record'),
+          ' to start again from it, or record again to replace it.');
+        // Recording again on purpose replaces what is stored now.
+        const stored = this.snapshot && this.snapshot.consensus[kind];
+        this.form.version = stored ? stored.recorded_at : this.form.version;
+      } else {
+        status.textContent = `Not saved: ${error.message}`;
+      }
     } finally {
       this.form.saving = false;
       button.disabled = false;

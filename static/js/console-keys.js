@@ -112,7 +112,8 @@ export function createKeys({ code, command, go, cards, snapshot }) {
   function runKeyTarget(target) {
     if (!target) return;
     const card = cards.get(target.question.id);
-    command({ command: target.command, question: target.question.id }, card ? card.buttons[target.command] : null);
+    const payload = card ? card.payload(target.command) : { command: target.command, question: target.question.id };
+    command(payload, card ? card.buttons[target.command] : null);
     // Keep the card the key acted on in sight, so its badges and tally show the result.
     if (card) {
       const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;

@@ -20,8 +20,18 @@ export function createModeration({ command }) {
     render(snapshot) {
       const pending = snapshot.submissions.filter((item) => item.status === 'pending');
       const approved = snapshot.submissions.filter((item) => item.status === 'approved');
-      $('pending-count').textContent = String(pending.length);
+      const rejected = snapshot.submissions.filter((item) => item.status === 'rejected').reverse();
+      // The snapshot holds the oldest page of what waits; the count is of everything waiting.
+      const total = Math.max(snapshot.pending_total ?? pending.length, pending.length);
+      $('pending-count').textContent = String(total);
+      $('pending-more').hidden = total <= pending.length;
+      $('pending-more').textContent = `${total - pending.length} more waiting: they appear here as you approve or reject these.`;
       $('pending-empty').hidden = pending.length > 0;
+      $('rejected-details').hidden = rejected.length === 0;
+      $('rejected-count').textContent = `(${rejected.length})`;
+      renderIfChanged($('rejected'), rejected, () => rejected.map((item) => submissionItem(item, [
+        ['restore', 'Restore', 'button button--small'],
+      ], command)));
       $('approved-empty').hidden = approved.length > 0;
       renderIfChanged($('pending'), pending, () => pending.map((item) => submissionItem(item, [
         ['approve', 'Approve', 'button button--small button--primary'],

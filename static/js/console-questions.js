@@ -7,6 +7,7 @@ import { h, renderIfChanged } from './dom.js';
 import { figuresList, groupsLine } from './figures.js';
 import { decimal, percent, valueLabel } from './format.js';
 import { QUESTION_STATUSES, label } from './vocabulary.js';
+import { countdownText, everySecond } from './countdown.js';
 
 const RESULTS_THROTTLE = 2000;
 
@@ -20,10 +21,15 @@ function buildCard(question, command) {
   const headingId = `card-${question.id.replace(/[^a-z0-9_-]/gi, '-')}`;
   const card = { question, buttons: {} };
   const actions = h('div', { class: 'q-actions', role: 'group', 'aria-label': 'Question controls' });
+  const payload = (name) => ({
+    command: name, question: question.id,
+    // Opening takes the countdown chosen beside the button with it.
+    ...(name === 'open' ? { seconds: card.timer.seconds() } : {}),
+  });
   const add = (name, text, className = 'button') => {
     const button = h('button', {
       type: 'button', class: className,
-      on: { click: (event) => command({ command: name, question: question.id }, event.currentTarget) },
+      on: { click: (event) => command(payload(name), event.currentTarget) },
     }, text);
     card.buttons[name] = button;
     actions.append(button);
@@ -35,6 +41,9 @@ function buildCard(question, command) {
     add('hide', 'Hide results');
     add('new_round', 'New round');
   }
+  card.timer = timerControls(question, command);
+  card.payload = payload;
+  actions.append(card.timer.el);
   card.badges = h('p', { class: 'badges' });
   card.keys = h('p', { class: 'q-keys', hidden: true });
   card.tally = h('div', { class: 'q-tally' });
@@ -48,10 +57,51 @@ function buildCard(question, command) {
   return card;
 }
 
+const TIMER_CHOICES = [['', 'No timer'], ['30', '30 s'], ['60', '60 s'], ['90', '90 s'], ['custom', 'Custom…']];
+
+/** The countdown chooser of a card: used by "Open voting", and set or stopped on an open question. */
+function timerControls(question, command) {
+  const id = `timer-${question.id.replace(/[^a-z0-9_-]/gi, '-')}`;
+  const select = h('select', { id, class: 'timer-select' },
+    TIMER_CHOICES.map(([value, text]) => h('option', { value }, text)));
+  const custom = h('input', {
+    type: 'number', min: 1, max: 3600, step: 1, value: 120, class: 'timer-custom', hidden: true,
+    'aria-label': 'Countdown in seconds',
+  });
+  const seconds = () => {
+    if (select.value === 'custom') {
+      const value = Number(custom.value);
+      return Number.isInteger(value) && value > 0 ? value : null;
+    }
+    return select.value ? Number(select.value) : null;
+  };
+  const set = h('button', {
+    type: 'button', class: 'button button--small', hidden: true,
+    on: { click: (event) => command({ command: 'timer', question: question.id, seconds: seconds() }, event.currentTarget) },
+  }, 'Start timer');
+  const stop = h('button', {
+    type: 'button', class: 'button button--small', hidden: true,
+    on: { click: (event) => command({ command: 'timer', question: question.id, seconds: null }, event.currentTarget) },
+  }, 'Stop timer');
+  select.addEventListener('change', () => { custom.hidden = select.value !== 'custom'; });
+  const el = h('span', { class: 'timer-controls' },
+    h('label', { for: id }, 'Timer'), select, custom, set, stop);
+  return {
+    el, seconds,
+    render(live) {
+      set.hidden = live.status !== 'open';
+      set.textContent = live.closes_at ? 'Restart timer' : 'Start timer';
+      stop.hidden = live.status !== 'open' || !live.closes_at;
+    },
+  };
+}
+
 function renderBadges(card, live) {
-  renderIfChanged(card.badges, [live.status, live.round, live.revealed], () => [
+  renderIfChanged(card.badges, [live.status, live.round, live.revealed, live.closes_at], () => [
     h('span', { class: ['badge', `badge--${live.status}`] }, label(QUESTION_STATUSES, live.status)),
     h('span', { class: 'badge' }, `Round ${live.round}`),
+    live.status === 'open' && live.closes_at ? h('span', { class: 'badge badge--timer', dataset: { closesAt: live.closes_at } },
+      countdownText(live.closes_at)) : null,
     card.question.kind === 'text' ? null : h('span', { class: ['badge', live.revealed ? 'badge--revealed' : 'badge--hidden'] },
       live.revealed ? 'Results shown to the room' : 'Results hidden from the room'),
   ]);
@@ -68,12 +118,15 @@ function renderButtons({ buttons }, live) {
   }
 }
 
-function renderSubmissionCount(card, submissions) {
+function renderSubmissionCount(card, submissions, live) {
   const mine = submissions.filter((item) => item.question_id === card.question.id);
   const count = (status) => mine.filter((item) => item.status === status).length;
-  renderIfChanged(card.tally, [mine.length, count('pending'), count('approved')], () =>
+  // The snapshot carries a page of what waits; the totals come with the question.
+  const sent = live.sent ?? mine.length;
+  const waiting = live.waiting ?? count('pending');
+  renderIfChanged(card.tally, [sent, waiting, count('approved')], () =>
     h('p', { class: 'tally-line' },
-      `${mine.length} sent · ${count('pending')} to review · ${count('approved')} shown to the room`));
+      `${sent} sent · ${waiting} to review · ${count('approved')} shown to the room`));
 }
 
 function tallyView(question, live) {
@@ -158,8 +211,9 @@ class QuestionCards {
     card.el.dataset.status = live.status;
     renderBadges(card, live);
     renderButtons(card, live);
+    card.timer.render(live);
     if (question.kind === 'text') {
-      renderSubmissionCount(card, snapshot.submissions);
+      renderSubmissionCount(card, snapshot.submissions, live);
       return;
     }
     renderIfChanged(card.tally, { tally: live.tally || null, waiting: live.not_voted || null, status: live.status }, () =>
@@ -191,5 +245,11 @@ class QuestionCards {
 }
 
 export function createQuestionCards(parts) {
+  everySecond(() => {
+    for (const badge of document.querySelectorAll('#questions .badge--timer')) {
+      const text = countdownText(badge.dataset.closesAt);
+      if (badge.textContent !== text) badge.textContent = text;
+    }
+  });
   return new QuestionCards(parts);
 }

@@ -11,6 +11,7 @@ import { createQuestionCards } from './console-questions.js';
 import { createModeration } from './console-moderation.js';
 import { createConsensus } from './console-consensus.js';
 import { createKeys } from './console-keys.js';
+import { createRoomPanel } from './console-room.js';
 
 const COMMAND_TIMEOUT = 10000;
 
@@ -73,6 +74,23 @@ const questions = createQuestionCards(parts);
 const moderation = createModeration(parts);
 const consensus = createConsensus(parts);
 const keys = createKeys({ ...parts, go: agenda.go, cards: questions.cards, snapshot: () => snapshot });
+const room = createRoomPanel(parts);
+
+/** On the summary step: end the workshop (phones show the records), or reopen it. */
+function renderEnd() {
+  const step = snapshot.steps[snapshot.current_step];
+  $('end-controls').hidden = step.kind !== 'summary' && !snapshot.ended;
+  $('end-workshop').hidden = snapshot.ended;
+  $('reopen-workshop').hidden = !snapshot.ended;
+  $('end-hint').textContent = snapshot.ended
+    ? 'The workshop has ended. Phones show a thank-you and the records; reopening lets you ask again.'
+    : 'Ending closes any open question; phones then thank people and show the agreed records.';
+  $('ended-banner').hidden = !snapshot.ended;
+  main.classList.toggle('is-ended', snapshot.ended);
+}
+
+$('end-workshop').addEventListener('click', (event) => command({ command: 'end' }, event.currentTarget));
+$('reopen-workshop').addEventListener('click', (event) => command({ command: 'reopen' }, event.currentTarget));
 
 function renderPeople() {
   const { joined, connected } = snapshot.participants;
@@ -87,6 +105,8 @@ function render() {
   keys.render(snapshot);
   moderation.render(snapshot);
   consensus.render(snapshot);
+  room.render(snapshot);
+  renderEnd();
   updateCommandButtons();
 }
 

@@ -5,11 +5,13 @@
 
 import { svg } from './chart.js';
 import { h } from './dom.js';
+import { HEAT_BANDS } from './vocabulary.js';
 
 
 const SIZE = { width: 520, height: 360, left: 70, right: 20, top: 20, bottom: 56 };
-const COLUMNS = 3;  // consensus: weak, moderate, strong
-const ROWS = 3;     // impact: low, medium, high
+// The same bands on every surface, the report's heat map included (workshop/vocabulary.py).
+const COLUMNS = HEAT_BANDS;  // consensus: weak ... strong
+const ROWS = HEAT_BANDS;     // impact: mild ... hurts
 
 function place(row) {
   const plotWidth = SIZE.width - SIZE.left - SIZE.right;

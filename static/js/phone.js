@@ -11,6 +11,7 @@ import { forgetCharts, liveChart } from './chart.js';
 import { figuresList } from './figures.js';
 import { isCentred, signed, valueLabel } from './format.js';
 import { CLOSE_CODES, LIMITS } from './vocabulary.js';
+import { countdownText, everySecond } from './countdown.js';
 
 // A vote without an ack for this long means the connection is probably dead even if the browser
 // has not noticed (common on phones switching networks): reconnect and re-send.
@@ -29,6 +30,8 @@ const main = document.querySelector('main[data-code]');
 const code = main.dataset.code;
 const tokenStore = storage(`workshop:${code}:token`, null);
 const outbox = new Outbox(`workshop:${code}:outbox`);
+// The session this phone is in, so Back to the join form returns here (see join.js).
+const lastSession = storage('workshop:last-session', null);
 
 const el = {
   connection: document.getElementById('connection'),
@@ -44,6 +47,20 @@ const el = {
   toast: document.getElementById('toast'),
   announcer: document.getElementById('announcer'),
   connectionNote: document.getElementById('connection-note'),
+  stoppedView: document.getElementById('stopped-view'),
+  endedView: document.getElementById('ended-view'),
+  endedRecords: document.getElementById('ended-records'),
+  endedEmpty: document.getElementById('ended-empty'),
+};
+
+// Closes after which reconnecting would only be refused again, and what the person is told.
+const FINAL_CLOSES = {
+  [CLOSE_CODES.replaced]: ['This session is open on another tab or device',
+    'Votes go from there. To vote here instead, reload this page; the other one stops.'],
+  [CLOSE_CODES.removed]: ['The facilitator removed this phone',
+    'It can no longer vote in this session.'],
+  [CLOSE_CODES.unknown_session]: ['No such session',
+    'Check the code on the big screen and join again.'],
 };
 
 let token = tokenStore.load();
@@ -61,7 +78,7 @@ let toastTimer = null;
 let joinTimer = null;
 
 const socket = new ReconnectingSocket(`/ws/${code}`, {
-  isFatal: (event) => event.code === CLOSE_CODES.unknown_session,
+  isFatal: (event) => Object.hasOwn(FINAL_CLOSES, event.code),
 });
 const connection = new ConnectionStatus(el.connection, { joining: 'Joining…', joined: 'Connected' });
 
@@ -78,8 +95,9 @@ connection.follow(socket, {
     if (status === 'open') return;
     const wasJoined = joined;
     joined = false;
-    if (status === 'stopped' && detail && detail.code === CLOSE_CODES.unknown_session) {
-      showToast('This session no longer exists. Check the code on the big screen.', 0);
+    if (status === 'stopped' && detail && Object.hasOwn(FINAL_CLOSES, detail.code)) {
+      showStopped(...FINAL_CLOSES[detail.code]);
+      return;
     }
     showNote(status, detail);
     if (wasJoined) refreshAllChoices();
@@ -97,6 +115,7 @@ const HANDLERS = {
     clearTimeout(joinTimer);
     token = message.participant.token;
     tokenStore.save(token);
+    lastSession.save({ code, at: Date.now() });
     joinDetails = null;
     showLive();
     setConnection('joined');
@@ -138,6 +157,11 @@ const HANDLERS = {
     if (message.code === 'not_joined') {
       joined = false;
       sendJoin();
+      return;
+    }
+    if (message.code === 'removed') {
+      socket.stop();
+      showStopped(...FINAL_CLOSES[CLOSE_CODES.removed]);
       return;
     }
     if (message.id) forget(message.id);
@@ -299,9 +323,47 @@ function submitText(question, text) {
 // --- rendering ---------------------------------------------------------------------------------
 
 function render() {
+  const ended = Boolean(state.ended);
+  document.body.classList.toggle('is-ended', ended);
+  // Once it is over, the connection no longer matters to the person: no badge, no "Reconnecting".
+  el.connection.hidden = ended;
+  el.endedView.hidden = !ended;
+  el.liveView.hidden = ended;
+  if (ended) {
+    renderEnded();
+    return;
+  }
   renderStep();
   renderQuestions();
   renderExamples();
+}
+
+/** The end of the workshop: thanks, and what the room agreed, kind by kind. */
+function renderEnded() {
+  const records = state.records || [];
+  el.endedEmpty.hidden = records.length > 0;
+  renderIfChanged(el.endedRecords, records, () => records.map((record) => h('li', { class: 'ended-record' },
+    h('h3', {}, `${record.kind_label} variability`),
+    h('p', {}, `${record.direction_label} · ${record.strategy_name}`),
+    h('p', { class: 'hint' }, record.status_label))));
+}
+
+/** A close that ends this page's part (replaced, removed, no such session): say why, stop for good. */
+function showStopped(title, text) {
+  // Removed, or no such session: the join form should no longer send this phone back here. (A phone
+  // replaced by another tab still has its place, there.)
+  const gone = title !== FINAL_CLOSES[CLOSE_CODES.replaced][0];
+  if (gone && (lastSession.load() || {}).code === code) lastSession.save(null);
+  clearTimeout(ackTimer);
+  clearTimeout(joinTimer);
+  el.joinView.hidden = true;
+  el.liveView.hidden = true;
+  el.endedView.hidden = true;
+  el.toast.hidden = true;
+  el.connectionNote.hidden = true;
+  document.getElementById('stopped-title').textContent = title;
+  document.getElementById('stopped-text').textContent = text;
+  el.stoppedView.hidden = false;
 }
 
 function renderStep() {
@@ -367,8 +429,11 @@ function buildQuestion(question) {
   const card = h('section', { class: ['card', 'question', `question--${question.status}`], 'aria-labelledby': headingId });
   const meta = [question.status === 'open' ? (question.kind === 'text' ? 'Open for examples' : 'Voting open') : 'Voting closed'];
   if (question.round > 1) meta.unshift(`Round ${question.round}`);
+  const timed = question.status === 'open' && question.closes_at;
   card.append(
-    h('p', { class: 'question-meta' }, meta.join(' · ')),
+    h('p', { class: 'question-meta' }, meta.join(' · '), timed ? ' · ' : null,
+      timed ? h('span', { class: 'countdown', role: 'timer', dataset: { closesAt: question.closes_at } },
+        countdownText(question.closes_at)) : null),
     h('h3', { id: headingId, class: 'question-prompt' }, question.prompt),
   );
   const view = { el: card, question, buttons: [], status: null, results: null, submitted: null };
@@ -553,6 +618,11 @@ function setConnection(status, detail) {
 /** Under the header, in words: what is going on and that taps are not lost meanwhile. */
 function showNote(status, detail) {
   let note = '';
+  if (state && state.ended && status === 'reconnecting') {
+    // The workshop is over: the records stay on screen; reconnecting goes on quietly.
+    el.connectionNote.hidden = true;
+    return;
+  }
   if (status === 'reconnecting' && started) {
     note = (detail && detail.offline) || socket.offline
       ? 'This phone is offline. Votes you tap are saved here and sent when the network is back.'
@@ -576,6 +646,13 @@ function announce(text) {
   el.announcer.textContent = '';
   setTimeout(() => { el.announcer.textContent = text; }, 50);
 }
+
+everySecond(() => {
+  for (const clock of el.questions.querySelectorAll('.countdown')) {
+    const text = countdownText(clock.dataset.closesAt);
+    if (clock.textContent !== text) clock.textContent = text;
+  }
+});
 
 // --- start -------------------------------------------------------------------------------------
 

@@ -12,6 +12,12 @@ import {
   contentScreen, examplesScreen, recordScreen, resultScreen, summaryScreen, votingScreen,
 } from './projector-screens.js';
 import { CLOSE_CODES } from './vocabulary.js';
+import { countdownText, everySecond } from './countdown.js';
+
+// The countdown on the voting screen ticks here; the server closes the question when it ends.
+everySecond(() => {
+  for (const clock of document.querySelectorAll('.pj-countdown')) clock.textContent = countdownText(clock.dataset.closesAt);
+});
 
 const MAX_EXAMPLES = 24;
 const WALL_SMALLEST = 0.85;
@@ -79,7 +85,7 @@ const SCREENS = {
     const live = view.questions[focus.question.id];
     const examples = focus.question.kind === 'text' ? stepExamples(view, step) : [];
     const data = { id: focus.question.id, others: focus.others.map((item) => item.id), connected: view.participants.connected,
-      voted: live.voted, round: live.round, rounds: live.rounds || [], examples };
+      voted: live.voted, round: live.round, rounds: live.rounds || [], examples, closes: live.closes_at || null };
     return renderIfChanged($('live'), data, () => votingScreen(focus, live, data.connected, step, examples));
   },
   result: (view, step, focus) => {

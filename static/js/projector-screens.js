@@ -6,6 +6,7 @@ import { liveChart } from './chart.js';
 import { heatMap, heatLegend } from './heatmap.js';
 import { signed, isCentred } from './format.js';
 import { stepContent, strategiesGrid } from './step-view.js';
+import { countdownText } from './countdown.js';
 import { frequentWords, groupsSentence, resultSentence, shiftSentence, votedSentence } from './plain-words.js';
 import { DIRECTIONS, RECORD_STATUSES, label, strategyName } from './vocabulary.js';
 
@@ -58,6 +59,8 @@ export function votingScreen({ question, others }, live, connected, step, exampl
         : `Vote now on your phone${live.round > 1 ? ` · round ${live.round}` : ''}`),
       h('h2', { class: 'pj-open-prompt' }, question.prompt),
       text ? null : optionsOf(question, step),
+      live.closes_at ? h('p', { class: 'pj-countdown', role: 'timer', dataset: { closesAt: live.closes_at } },
+        countdownText(live.closes_at)) : null,
       h('p', { class: 'pj-open-count' }, h('strong', {}, String(live.voted || 0)),
         ` ${text ? noun : votedSentence(live.voted || 0, connected).replace(/^\d+ /, '')}`),
       text ? null : bar,

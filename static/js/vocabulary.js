@@ -24,6 +24,7 @@ export const VERDICTS = vocabulary.verdicts;
 export const LIMITS = vocabulary.limits;
 export const THRESHOLDS = vocabulary.thresholds;
 export const CLOSE_CODES = vocabulary.close_codes;
+export const HEAT_BANDS = vocabulary.heat_bands;
 export const KINDS = new Map(vocabulary.kinds.map((kind) => [kind.id, kind]));
 export const STRATEGIES = new Map(vocabulary.strategies.map((strategy) => [strategy.id, strategy]));
 

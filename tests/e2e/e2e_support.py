@@ -188,11 +188,11 @@ def watch_bar_heights(milliseconds: int) -> str:
       const start = performance.now();
       const sample = () => {
         seen.push(Math.max(...bars.map((bar) => bar.getBBox().height)));
-        if (performance.now() - start < %d) requestAnimationFrame(sample);
+        if (performance.now() - start < MILLISECONDS) requestAnimationFrame(sample);
         else resolve(seen);
       };
       sample();
     });
     observer.observe(results, { childList: true, subtree: true });
   });
-}""" % milliseconds
+}""".replace("MILLISECONDS", str(int(milliseconds)))

@@ -15,9 +15,9 @@ import re
 
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from .e2e_support import (PROJECTOR, card, command, create_session, expect_received, join_phone,
-                         snapshot, stop, tap_vote)
 from servers import Server
+
+from .e2e_support import PROJECTOR, card, command, create_session, expect_received, join_phone, snapshot, stop, tap_vote
 
 DIRECTION = "arrival.direction"
 

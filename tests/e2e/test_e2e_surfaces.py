@@ -5,7 +5,16 @@ import re
 
 from playwright.sync_api import expect
 
-from .e2e_support import watch_bar_heights, PROJECTOR, card, command, create_session, expect_received, join_phone, tap_vote
+from .e2e_support import (
+    PROJECTOR,
+    card,
+    command,
+    create_session,
+    expect_received,
+    join_phone,
+    tap_vote,
+    watch_bar_heights,
+)
 
 IMPACT = "arrival.impact"
 

@@ -5,8 +5,9 @@ import re
 
 import segno
 
-from .e2e_support import stop
 from servers import KEY, Server
+
+from .e2e_support import stop
 
 # segno's compact terminal drawing: each character is two modules stacked, light modules drawn.
 HALF_BLOCKS = {"█": (0, 0), "▀": (0, 1), "▄": (1, 0), " ": (1, 1)}  # (top, bottom), 1 = dark

@@ -15,8 +15,20 @@ from playwright.sync_api import expect
 from servers import Server
 from workshop.domain.plans import default_plans_dir
 
-from .e2e_support import (PROJECTOR, assert_accessible, card, console_card, create_session, expect_received,
-                          join_phone, screenshot, snapshot, stop, tap_vote, watch_bar_heights)
+from .e2e_support import (
+    PROJECTOR,
+    assert_accessible,
+    card,
+    console_card,
+    create_session,
+    expect_received,
+    join_phone,
+    screenshot,
+    snapshot,
+    stop,
+    tap_vote,
+    watch_bar_heights,
+)
 
 IMPACT = "arrival.impact"
 DIRECTION = "arrival.direction"

@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 Sides = Sequence[tuple[str, Sequence[int]]]
 
@@ -173,7 +174,7 @@ def round_shift(previous: Mapping[object, object], current: Mapping[object, obje
     return shift_from_moves(moves, previous_figures, current_figures)
 
 
-def shift_from_moves(moves: Mapping[tuple[object, object], int],
+def shift_from_moves(moves: Mapping[tuple[Any, Any], int],
                      previous_figures: dict, current_figures: dict) -> dict:
     """The figures of `round_shift`, from the number of participants per (earlier value, later value)."""
     voters_both = sum(moves.values())
@@ -266,7 +267,7 @@ def _change(before: dict, after: dict, key: str) -> float | None:
     return new - old
 
 
-def _transitions(moves: Mapping[tuple[object, object], int]) -> dict:
+def _transitions(moves: Mapping[tuple[Any, Any], int]) -> dict:
     grouped: dict[object, Counter] = {}
     for (before, after), count in moves.items():
         if count:
@@ -276,8 +277,8 @@ def _transitions(moves: Mapping[tuple[object, object], int]) -> dict:
             for before in _ordered(grouped)}
 
 
-def _ordered(keys: Iterable[object]) -> list[object]:
+def _ordered(keys: Iterable[Any]) -> list[Any]:
     keys = list(keys)
     if all(isinstance(key, int) and not isinstance(key, bool) for key in keys):
-        return sorted(keys)
+        return list(sorted(cast(list[int], keys)))
     return sorted(keys, key=str)

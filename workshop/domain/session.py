@@ -7,16 +7,22 @@ succeed and change nothing, so a retried click is harmless.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from .plans import Plan
 from .refusal import Refusal
 
-QUESTION_COMMANDS = ("open", "close", "reveal", "hide", "new_round")
+QUESTION_COMMANDS = ("open", "close", "reveal", "hide", "new_round", "timer")
 SUBMISSION_COMMANDS = ("approve", "reject", "restore")
 ROOM_COMMANDS = ("lock_joining", "unlock_joining", "room_size")
 PARTICIPANT_COMMANDS = ("remove",)
-COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS, *ROOM_COMMANDS, *PARTICIPANT_COMMANDS)
+SESSION_COMMANDS = ("end", "reopen")
+COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS, *ROOM_COMMANDS, *PARTICIPANT_COMMANDS,
+            *SESSION_COMMANDS)
 MAX_ROOM_SIZE = 100_000
+MAX_TIMER_SECONDS = 3600
+TIMED_COMMANDS = ("open", "timer")  # the commands that take `seconds`
+STARTING_COMMANDS = ("open", "new_round", "timer")  # refused once the workshop has ended
 
 
 @dataclass(frozen=True)
@@ -24,9 +30,10 @@ class QuestionState:
     status: str = "pending"
     round: int = 1
     revealed: bool = False
+    closes_at: str | None = None  # when an open question's countdown ends: ISO 8601, UTC
 
     def to_public(self) -> dict:
-        return {"status": self.status, "round": self.round, "revealed": self.revealed}
+        return {"status": self.status, "round": self.round, "revealed": self.revealed, "closes_at": self.closes_at}
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class SessionState:
     questions: Mapping[str, QuestionState]
     joining_locked: bool = False  # only phones that joined before may come back
     room_size: int = 0  # the facilitator's expected number of phones; 0 when not given
+    ended: bool = False  # the facilitator ended the workshop: phones show the records
 
     @classmethod
     def initial(cls, plan: Plan) -> "SessionState":
@@ -68,6 +76,7 @@ class Command:
     submission: int | None = None
     participant: int | None = None
     size: int | None = None
+    seconds: int | None = None  # a countdown for `open` and `timer`; None for none
 
 
 def parse_command(data: object) -> Command:
@@ -85,12 +94,12 @@ def parse_command(data: object) -> Command:
         return Command(name, participant=_int_field(data, "participant"))
     if name == "room_size":
         return Command(name, size=_int_field(data, "size"))
-    if name in ROOM_COMMANDS:
+    if name in ROOM_COMMANDS or name in SESSION_COMMANDS:
         return Command(name)
     qid = data.get("question")
     if not isinstance(qid, str) or not qid:
         raise Refusal("invalid_field", "'question' must be a question id (a string)")
-    return Command(name, question=qid)
+    return Command(name, question=qid, seconds=_seconds_field(data) if name in TIMED_COMMANDS else None)
 
 
 def _int_field(data: dict, field: str) -> int:
@@ -100,19 +109,64 @@ def _int_field(data: dict, field: str) -> int:
     return value
 
 
-def apply_command(plan: Plan, state: SessionState, command: Command) -> SessionState:
-    """Return the state after `command` (the same object if nothing changes); raise Refusal if refused."""
+def _seconds_field(data: dict) -> int | None:
+    value = data.get("seconds")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TIMER_SECONDS:
+        raise Refusal("invalid_field", f"'seconds' must be a whole number from 1 to {MAX_TIMER_SECONDS}, or null")
+    return value
+
+
+def apply_command(plan: Plan, state: SessionState, command: Command, now: datetime | None = None) -> SessionState:
+    """Return the state after `command` (the same object if nothing changes); raise Refusal if refused.
+
+    `now` (UTC, default the clock) is when the command runs: a countdown's deadline counts from it."""
     if command.name == "goto":
         return _goto(plan, state, command.step)
     if command.name in QUESTION_COMMANDS:
-        current = state.question(command.question)
-        updated = _QUESTION_TRANSITIONS[command.name](current)
-        if updated == current:
-            return state
-        return replace(state, questions={**state.questions, command.question: updated})
+        return _question_change(state, command, now or datetime.now(UTC))
     if command.name in ROOM_COMMANDS:
         return _room_change(state, command)
+    if command.name in SESSION_COMMANDS:
+        return _session_change(state, command.name == "end")
     return state  # moderation and removals change submissions and participants, not the session's state
+
+
+def _question_change(state: SessionState, command: Command, now: datetime) -> SessionState:
+    assert command.question is not None  # parse_command requires it of every question command
+    current = state.question(command.question)
+    if state.ended and command.name in STARTING_COMMANDS:
+        raise Refusal("session_ended", "the workshop has ended: reopen it before asking again")
+    updated = _QUESTION_TRANSITIONS[command.name](current)
+    if command.name == "timer" or (command.name == "open" and command.seconds is not None):
+        updated = _with_timer(updated, command.seconds, now)
+    if updated == current:
+        return state
+    return replace(state, questions={**state.questions, command.question: updated})
+
+
+def _with_timer(question: QuestionState, seconds: int | None, now: datetime) -> QuestionState:
+    if question.status != "open":
+        raise Refusal("question_not_open", "a countdown runs only while voting is open")
+    deadline = None if seconds is None else deadline_after(now, seconds)
+    return replace(question, closes_at=deadline)
+
+
+def deadline_after(now: datetime, seconds: int) -> str:
+    """The ISO 8601 UTC time `seconds` after `now`, as stored and sent to every screen."""
+    return (now.astimezone(UTC) + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
+def _session_change(state: SessionState, ended: bool) -> SessionState:
+    if state.ended == ended:
+        return state
+    if not ended:
+        return replace(state, ended=False)
+    # Ending stops the voting: every open question closes, its countdown with it.
+    closed = {qid: _close(question) if question.status == "open" else question
+              for qid, question in state.questions.items()}
+    return replace(state, ended=True, questions=closed)
 
 
 def _room_change(state: SessionState, command: Command) -> SessionState:
@@ -132,13 +186,14 @@ def _goto(plan: Plan, state: SessionState, step: int | None) -> SessionState:
 
 
 def _open(question: QuestionState) -> QuestionState:
-    return replace(question, status="open")
+    # Opening a question that is already open keeps its countdown, so a retried click changes nothing.
+    return question if question.status == "open" else replace(question, status="open", closes_at=None)
 
 
 def _close(question: QuestionState) -> QuestionState:
     if question.status == "pending":
         raise Refusal("question_pending", "this question has not been opened yet")
-    return replace(question, status="closed")
+    return replace(question, status="closed", closes_at=None)
 
 
 def _reveal(question: QuestionState) -> QuestionState:
@@ -163,4 +218,5 @@ _QUESTION_TRANSITIONS = {
     "reveal": _reveal,
     "hide": _hide,
     "new_round": _new_round,
+    "timer": lambda question: question,  # the countdown itself is set by `_with_timer`
 }

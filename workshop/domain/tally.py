@@ -81,6 +81,7 @@ def figures(question: Question, counts: Mapping[str, int], thresholds: Threshold
     abstain = counts.get(ABSTAIN, 0)
     chosen = {value: count for value, count in counts.items() if value != ABSTAIN}
     if question.kind == "scale":
+        assert question.min is not None and question.max is not None  # a scale's plan check ensures it
         tally = {int(value): count for value, count in chosen.items()}
         return scale_figures_from_tally(tally, question.min, question.max, abstain, thresholds,
                                         question.sides or None)
@@ -91,6 +92,24 @@ def figures(question: Question, counts: Mapping[str, int], thresholds: Threshold
 def thresholds_of(plan: Plan) -> Thresholds:
     return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement,
                       min_votes=plan.min_votes, quorum=plan.quorum)
+
+
+def hide_small_groups(figures: dict, min_size: int) -> dict:
+    """A round's figures with each group smaller than `min_size` reduced to its size (`{"n", "hidden"}`),
+    a gap made only from the groups shown, and no hidden group named in the split: wherever the room or
+    a reader sees group figures, a group of one or two would give its members' votes away."""
+    by_group = figures.get("by_group") or {}
+    hidden = {name for name, group in by_group.items()
+              if not group.get("hidden") and group["n"] < min_size and group["n"] + group["abstain"] > 0}
+    if not hidden:
+        return figures
+    shown = {name: {"n": group["n"], "hidden": True} if name in hidden else group
+             for name, group in by_group.items()}
+    gap = group_gap(shown) if figures.get("group_gap") is not None else None
+    split = figures.get("split")
+    if split:
+        split = {**split, "gap": gap, "against": [name for name in split["against"] if name not in hidden]}
+    return {**figures, "by_group": shown, "group_gap": gap, **({"split": split} if "split" in figures else {})}
 
 
 def round_figures(question: Question, ballots: RoundBallots, groups: list[str], thresholds: Thresholds) -> dict:

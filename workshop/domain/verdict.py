@@ -28,7 +28,8 @@ def assess(question: Question, round_: int, figures: dict, present: int | None,
     """A round's figures (overall, with by_group) plus present, quorum, interval, split and verdict.
 
     `present` is the number of phones connected when the figures were computed (None when not
-    known), and never fewer than voted in the round. Below the minimum votes or the quorum, `reached` is False whatever the figures say.
+    known), and never fewer than voted in the round. Below the minimum votes or the quorum, `reached`
+    is False whatever the figures say.
     Without `with_interval` (a round still taking votes) the costly bootstrap is skipped.
     """
     n = figures["n"]
@@ -76,8 +77,8 @@ def crosses(interval: Mapping[str, Sequence[float] | None], thresholds: Threshol
     pairs = [("agreement", thresholds.agreement)]
     if scale:
         pairs.append(("consensus", thresholds.consensus))
-    return any(interval.get(key) is not None and interval[key][0] < level <= interval[key][1]
-               for key, level in pairs)
+    ranges = [(interval.get(key), level) for key, level in pairs]
+    return any(found is not None and found[0] < level <= found[1] for found, level in ranges)
 
 
 # --- bootstrap ---------------------------------------------------------------------------------------

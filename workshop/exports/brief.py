@@ -188,7 +188,8 @@ def groups(entry: dict) -> str | None:
     figures = basis(entry, "direction")
     if not figures or not figures.get("n"):
         return None
-    parts = [f"{group} mean {number(found['mean'])} (n {found['n']}, Cns {number(found['consensus'])})"
+    parts = [f"{group}: too few to show (n {found['n']})" if found.get("hidden")
+             else f"{group} mean {number(found['mean'])} (n {found['n']}, Cns {number(found['consensus'])})"
              for group, found in figures["by_group"].items() if found["n"]]
     if not parts:
         return None
@@ -295,6 +296,7 @@ def summary_row(entry: dict, data: dict | None = None) -> dict:
     figures = basis(entry, "direction")
     counted = bool(figures and figures.get("n"))
     verdict = verdict_of(entry)
+    figures = figures or {}
     return {
         "name": entry["name"],
         "direction": record["direction_name"] if record else "",

@@ -9,14 +9,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from ..vocabulary import HEAT_BANDS
+
 BAR = "#0072B2"
 INK = "#222222"
 MUTED = "#666666"
 RULE = "#BBBBBB"
 GROUP_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
-# Heat map background, from "fine" (consensus, low impact) to "needs attention" (split, high impact).
-HEAT = ("#FFF7EC", "#FEE8C8", "#FDD49E", "#FDBB84", "#FC8D59", "#EF6548")
-CELLS = 5
+# Heat map background, from "settled" (strong agreement, mild impact) to "most at risk" (little
+# agreement, hurts a lot): one shade per step away from the settled corner, in the bands every
+# surface uses (workshop/vocabulary.py).
+HEAT = ("#FFF7EC", "#FDD49E", "#FDBB84", "#FC8D59", "#EF6548")
+CELLS = HEAT_BANDS
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,7 @@ def _heat_cells(left: float, top: float, plot_width: float, plot_height: float) 
     for column in range(CELLS):
         for row in range(CELLS):
             # attention grows with impact (rows from the top) and with disagreement (columns from the left)
-            attention = ((CELLS - 1 - row) + (CELLS - 1 - column)) / (2 * (CELLS - 1))
-            shade = HEAT[round(attention * (len(HEAT) - 1))]
+            shade = HEAT[(CELLS - 1 - row) + (CELLS - 1 - column)]  # steps away from the settled corner
             parts.append(_rect(left + column * cell_width, top + row * cell_height, cell_width + 0.5,
                                cell_height + 0.5, shade))
     return parts
@@ -193,7 +196,7 @@ def group_comparison(rows: Sequence[tuple[str, Mapping[str, float | None]]], gro
             parts.append(_text(at(value), bottom + 28, label, size=9.5, anchor="middle", fill=MUTED))
     for index, (name, means) in enumerate(rows):
         parts += _comparison_row(name, means, colours, top + index * row + row / 2, at)
-    return _svg(width, height, "Mean direction by group", parts, "groups")
+    return _svg(width, round(height), "Mean direction by group", parts, "groups")
 
 
 def _legend(groups: Sequence[str], colours: Mapping[str, str], left: float, y: float,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
 from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord
-from ..domain.tally import RoundBallots, question_results
+from ..domain.tally import RoundBallots, hide_small_groups, question_results
 from ..store.store import Store
 
 SCHEMA = "variability-workshop/export/v1"
@@ -85,7 +85,7 @@ def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds:
             strategy_family=strategy.family, status_name=STATUS_NAMES[record["status"]],
             warnings=_warnings(record))
         # The figures as they stood when the record was made: what the decision rests on.
-        entry["evidence"] = record["evidence"]
+        entry["evidence"] = _evidence(record["evidence"], session.plan.min_group_size)
     entry["questions"] = {role: _question_entry(session, f"{kind.id}.{role}", rounds, present)
                           for role in QUESTION_ROLES}
     entry["examples"] = examples
@@ -110,8 +110,15 @@ def _question_entry(session: SessionRecord, qid: str, rounds: dict, present: int
         return entry
     found = question_results(session.plan, session.groups, question, _stored_rounds(qid, state.round, rounds),
                              present=present, last_open=state.status == "open")
-    entry["rounds"], entry["shift"] = found["rounds"], found["shift"]
+    entry["rounds"] = [hide_small_groups(figures, session.plan.min_group_size) for figures in found["rounds"]]
+    entry["shift"] = found["shift"]
     return entry
+
+
+def _evidence(evidence: dict, min_group_size: int) -> dict:
+    """A record's evidence with the small groups' figures hidden, as everywhere they are read."""
+    return {key: hide_small_groups(value, min_group_size) if key in QUESTION_ROLES and value else value
+            for key, value in evidence.items()}
 
 
 def _stored_rounds(qid: str, count: int, rounds: dict) -> list[RoundBallots]:

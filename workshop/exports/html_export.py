@@ -11,8 +11,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from ..domain.framework import STRATEGIES_BY_ID
-from ..store.store import Store
 from ..resources import TEMPLATES, shipped
+from ..store.store import Store
 from . import brief, charts
 from .collect import collect
 
@@ -114,7 +114,8 @@ def _group_chart(data: dict) -> Markup | None:
         if question is None or not figures or not figures["n"]:
             continue
         scale, labels = (question["min"], question["max"]), question["labels"]
-        rows.append((entry["name"], {group: found["mean"] for group, found in figures["by_group"].items()}))
+        rows.append((entry["name"], {group: found["mean"] for group, found in figures["by_group"].items()
+                                     if not found.get("hidden")}))
     if not rows or scale is None or len(data["session"]["groups"]) < 2:
         return None
     return Markup(charts.group_comparison(rows, data["session"]["groups"], scale, labels))

@@ -45,7 +45,8 @@ def session_markdown(data: dict) -> str:
         lines += _kind(brief.kind_brief(entry, session["thresholds"], data))
     lines += ["## Open items", ""]
     items = brief.open_items(data)
-    lines += [f"- {escape(item, line_start=True)}" for item in items] if items else ["None: every kind has an agreed record."]
+    none = ["None: every kind has an agreed record."]
+    lines += [f"- {escape(item, line_start=True)}" for item in items] if items else none
     lines += ["", "## Glossary", ""]
     lines += [f"- **{escape(term)}**: {escape(text)}" for term, text in brief.GLOSSARY]
     return "\n".join(lines) + "\n"

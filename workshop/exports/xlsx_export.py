@@ -165,7 +165,10 @@ def _figure_rows(data: dict) -> Iterable[list]:
                 yield _figure_row(entry["kind"], question["id"], figures["round"], ALL_GROUPS, figures,
                                   figures["group_gap"])
                 for group, found in figures["by_group"].items():
-                    yield _figure_row(entry["kind"], question["id"], figures["round"], group, found, None)
+                    if found.get("hidden"):  # too few votes to show without giving them away
+                        yield [entry["kind"], question["id"], figures["round"], group, found["n"]]
+                    else:
+                        yield _figure_row(entry["kind"], question["id"], figures["round"], group, found, None)
 
 
 def _figure_row(kind: str, qid: str, round_: int, group: str, figures: dict, gap: float | None) -> list:

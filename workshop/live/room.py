@@ -25,12 +25,13 @@ from ..domain.session import (
 )
 from ..domain.tally import question_results
 from ..protocol import console_snapshot, phone_state, projector_frame
-from ..store.store import Store
+from ..store.store import ANY_VERSION, Store
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .ballots import Ballots
 from .broker import Broker
+from .countdowns import Countdowns
 from .subscribers import Subscriber
-from .views import Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
+from .views import People, Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ MODERATION_STATUS = {"approve": "approved", "reject": "rejected", "restore": "pe
 REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
 ADDRESSES_SHOWN = 10
+PEOPLE_SHOWN = 200  # participants listed on the console, newest first
 
 
 def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
@@ -73,6 +75,7 @@ class Room:
         self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
         self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
+        self.timers = Countdowns(self.expire)
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
@@ -133,19 +136,33 @@ class Room:
         """Apply a facilitator command once it is committed; raise Refusal if refused."""
         command = parse_command(data)
         async with self._lock:
-            if command.name in SUBMISSION_COMMANDS:
-                await committed(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
-            elif command.name in PARTICIPANT_COMMANDS:
-                await self._remove(command)
-            else:
-                updated = apply_command(self.plan, self.state, command)
-                if updated is not self.state:
-                    await committed(self.store.save_state(self.code, self.state, updated))
-                    self.state = updated
-                    self._results.pop(command.question or "", None)
+            await self._apply(command)
         self.changed(phones=True, now=True)
-        if command.name not in PARTICIPANT_COMMANDS:
+
+    async def _apply(self, command: Command) -> None:
+        if command.name in SUBMISSION_COMMANDS:
+            await committed(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
             self._publish({"kind": "state"})
+        elif command.name in PARTICIPANT_COMMANDS:
+            await self._remove(command)
+        else:
+            updated = apply_command(self.plan, self.state, command)
+            if updated is not self.state:
+                await committed(self.store.save_state(self.code, self.state, updated))
+                self.state = updated
+                self._results.pop(command.question or "", None)
+                self.timers.follow(self.state)
+                self._publish({"kind": "state"})
+
+    async def expire(self, qid: str, deadline: str) -> None:
+        """A countdown ran out: close the question as the facilitator's `close` would, unless its
+        countdown was changed or the question closed meanwhile."""
+        async with self._lock:
+            question = self.state.questions.get(qid)
+            if question is None or question.status != "open" or question.closes_at != deadline:
+                return
+            await self._apply(Command("close", question=qid))
+        self.changed(phones=True, now=True)
 
     async def _remove(self, command: Command) -> None:
         participant_id = command.participant or 0
@@ -164,13 +181,14 @@ class Room:
                 self.remove(connection)
                 connection.close_with(code, reason)
 
-    async def record_consensus(self, record: ConsensusInput) -> dict:
+    async def record_consensus(self, record: ConsensusInput, version: str | None | object = ANY_VERSION) -> dict:
+        """Store the record; with `version`, only if the stored record is still that one (see Store.save_record)."""
         evidence = self._evidence(record.kind)
         warnings = record_warnings(record, evidence)
         evidence["warnings"] = [warning["message"] for warning in warnings]
         stored = await committed(self.store.save_record(self.code, {
             **record.to_row(), "evidence": evidence, "warnings": warnings,
-        }))
+        }, version))
         self.changed()
         self._publish({"kind": "state"})
         return stored
@@ -224,6 +242,13 @@ class Room:
             presence=self.presence(), records=self.store.records(self.code),
             moderation=self.store.moderation(self.code))
 
+    def people(self) -> People:
+        """The latest participants still in the room, for the console's list (its Remove buttons)."""
+        items = tuple({**person, "connected": person["id"] in self.connected,
+                       "address": self.addresses.get(person["id"], "")}
+                      for person in self.store.recent_people(self.code, PEOPLE_SHOWN))
+        return People(items=items, total=self.store.participant_count(self.code))
+
     def presence(self) -> Presence:
         connected = len(self.phones) + len(self.elsewhere - self.connected.keys())
         return Presence(joined=self.store.participant_count(self.code), connected=connected,
@@ -240,7 +265,7 @@ class Room:
         return {"count": count, "names": sorted(name for pid, name in self.named.items() if pid not in voters)}
 
     def snapshot(self) -> dict:
-        return console_view(self.facts())
+        return console_view(self.facts(), self.people())
 
     def phone_state(self) -> dict:
         return phone_view(self.facts())
@@ -308,6 +333,7 @@ class Room:
     def rebuild(self) -> None:
         """Forget every figure and reread the state: another process changed what this one cannot follow."""
         self.state = self.store.session_state(self.code)
+        self.timers.follow(self.state)
         self.ballots = Ballots(self.store, self.code)
         self._results.clear()
         self.changed(phones=True)
@@ -330,6 +356,7 @@ class Room:
             self._close_phones_of(participant_id, REPLACED, "this phone opened the session on a newer connection")
         else:
             self.state = self.store.session_state(self.code)
+            self.timers.follow(self.state)
             self._results.clear()
             self.changed(phones=True)
 
@@ -363,7 +390,7 @@ class Room:
         if to_phones and self.phones:
             self._send_all(list(self.phones), phone_state(phone_view(facts)))
         if self.consoles:
-            self._send_all(list(self.consoles), console_snapshot(console_view(facts)))
+            self._send_all(list(self.consoles), console_snapshot(console_view(facts, self.people())))
         if self.projectors:
             self._send_all(list(self.projectors), projector_frame(projector_view(facts)))
 
@@ -404,9 +431,19 @@ class Rooms:
             if session is None:
                 return None
             room = self._rooms[code] = Room(self.store, session, self.broker)
+            room.timers.follow(room.state)  # a countdown stored before a restart runs on
             if self.broker is not None:
                 self.broker.follow(room)
         return room
+
+    def resume_countdowns(self) -> None:
+        """Load every room with a countdown running, so each closes on time after a restart."""
+        for code in self.store.timed_sessions():
+            self.get(code)
+
+    def stop_countdowns(self) -> None:
+        for room in self._rooms.values():
+            room.timers.cancel_all()
 
     async def create(self, title: str, service: str, plan: Plan, groups: list[str]) -> Room:
         code = await committed(self.store.create_session(

@@ -8,10 +8,12 @@ Phones never receive a question's figures before the facilitator reveals them.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..domain.figures import group_gap
+from ..domain.framework import KINDS, STRATEGIES_BY_ID
 from ..domain.plans import Plan, Question, Step
 from ..domain.records import propose
 from ..domain.session import SessionState
+from ..domain.tally import hide_small_groups
+from ..vocabulary import DIRECTION_LABELS, RECORD_STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,14 @@ class Presence:
 
 
 @dataclass(frozen=True)
+class People:
+    """The latest participants still in the room (each: id, name, group, connected, address), and how many in all."""
+
+    items: Sequence[dict] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class RoomFacts:
     """Everything a view is made from; `results` holds each opened scale or choice question's figures."""
 
@@ -45,17 +55,20 @@ class RoomFacts:
     moderation: Mapping  # the store's page of submissions: items, pending (a count), answered
 
 
-def console_view(facts: RoomFacts) -> dict:
-    """Everything the console shows: steps, state, live tallies, moderation, records."""
+def console_view(facts: RoomFacts, people: People = People()) -> dict:
+    """Everything the console shows: steps, state, live tallies, moderation, records, the room's people."""
     questions = {question.id: _console_question(facts, question) for question in facts.plan.questions}
     return {
         **_header(facts),
+        "ended": facts.state.ended,
         "questions": questions,
         "submissions": list(facts.moderation["items"]),
         "pending_total": facts.moderation["pending"],
         "room": {"joining_locked": facts.state.joining_locked, "room_size": facts.state.room_size,
                  "joins_by_address": [{"address": address, "joins": joins}
                                       for address, joins in facts.presence.joins_by_address]},
+        "people": [dict(person) for person in people.items],
+        "people_total": people.total,
         "consensus": dict(facts.records),
         "proposals": {step.category: _proposal(step, questions) for step in facts.plan.steps if step.category},
         "summary": [_summary_row(step, questions, facts.records.get(step.category))
@@ -81,17 +94,38 @@ def projector_view(facts: RoomFacts) -> dict:
 
 
 def phone_view(facts: RoomFacts) -> dict:
-    """What every phone shows: the current step, its questions under way, revealed results, examples."""
+    """What every phone shows: the current step, its questions under way, revealed results, examples;
+    once the workshop has ended, `ended` and the agreed records instead of questions."""
     step = facts.plan.steps[facts.state.current_step]
     public = facts.steps[facts.state.current_step]
+    ended = facts.state.ended
     return {
         "session": {"code": facts.session.code, "title": facts.session.title, "groups": facts.session.groups},
+        "ended": ended,
+        "records": _phone_records(facts) if ended else [],
         "step": _phone_step(public, len(facts.plan.steps)),
-        "questions": [_phone_question(facts, question) for question in step.questions
-                      if facts.state.question(question.id).status != "pending"],
+        "questions": [] if ended else [_phone_question(facts, question) for question in step.questions
+                                       if facts.state.question(question.id).status != "pending"],
         "examples": [{"question": item["question_id"], "text": item["text"]} for item in facts.moderation["items"]
                      if item["status"] == "approved" and facts.plan.step_of(item["question_id"]) == step],
     }
+
+
+def _phone_records(facts: RoomFacts) -> list[dict]:
+    """The records as the room may read them at the end: labels, not ids, in the framework's order."""
+    shown = []
+    for kind in KINDS:
+        record = facts.records.get(kind.id)
+        if record is None:
+            continue
+        strategy = STRATEGIES_BY_ID.get(record["strategy"])
+        shown.append({
+            "kind": kind.id, "kind_label": kind.name,
+            "direction": record["direction"], "direction_label": DIRECTION_LABELS.get(record["direction"], ""),
+            "strategy": record["strategy"], "strategy_name": strategy.name if strategy else record["strategy"],
+            "status": record["status"], "status_label": RECORD_STATUS_LABELS.get(record["status"], ""),
+        })
+    return shown
 
 
 def _header(facts: RoomFacts) -> dict:
@@ -118,6 +152,10 @@ def _console_question(facts: RoomFacts, question: Question) -> dict:
         entry["shift"] = found["shift"]
     if question.id in facts.presence.not_voted:
         entry["not_voted"] = facts.presence.not_voted[question.id]
+    if question.kind == "text":
+        # Counts of everything sent, not of the page of submissions the snapshot carries.
+        entry["sent"] = sum(facts.moderation["answered"].get(question.id, {}).values())
+        entry["waiting"] = facts.moderation.get("pending_by_question", {}).get(question.id, 0)
     return entry
 
 
@@ -127,7 +165,7 @@ def _projector_question(facts: RoomFacts, question: Question) -> dict:
     found = facts.results.get(question.id)
     if found is None:
         return entry
-    rounds = [_shown_groups(figures, facts.plan.min_group_size) for figures in found["rounds"]]
+    rounds = [hide_small_groups(figures, facts.plan.min_group_size) for figures in found["rounds"]]
     if state.revealed:
         entry["tally"] = _tally(rounds[-1])
         entry["rounds"] = rounds
@@ -137,20 +175,6 @@ def _projector_question(facts: RoomFacts, question: Question) -> dict:
         # seen by the room: they stay on screen beside the live count while the new round is hidden.
         entry["rounds"] = rounds[:-1]
     return entry
-
-
-def _shown_groups(figures: dict, min_size: int) -> dict:
-    """A round's figures with each group smaller than `min_size` reduced to its size, and no gap made
-    from a hidden group: on a big screen a group of one or two gives its members' votes away."""
-    by_group = figures.get("by_group") or {}
-    hidden = {name for name, group in by_group.items()
-              if group["n"] < min_size and group["n"] + group["abstain"] > 0}
-    if not hidden:
-        return figures
-    shown = {name: {"n": group["n"], "hidden": True} if name in hidden else group
-             for name, group in by_group.items()}
-    gap = group_gap(shown) if figures.get("group_gap") is not None else None
-    return {**figures, "by_group": shown, "group_gap": gap}
 
 
 def _voted(facts: RoomFacts, question: Question, round_: int) -> int:

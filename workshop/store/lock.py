@@ -30,7 +30,7 @@ def hold_database(database: Path) -> BinaryIO | None:
     except ImportError:
         return None
     path = lock_path(database)
-    handle = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "r+b")
+    handle = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "r+b")  # noqa: SIM115 -- held for the lifetime
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

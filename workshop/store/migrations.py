@@ -116,6 +116,14 @@ def record_clauses(db: Database) -> None:
     _run_statements(db, SCHEMA_002)
 
 
+@migrations(name="004_flow")
+def flow(db: Database) -> None:
+    _run_statements(db, """
+        ALTER TABLE questions ADD COLUMN closes_at TEXT;
+        ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0
+    """)
+
+
 def _run_statements(db: Database, script: str) -> None:
     # executescript() would commit the migration's transaction; run statements one by one instead.
     for statement in script.split(";\n"):

@@ -103,11 +103,18 @@ RECORD_CLAUSES_003 = """
     ALTER TABLE consensus_records ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'
 """
 
+# A question's countdown (when it closes) and the end of the workshop.
+FLOW_004 = """
+    ALTER TABLE questions ADD COLUMN closes_at TEXT;
+    ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0
+"""
+
 # The same names as the SQLite migrations, so both record the same steps.
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_initial", SCHEMA_001),
     ("002_room_controls", ROOM_CONTROLS_002),
     ("003_record_clauses", RECORD_CLAUSES_003),
+    ("004_flow", FLOW_004),
 ]
 
 

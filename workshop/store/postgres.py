@@ -27,8 +27,10 @@ from .interface import Pending
 from .pg_migrations import apply_migrations
 from .pg_writer import PostgresWriter, Transaction
 from .shaping import (
+    ANY_VERSION,
     MODERATION_PAGE,
     check_pending,
+    check_version,
     moderation_page,
     record_from_row,
     record_to_row,
@@ -159,10 +161,16 @@ class PostgresStore:
             " from sessions s order by s.created_at desc")
 
     def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step, joining_locked, room_size from sessions where code = %s",
+        session = self._one("select current_step, joining_locked, room_size, ended from sessions where code = %s",
                             (code,))
         return session_state(session, self._rows(
-            "select question_id, status, round, revealed from questions where session_code = %s", (code,)))
+            "select question_id, status, round, revealed, closes_at from questions where session_code = %s",
+            (code,)))
+
+    def timed_sessions(self) -> list[str]:
+        """Codes of the sessions with a countdown running on an open question."""
+        return [row["session_code"] for row in self._rows(
+            "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
     def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
         return self.write(_save_state, code, previous, state)
@@ -184,6 +192,12 @@ class PostgresStore:
         return self._rows(
             "select id, name, group_name, joined_at, removed_at from participants where session_code = %s"
             " order by id", (code,))
+
+    def recent_people(self, code: str, limit: int) -> list[dict]:
+        """The latest `limit` participants still in the room, newest first."""
+        return self._rows(
+            'select id, name, group_name as "group" from participants'
+            " where session_code = %s and removed_at is null order by id desc limit %s", (code, limit))
 
     def remove_participant(self, code: str, participant_id: int) -> Pending:
         """Take a participant out of the room: their votes leave the figures but stay in the record."""
@@ -257,8 +271,10 @@ class PostgresStore:
 
     # consensus records
 
-    def save_record(self, code: str, record: dict) -> Pending:
-        return self.write(_save_record, code, record)
+    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
+        """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
+        for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
+        return self.write(_save_record, code, record, version)
 
     def records(self, code: str) -> dict[str, dict]:
         rows = self._rows("select * from consensus_records where session_code = %s", (code,))
@@ -294,15 +310,16 @@ def _create_session(tx: Transaction, title: str, service: str, plan_id: str, pla
 def _save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState) -> None:
     if state.current_step != previous.current_step:
         tx.execute("update sessions set current_step = %s where code = %s", (state.current_step, code))
-    if (state.joining_locked, state.room_size) != (previous.joining_locked, previous.room_size):
-        tx.execute("update sessions set joining_locked = %s, room_size = %s where code = %s",
-                   (int(state.joining_locked), state.room_size, code))
+    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
+                                                                  previous.ended):
+        tx.execute("update sessions set joining_locked = %s, room_size = %s, ended = %s where code = %s",
+                   (int(state.joining_locked), state.room_size, int(state.ended), code))
     for qid, question in state.questions.items():
         if previous.questions.get(qid) != question:
             tx.execute(
-                "update questions set status = %s, round = %s, revealed = %s"
+                "update questions set status = %s, round = %s, revealed = %s, closes_at = %s"
                 " where session_code = %s and question_id = %s",
-                (question.status, question.round, int(question.revealed), code, qid))
+                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
 
 
 def _join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> dict:
@@ -441,7 +458,13 @@ def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> No
         raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
-def _save_record(tx: Transaction, code: str, record: dict) -> dict:
+def _save_record(tx: Transaction, code: str, record: dict, version: str | None | object) -> dict:
+    if version is not ANY_VERSION:
+        # One saver per record at a time, so two processes saving over one version cannot both pass.
+        tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"record:{code}:{record['kind']}",))
+        found = tx.execute("select recorded_at from consensus_records where session_code = %s and kind = %s",
+                           (code, record["kind"])).fetchone()
+        check_version(found[0] if found else None, version)
     row = record_to_row(code, record, now())
     columns = [sql.Identifier(column) for column in row]
     updates = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(column))

@@ -11,7 +11,8 @@ PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waitin
 PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
 MODERATION_PAGE = 50  # pending submissions a console is sent at once
 JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
-JSON_RECORD_DEFAULTS: tuple[dict | list, ...] = ({}, {}, [], [])
+JSON_RECORD_DEFAULTS: tuple[object, ...] = ({}, {}, [], [])
+ANY_VERSION = object()  # a record saved without naming the version it replaces
 
 
 def session_row(row: dict | None) -> dict | None:
@@ -22,12 +23,13 @@ def session_row(row: dict | None) -> dict | None:
 
 
 def session_state(session: dict | None, question_rows: Iterable[dict]) -> SessionState:
-    questions = {row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]))
+    questions = {row["question_id"]: QuestionState(row["status"], row["round"], bool(row["revealed"]),
+                                                   row["closes_at"])
                  for row in question_rows}
     if session is None:
         return SessionState(0, questions)
     return SessionState(session["current_step"], questions, bool(session["joining_locked"]),
-                        session["room_size"])
+                        session["room_size"], bool(session["ended"]))
 
 
 def session_record(row: dict, state: SessionState) -> SessionRecord:
@@ -39,11 +41,14 @@ def session_record(row: dict, state: SessionState) -> SessionRecord:
 def moderation_page(approved: list[dict], pending: list[dict], rejected: list[dict], counts: list[dict]) -> dict:
     """Every approved submission, a page of pending and rejected ones, and counts per question and round."""
     answered: dict[str, dict[int, int]] = {}
+    waiting: dict[str, int] = {}
     for row in counts:
         per_round = answered.setdefault(row["question_id"], {})
         per_round[row["round"]] = per_round.get(row["round"], 0) + row["n"]
+        if row["status"] == "pending":
+            waiting[row["question_id"]] = waiting.get(row["question_id"], 0) + row["n"]
     return {"items": sorted([*approved, *pending, *rejected], key=lambda item: item["id"]),
-            "pending": sum(row["n"] for row in counts if row["status"] == "pending"),
+            "pending": sum(waiting.values()), "pending_by_question": waiting,
             "answered": answered}
 
 
@@ -62,6 +67,14 @@ def record_to_row(code: str, record: dict, recorded_at: str) -> dict:
                 for name, default in zip(JSON_RECORD_COLUMNS, JSON_RECORD_DEFAULTS, strict=True)})
     row.update(session_code=code, recorded_at=recorded_at)
     return row
+
+
+def check_version(found: str | None, version: object) -> None:
+    """Refuse a record saved over one it did not read (`version`: the `recorded_at` it read, None for
+    no record yet, ANY_VERSION to save regardless)."""
+    if version is not ANY_VERSION and found != version:
+        raise Refusal("stale_record", "this record was changed (in another tab?) since the form was loaded;"
+                                      " reload it and record again")
 
 
 def check_pending(mine: int, everyone: int) -> None:

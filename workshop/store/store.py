@@ -8,8 +8,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from concurrent.futures import Future
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,13 @@ from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord, SessionState
 from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
+from .interface import Pending
 from .migrations import migrations
 from .shaping import (
+    ANY_VERSION,
     MODERATION_PAGE,
     check_pending,
+    check_version,
     moderation_page,
     record_from_row,
     record_to_row,
@@ -36,7 +38,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud a
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Store:
@@ -124,7 +126,7 @@ class Store:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def write(self, fn: Any, *args: Any) -> Future:
+    def write(self, fn: Any, *args: Any) -> Pending:
         """Queue a write job `fn(db, *args)`; see Writer.submit."""
         if self.read_only:
             raise StorageError(f"{self.path} is open read-only")
@@ -136,7 +138,7 @@ class Store:
         row = self._one("select value from settings where key = ?", (key,))
         return row["value"] if row else None
 
-    def set_setting(self, key: str, value: str) -> Future:
+    def set_setting(self, key: str, value: str) -> Pending:
         return self.write(_set_setting, key, value)
 
     def setting_or_default(self, key: str, default: str) -> str:
@@ -153,7 +155,7 @@ class Store:
     # sessions
 
     def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
-                       groups: list[str], question_ids: list[str]) -> Future:
+                       groups: list[str], question_ids: list[str]) -> Pending:
         return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
 
     def session(self, code: str) -> dict | None:
@@ -172,16 +174,22 @@ class Store:
         ))
 
     def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step, joining_locked, room_size from sessions where code = ?", (code,))
+        session = self._one("select current_step, joining_locked, room_size, ended from sessions where code = ?",
+                            (code,))
         return session_state(session, self._rows(
-            "select question_id, status, round, revealed from questions where session_code = ?", (code,)))
+            "select question_id, status, round, revealed, closes_at from questions where session_code = ?", (code,)))
 
-    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Future:
+    def timed_sessions(self) -> list[str]:
+        """Codes of the sessions with a countdown running on an open question."""
+        return [row["session_code"] for row in self._rows(
+            "select distinct session_code from questions where status = 'open' and closes_at is not null")]
+
+    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
         return self.write(_save_state, code, previous, state)
 
     # participants
 
-    def join(self, code: str, token: str | None, name: str, group: str) -> Future:
+    def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
         return self.write(_join, code, token, name, group)
 
     def participant_by_token(self, code: str, token: str) -> dict | None:
@@ -189,22 +197,29 @@ class Store:
 
     def participant_count(self, code: str) -> int:
         """Participants who joined and were not removed."""
-        return self._one("select count(*) as n from participants where session_code = ? and removed_at is null",
-                         (code,))["n"]
+        rows = self._rows("select count(*) as n from participants where session_code = ? and removed_at is null",
+                          (code,))
+        return int(rows[0]["n"])
+
+    def recent_people(self, code: str, limit: int) -> list[dict]:
+        """The latest `limit` participants still in the room, newest first."""
+        return list(self._rows(
+            "select id, name, group_name as 'group' from participants"
+            " where session_code = ? and removed_at is null order by id desc limit ?", (code, limit)))
 
     def participants(self, code: str) -> list[dict]:
         return list(self._rows(
             "select id, name, group_name, joined_at, removed_at from participants where session_code = ?"
             " order by id", (code,)))
 
-    def remove_participant(self, code: str, participant_id: int) -> Future:
+    def remove_participant(self, code: str, participant_id: int) -> Pending:
         """Take a participant out of the room: their votes leave the figures but stay in the record."""
         return self.write(_remove_participant, code, participant_id)
 
     # votes
 
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
-                    value: str) -> Future:
+                    value: str) -> Pending:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(_answer_once, VOTE_SQL, code, participant_id, message_id, qid, value)
 
@@ -238,7 +253,7 @@ class Store:
     # submissions
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
-                    text: str) -> Future:
+                    text: str) -> Pending:
         return self.write(_submit_once, code, participant_id, message_id, qid, text)
 
     def moderation(self, code: str) -> dict:
@@ -253,7 +268,7 @@ class Store:
                             " where session_code = ? group by question_id, round, status", (code,))
         return moderation_page(approved, pending, rejected, counts)
 
-    def moderate(self, code: str, submission_id: int, status: str) -> Future:
+    def moderate(self, code: str, submission_id: int, status: str) -> Pending:
         return self.write(_moderate, code, submission_id, status)
 
     def submissions(self, code: str, status: str | None = None) -> list[dict]:
@@ -268,8 +283,10 @@ class Store:
 
     # consensus records
 
-    def save_record(self, code: str, record: dict) -> Future:
-        return self.write(_save_record, code, record)
+    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
+        """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
+        for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
+        return self.write(_save_record, code, record, version)
 
     def records(self, code: str) -> dict[str, dict]:
         rows = self._rows("select * from consensus_records where session_code = ?", (code,))
@@ -306,15 +323,16 @@ def _create_session(db: Database, title: str, service: str, plan_id: str, plan_s
 def _save_state(db: Database, code: str, previous: SessionState, state: SessionState) -> None:
     if state.current_step != previous.current_step:
         db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
-    if (state.joining_locked, state.room_size) != (previous.joining_locked, previous.room_size):
-        db.execute("update sessions set joining_locked = ?, room_size = ? where code = ?",
-                   (int(state.joining_locked), state.room_size, code))
+    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
+                                                                  previous.ended):
+        db.execute("update sessions set joining_locked = ?, room_size = ?, ended = ? where code = ?",
+                   (int(state.joining_locked), state.room_size, int(state.ended), code))
     for qid, question in state.questions.items():
         if previous.questions.get(qid) != question:
             db.execute(
-                "update questions set status = ?, round = ?, revealed = ?"
+                "update questions set status = ?, round = ?, revealed = ?, closes_at = ?"
                 " where session_code = ? and question_id = ?",
-                (question.status, question.round, int(question.revealed), code, qid))
+                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
 
 
 def _join(db: Database, code: str, token: str | None, name: str, group: str) -> dict:
@@ -410,7 +428,11 @@ def _moderate(db: Database, code: str, submission_id: int, status: str) -> None:
         raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
-def _save_record(db: Database, code: str, record: dict) -> dict:
+def _save_record(db: Database, code: str, record: dict, version: str | None | object) -> dict:
+    if version is not ANY_VERSION:
+        found = db.execute("select recorded_at from consensus_records where session_code = ? and kind = ?",
+                           (code, record["kind"])).fetchone()
+        check_version(found[0] if found else None, version)
     row = record_to_row(code, record, now())
     columns = ", ".join(row)
     placeholders = ", ".join("?" for _ in row)

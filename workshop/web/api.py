@@ -7,10 +7,11 @@ from starlette.responses import JSONResponse, Response
 from ..domain.plans import Plan
 from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
-from ..protocol import decode_json
-from ..vocabulary import MAX_TITLE
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room, Rooms
+from ..protocol import decode_json
+from ..store.store import ANY_VERSION
+from ..vocabulary import MAX_TITLE
 
 MAX_BODY = 64 * 1024
 MAX_GROUPS = 8
@@ -116,9 +117,18 @@ async def get_results(request: Request) -> JSONResponse:
 
 
 async def put_consensus(request: Request) -> JSONResponse:
+    """Store a kind's record. A body with `version` (the `recorded_at` of the record the form was loaded
+    from, null for none) is refused with `stale_record` when the stored record has changed since."""
     room = room_for(request)
-    record = parse_record(request.path_params["kind"], await read_json(request), room.plan)
-    return JSONResponse(await room.record_consensus(record))
+    body = await read_json(request)
+    version: str | None | object = ANY_VERSION
+    if isinstance(body, dict) and "version" in body:
+        body = dict(body)
+        version = body.pop("version")
+        if version is not None and not isinstance(version, str):
+            raise Refusal("invalid_field", "version: must be the recorded_at of the record replaced, or null")
+    record = parse_record(request.path_params["kind"], body, room.plan)
+    return JSONResponse(await room.record_consensus(record, version))
 
 
 async def check_consensus(request: Request) -> JSONResponse:

@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> Starlette:
         store.start()
         if broker is not None:
             await broker.start()
+        app.state.rooms.resume_countdowns()
         chores = [asyncio.create_task(keep_frozen()),
                   asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
         try:
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for chore in chores:
                 chore.cancel()
+            app.state.rooms.stop_countdowns()
             if broker is not None:
                 await broker.close()
             store.close()

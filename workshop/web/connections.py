@@ -11,7 +11,7 @@ Every connection must also send a complete request head within `header_timeout` 
 import os
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Admission = Literal["admitted", "probation", "refused"]
 
@@ -33,7 +33,7 @@ class ConnectionLimits:
     def from_env(cls, **overrides: object) -> "ConnectionLimits":
         """Limits from WORKSHOP_HEADER_TIMEOUT, WORKSHOP_MAX_PER_ADDRESS, WORKSHOP_MAX_CONNECTIONS,
         WORKSHOP_FACILITATOR_RESERVE and WORKSHOP_TCP_NODELAY, with explicit values on top."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for name, variable, kind in (("header_timeout", "WORKSHOP_HEADER_TIMEOUT", float),
                                      ("per_address", "WORKSHOP_MAX_PER_ADDRESS", int),
                                      ("total", "WORKSHOP_MAX_CONNECTIONS", int),

@@ -23,6 +23,8 @@ HTTP_STATUS: dict[str, int] = {
     "unknown_format": 404,
     "method_not_allowed": 405,
     "question_pending": 409,
+    "question_not_open": 409,
+    "session_ended": 409,
     "joining_locked": 403,
     "removed": 403,
     "stale_record": 409,

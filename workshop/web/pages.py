@@ -2,16 +2,25 @@
 the phone and the join form."""
 
 import io
+import re
+
 import segno
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..domain.refusal import Refusal
+from ..exports import EXPORT_FORMATS
 from ..exports.html_export import render_report
 from ..live.room import Room
 from ..vocabulary import CODE_LENGTH
 from .api import session_urls
+
+# What the Export menu calls each format; a format added to the exporters without a label shows its name.
+EXPORT_LABELS = {
+    "json": "JSON (records and evidence)", "csv": "CSV (one row per kind)", "votes.csv": "CSV of every vote",
+    "xlsx": "Excel workbook", "md": "Markdown brief", "html": "HTML report", "docx": "Word document",
+}
 
 
 def render(request: Request, name: str, context: dict | None = None, status: int = 200) -> Response:
@@ -54,7 +63,14 @@ def _session_page(request: Request, template: str) -> Response:
     room = _session_room_or_404(request)
     if isinstance(room, Response):
         return room
-    return render(request, template, {"room": room, "urls": session_urls(request, room.code)})
+    return render(request, template, {"room": room, "urls": session_urls(request, room.code),
+                                      "exports": export_menu(room.code)})
+
+
+def export_menu(code: str) -> list[dict]:
+    """Every export format the server has, for the console's Export menu: built from the exporters' table."""
+    return [{"format": fmt, "label": EXPORT_LABELS.get(fmt, fmt.upper()),
+             "href": f"/api/sessions/{code}/export.{fmt}"} for fmt in EXPORT_FORMATS]
 
 
 def _session_room_or_404(request: Request) -> Room | Response:
@@ -65,8 +81,13 @@ def _session_room_or_404(request: Request) -> Room | Response:
     return room
 
 
+def typed_code(text: str) -> str:
+    """A code as people type it ("abc-def", " Abc Def ") as the server writes it ("ABCDEF")."""
+    return re.sub(r"[\s\-\u2010-\u2015]", "", text).upper()
+
+
 async def join_form(request: Request) -> Response:
-    code = request.query_params.get("code", "").strip().upper().replace(" ", "")
+    code = typed_code(request.query_params.get("code", ""))
     if not code:
         return render(request, "participant/join.html")
     if len(code) == CODE_LENGTH and request.app.state.rooms.get(code) is not None:
@@ -76,6 +97,11 @@ async def join_form(request: Request) -> Response:
 
 
 async def phone(request: Request) -> Response:
+    given = request.path_params["code"]
+    code = typed_code(given)
+    if code != given and len(code) == CODE_LENGTH:
+        # One address per session, so a phone keeps one token for it however the code was typed.
+        return RedirectResponse(f"/j/{code}", status_code=307)
     room = _session_room_or_404(request)
     if isinstance(room, Response):
         return room

@@ -31,6 +31,7 @@ from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent,
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from .auth import FacilitatorAuth
 from .connections import Census
 
 UNREAD_LIMIT = 4
@@ -72,7 +73,7 @@ def guarded_http(census: Census, is_facilitator: FacilitatorCheck) -> type[H11Pr
                 {"census": census, "is_facilitator": staticmethod(is_facilitator)})
 
 
-def facilitator_check(auth: object) -> FacilitatorCheck:
+def facilitator_check(auth: "FacilitatorAuth") -> FacilitatorCheck:
     """Whether a request head carries the facilitator key, as the app's `FacilitatorAuth` sees it."""
     return lambda headers: auth.status(HTTPConnection({"type": "http", "headers": headers})) == "ok"
 

@@ -1,0 +1,67 @@
+// The console's room panel: joins per network address, the "Lock joining" toggle, the expected room
+// size (which sets how fast new phones from one address may join) and the people, each with Remove.
+// Names are the participants' own text: they go in as text nodes through h(), never as HTML.
+
+import { h, renderIfChanged } from './dom.js';
+
+const $ = (id) => document.getElementById(id);
+
+function personItem(person, command) {
+  const who = person.name || `Anonymous #${person.id}`;
+  return h('li', { class: ['person', person.connected ? 'is-connected' : 'is-away'] },
+    h('span', { class: 'person-name' }, who),
+    h('span', { class: 'person-meta' },
+      [person.group, person.address, person.connected ? 'connected' : 'away'].filter(Boolean).join(' · ')),
+    h('button', {
+      type: 'button', class: 'button button--small', 'aria-label': `Remove ${who}`,
+      on: {
+        click: (event) => {
+          if (!window.confirm(`Remove ${who}? Their phone is disconnected and their votes leave the figures.`)) return;
+          command({ command: 'remove', participant: person.id }, event.currentTarget);
+        },
+      },
+    }, 'Remove'));
+}
+
+function renderAddresses(room) {
+  const rows = room.joins_by_address;
+  $('addresses-table').hidden = rows.length === 0;
+  $('addresses-empty').hidden = rows.length > 0;
+  renderIfChanged($('addresses'), rows, () => rows.map((row) => h('tr', {},
+    h('td', {}, row.address), h('td', {}, String(row.joins)))));
+}
+
+function renderPeople(snapshot, command) {
+  const people = snapshot.people || [];
+  const total = snapshot.people_total || 0;
+  $('people-total').textContent = String(total);
+  const more = total - people.length;
+  $('people-more').hidden = more <= 0;
+  $('people-more').textContent = more > 0 ? `${more} more joined earlier (the newest ${people.length} are listed).` : '';
+  renderIfChanged($('people-list'), people, () => people.map((person) => personItem(person, command)));
+}
+
+export function createRoomPanel({ command }) {
+  const lock = $('lock-joining');
+  const size = $('room-size');
+  let sizeDirty = false;
+  lock.addEventListener('change', () => {
+    command({ command: lock.checked ? 'lock_joining' : 'unlock_joining' }, lock);
+  });
+  size.addEventListener('input', () => { sizeDirty = true; });
+  $('room-size-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = Number(size.value || 0);
+    sizeDirty = false;
+    command({ command: 'room_size', size: Number.isInteger(value) ? value : -1 }, event.submitter || null);
+  });
+  return {
+    render(snapshot) {
+      const room = snapshot.room;
+      if (!lock.disabled) lock.checked = room.joining_locked;
+      if (!sizeDirty && document.activeElement !== size) size.value = room.room_size ? String(room.room_size) : '';
+      renderAddresses(room);
+      renderPeople(snapshot, command);
+    },
+  };
+}
