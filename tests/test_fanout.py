@@ -143,6 +143,25 @@ async def test_more_sessions_than_redis_connections_in_a_pool_all_fan_out(cluste
         await console.socket.close()
 
 
+async def test_a_countdown_started_on_one_process_closes_the_question_on_every_screen(cluster):
+    first, second = cluster(2)
+    code = open_session(first)
+    phone = Screen(await connect(second, f"/ws/{code}"))
+    await phone.send({"type": "join"})
+    await until(lambda: "welcome" in phone.latest, "a welcome")
+    timer = {"command": "timer", "question": QUESTION, "seconds": 1}
+    assert first.api("POST", f"/api/sessions/{code}/commands", json=timer).status_code == 200
+
+    def status_on_phone() -> str | None:
+        shown = [item for item in phone.latest.get("state", {}).get("questions", []) if item["id"] == QUESTION]
+        return shown[0]["status"] if shown else None
+
+    await until(lambda: status_on_phone() == "closed", "the phone on the other process sees the question closed",
+                seen=status_on_phone)
+    assert second.api("GET", f"/api/sessions/{code}").json()["questions"][QUESTION]["status"] == "closed"
+    await phone.socket.close()
+
+
 async def test_a_phone_opening_the_session_elsewhere_closes_its_older_socket(cluster):
     first, second = cluster(2)
     code = open_session(first)

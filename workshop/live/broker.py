@@ -174,15 +174,15 @@ class Broker:
 
     async def _catch_up(self, room: Followed) -> str:
         """Note the stream's last id, then rebuild from the store: what follows the id is read next."""
-        newest = await self.redis.xrevrange(stream_key(room.code), count=1)
+        newest: Any = await self.redis.xrevrange(stream_key(room.code), count=1)
         last = _text(newest[0][0]) if newest else "0-0"
         room.rebuild()
         return last
 
     async def _read_once(self) -> None:
-        streams: dict[str, str] = {stream_key(code): last for code, last in self._last.items()}
+        streams: dict[Any, Any] = {stream_key(code): last for code, last in self._last.items()}
         streams[self._wake_key] = "$"  # a room loaded meanwhile ends the wait at once
-        found = await self.redis.xread(streams, count=1000, block=READ_BLOCK_MS)
+        found: Any = await self.redis.xread(streams, count=1000, block=READ_BLOCK_MS)
         for key, entries in found:
             code = _text(key).removeprefix(STREAM_PREFIX)
             room = self._rooms.get(code)
