@@ -162,6 +162,27 @@ async def test_a_countdown_started_on_one_process_closes_the_question_on_every_s
     await phone.socket.close()
 
 
+async def test_a_malformed_event_in_the_stream_is_skipped_and_fan_out_goes_on(cluster, redis_server):
+    import redis
+
+    first, second = cluster(2)
+    code = open_session(first)
+    console = Screen(await connect(second, f"/ws/{code}/control", console=True))
+    await until(lambda: "snapshot" in console.latest, "a first snapshot")
+    with redis.Redis.from_url(redis_server.url) as client:
+        for event in ("{not json", json.dumps({"kind": "vote"}), json.dumps({"kind": "vote", "question": 7,
+                                                                                 "round": "x", "value": 1})):
+            client.xadd(f"workshop:session:{code}", {"event": event})
+    async with await connect(first, f"/ws/{code}") as socket:
+        await socket.send(json.dumps({"type": "join"}))
+        await _receive(socket, "welcome")
+        await socket.send(json.dumps({"type": "vote", "id": "v", "question": QUESTION, "value": -2}))
+        await _receive(socket, "ack")
+        await until(lambda: console_counts(console) == Counter({"-2": 1}), "the vote after the bad events",
+                    seen=lambda: console_counts(console))
+    await console.socket.close()
+
+
 async def test_a_phone_opening_the_session_elsewhere_closes_its_older_socket(cluster):
     first, second = cluster(2)
     code = open_session(first)

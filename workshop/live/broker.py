@@ -18,6 +18,8 @@ import secrets
 import time
 from typing import Any, Protocol
 
+from ..domain.refusal import Refusal
+
 log = logging.getLogger(__name__)
 
 STREAM_LENGTH = 10_000  # events kept per session stream (approximately: MAXLEN ~)
@@ -171,6 +173,9 @@ class Broker:
                 log.warning("lost Redis while following %d sessions (%s); catching up when it is back",
                             len(self._rooms), error)
                 await asyncio.sleep(RETRY_DELAY)
+            except Exception:  # the store unreadable mid catch-up, say: catch up again, never stop reading
+                log.exception("following the other processes failed; catching up again")
+                await asyncio.sleep(RETRY_DELAY)
 
     async def _catch_up(self, room: Followed) -> str:
         """Note the stream's last id, then rebuild from the store: what follows the id is read next."""
@@ -212,10 +217,13 @@ class Broker:
             return
         if event.get("origin") == self.origin:
             return
-        if event.get("kind") == "resync":
-            room.rebuild()
-        else:
-            room.apply_remote(event)
+        try:
+            if event.get("kind") == "resync":
+                room.rebuild()
+            else:
+                room.apply_remote(event)
+        except (KeyError, TypeError, ValueError, AttributeError, Refusal):
+            log.warning("a malformed event in session %s's stream was skipped: %.200s", room.code, event)
 
     # presence
 
@@ -232,7 +240,11 @@ class Broker:
                 if self._peers.get(room.code, set()) - peers:
                     # A process went quiet: it may have died between a commit and its event, so the
                     # store is read again rather than trusted to the stream.
-                    room.rebuild()
+                    try:
+                        room.rebuild()
+                    except Exception:
+                        log.exception("rereading session %s failed; trying again next time", room.code)
+                        continue
                 self._peers[room.code] = peers
             await asyncio.sleep(PRESENCE_INTERVAL)
 
