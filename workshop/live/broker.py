@@ -107,9 +107,6 @@ class Broker:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.redis.aclose()
 
-    async def ping(self) -> None:
-        await self.redis.ping()
-
     # publishing
 
     def publish(self, code: str, event: dict) -> None:
@@ -129,6 +126,8 @@ class Broker:
                               error)
                 lost.update(code for code, _ in batch)
                 await asyncio.sleep(RETRY_DELAY)
+                while not self._outbox.empty():  # superseded by the resyncs; the queue stays bounded
+                    lost.add(self._outbox.get_nowait()[0])
             else:
                 lost.clear()
 
