@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from services import Postgres, Redis
-from websockets.asyncio.client import connect  # noqa: E402
+from websockets.asyncio.client import connect
 
-from workshop.domain.plans import default_plans_dir, load_plan  # noqa: E402
+from workshop.domain.plans import default_plans_dir, load_plan
 
 QID = "arrival.direction"
 KEY = "bench-cluster-key"
@@ -60,7 +60,7 @@ class App:
 
     def __init__(self, folder: Path, *extra: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.log = open(folder / "server.log", "w+")
+        self.log = open(folder / "server.log", "w+")  # noqa: SIM115 -- the server writes it until stopped
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workshop", "serve", "--port", "0", "--host", "127.0.0.1",
              "--max-per-address", "100000", *extra],

@@ -108,7 +108,7 @@ class Server:
                     "--db", str(db), "--key", self.key]
         if self.probe:
             argv[1:1] = ["-m", "bench.probe", str(self.probe)]
-        self.log = open(self.tmp / "server.log", "w+")
+        self.log = open(self.tmp / "server.log", "w+")  # noqa: SIM115 -- the server writes it until stopped
         def limit_files() -> None:  # --server-nofile: start the server with a smaller soft limit
             if self.nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE,
@@ -794,7 +794,7 @@ def report(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
              f"(medians over repetitions; ratio = real/raw)", ""]
     header = f"{'metric':38} {'real':>10} {'raw':>10} {'real/raw':>9}   per run (real | raw)"
     lines += [header, "-" * len(header)]
-    for label, path, fmt, better, *scale in ROWS:
+    for label, path, fmt, _better, *scale in ROWS:
         factor = scale[0] if scale else 1
         cells = []
         medians = []
@@ -874,7 +874,8 @@ def machine() -> str:
     import websockets
     return (f"{os.cpu_count()} CPUs ({cpu}), {int(mem) / 1024 / 1024:.1f} GiB; Python {sys.version.split()[0]}, "
             f"starlette {starlette.__version__}, uvicorn {uvicorn.__version__}, websockets "
-            f"{websockets.__version__}, SQLite {sqlite3.sqlite_version}; open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
+            f"{websockets.__version__}, SQLite {sqlite3.sqlite_version}; "
+            f"open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}")
 
 
 async def main(args: argparse.Namespace) -> int:

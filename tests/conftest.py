@@ -4,11 +4,10 @@ import os
 import pytest
 from starlette.testclient import TestClient
 
+from helpers import AUTH, KEY
 from workshop.config import Settings
 from workshop.domain.plans import default_plans_dir
 from workshop.web.app import create_app
-
-from helpers import AUTH, KEY
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+
 def _newest_postgres() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
     return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 import websockets
+from services import free_port
 
 from servers import KEY, ROOT, Server
-from services import free_port
 
 QUESTION = "arrival.direction"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

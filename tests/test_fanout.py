@@ -12,9 +12,9 @@ from collections import Counter
 import psycopg
 import pytest
 import websockets
+from test_durability import Phone, _receive, check_every_ack
 
 from servers import KEY, ROOT, Server
-from test_durability import Phone, check_every_ack, _receive
 from workshop.domain.plans import default_plans_dir, load_plan
 
 QUESTION = "arrival.direction"
@@ -48,7 +48,7 @@ def cluster(tmp_path, postgres_url, redis_server):
     started: list[Server] = []
 
     def start(count: int) -> list[Server]:
-        for number in range(count):
+        for _ in range(count):
             folder = tmp_path / f"process{len(started)}"
             folder.mkdir()
             started.append(Server(folder, "--db", postgres_url, "--broker", redis_server.url))

@@ -1,16 +1,16 @@
 """The store against a real SQLite file and a real PostgreSQL database: one vote per round, resends
 counted once, state kept, a failing job spoils nothing else."""
 
-from collections import Counter
 import sqlite3
-from pathlib import Path
+from collections import Counter
 from concurrent.futures import wait
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from workshop.domain.session import QuestionState, SessionState
 from workshop.domain.refusal import Refusal
+from workshop.domain.session import QuestionState, SessionState
 from workshop.store import open_store
 from workshop.store.errors import StorageError, WriterStopped
 from workshop.store.interface import RecordStore

@@ -210,11 +210,12 @@ def _named_address() -> str | None:
         candidates = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
         return None
-    return next((sockaddr[0] for *_, sockaddr in candidates if not sockaddr[0].startswith("127.")), None)
+    addresses = [str(sockaddr[0]) for *_, sockaddr in candidates]
+    return next((address for address in addresses if not address.startswith("127.")), None)
 
 
 def _announce(settings: Settings, record: str, key: str, port: int, public_url_given: bool = False) -> None:
-    base = settings.public_url.rstrip("/")
+    base = (settings.public_url or "").rstrip("/")
     print(f"variability-workshop is running. Record: {record}", flush=True)
     print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
     print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)

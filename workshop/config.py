@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .domain.plans import default_plans_dir
 from .store import POSTGRES_SCHEMES
@@ -25,7 +26,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Settings from WORKSHOP_* variables, with explicit values (e.g. command-line flags) on top."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         if os.environ.get("WORKSHOP_DB"):
             values.update(db_values(os.environ["WORKSHOP_DB"]))
         if os.environ.get("WORKSHOP_PLANS"):

@@ -6,7 +6,7 @@ docs/export-schema.md for the JSON shape and what each format holds.
 
 from collections.abc import Callable
 
-from ..store.store import Store
+from ..store.interface import RecordStore
 from .collect import collect
 from .csv_export import records_csv, votes_csv
 from .html_export import render_report, session_html
@@ -43,7 +43,7 @@ BINARY_FORMATS = ("xlsx", "docx")
 __all__ = ["BINARY_FORMATS", "EXPORTERS", "EXPORT_FORMATS", "collect", "render_export", "render_report"]
 
 
-def render_export(store: Store, code: str, fmt: str) -> tuple[str | bytes, str]:
+def render_export(store: RecordStore, code: str, fmt: str) -> tuple[str | bytes, str]:
     """The export of session `code` in `fmt` and its media type; raises KeyError for an unknown format."""
     exporter, media_type = EXPORTERS[fmt]
     return exporter(collect(store, code)), media_type

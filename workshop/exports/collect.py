@@ -12,7 +12,7 @@ from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
 from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord
 from ..domain.tally import RoundBallots, hide_small_groups, question_results
-from ..store.store import Store
+from ..store.interface import RecordStore
 
 SCHEMA = "variability-workshop/export/v1"
 QUESTION_ROLES = ("impact", "direction", "strategy")
@@ -23,7 +23,7 @@ DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variabil
 STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
 
 
-def collect(store: Store, code: str) -> dict:
+def collect(store: RecordStore, code: str) -> dict:
     """Everything the exports show, as JSON-ready data (the documented export schema plus raw votes).
 
     The key "votes" holds the pseudonymous raw votes for the audit formats; the JSON export

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from ..domain.framework import STRATEGIES_BY_ID
 from ..resources import TEMPLATES, shipped
-from ..store.store import Store
+from ..store.interface import RecordStore
 from . import brief, charts
 from .collect import collect
 
@@ -32,7 +32,7 @@ def _stylesheet() -> str:
     return (shipped("static") / "css" / "report.css").read_text(encoding="utf-8")
 
 
-def render_report(store: Store, code: str, inline_css: bool = False) -> str:
+def render_report(store: RecordStore, code: str, inline_css: bool = False) -> str:
     """The report page of a session as HTML; inline_css=False links the stylesheet (for /s/CODE/report)."""
     return report_html(collect(store, code), inline_css=inline_css)
 

@@ -7,11 +7,11 @@ before, so refreshing the figures of a hall of thousands costs no more than thos
 """
 
 from ..domain.tally import RoundBallots
-from ..store.store import Store
+from ..store.interface import RecordStore
 
 
 class Ballots:
-    def __init__(self, store: Store, code: str) -> None:
+    def __init__(self, store: RecordStore, code: str) -> None:
         self._store = store
         self._code = code
         self._rounds: dict[tuple[str, int], RoundBallots] = {}

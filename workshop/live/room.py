@@ -25,7 +25,8 @@ from ..domain.session import (
 )
 from ..domain.tally import question_results
 from ..protocol import console_snapshot, phone_state, projector_frame
-from ..store.store import ANY_VERSION, Store
+from ..store.interface import RecordStore
+from ..store.store import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .ballots import Ballots
 from .broker import Broker
@@ -49,7 +50,7 @@ def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
 
 
 class Room:
-    def __init__(self, store: Store, session: SessionRecord, broker: Broker | None = None) -> None:
+    def __init__(self, store: RecordStore, session: SessionRecord, broker: Broker | None = None) -> None:
         self.store = store
         self.broker = broker
         self.code = session.code
@@ -108,8 +109,9 @@ class Room:
             checked = question.check_value(value)
         except ValueError as error:
             raise Refusal("invalid_value", str(error)) from None
-        qid, round_, fresh = await committed(
+        stored: tuple[str, int, bool] = await committed(
             self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)))
+        qid, round_, fresh = stored
         if fresh:
             self.ballots.record(participant["id"], qid, round_, str(checked))
             self._results.pop(qid, None)
@@ -124,8 +126,9 @@ class Room:
             checked = question.check_text(text)
         except ValueError as error:
             raise Refusal("invalid_value", str(error)) from None
-        qid, round_, _ = await committed(
+        stored: tuple[str, int, bool] = await committed(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
+        qid, round_, _ = stored
         self.changed()
         self._publish({"kind": "state"})
         return qid, round_
@@ -141,6 +144,7 @@ class Room:
 
     async def _apply(self, command: Command) -> None:
         if command.name in SUBMISSION_COMMANDS:
+            assert command.submission is not None  # parse_command requires it of a moderation command
             await committed(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
             self._publish({"kind": "state"})
         elif command.name in PARTICIPANT_COMMANDS:
@@ -340,7 +344,7 @@ class Room:
 
     def apply_remote(self, event: dict) -> None:
         """A change committed by another process."""
-        kind, participant_id = event.get("kind"), event.get("participant")
+        kind, participant_id = event.get("kind"), int(event.get("participant") or 0)
         if kind == "vote":
             self.ballots.record(participant_id, event["question"], event["round"], event["value"], event["group"])
             self._results.pop(event["question"], None)
@@ -415,7 +419,7 @@ def _optional_text(value: object, field: str, limit: int) -> str:
 class Rooms:
     """The rooms of one server, loaded from the store on first use."""
 
-    def __init__(self, store: Store, broker: Broker | None = None) -> None:
+    def __init__(self, store: RecordStore, broker: Broker | None = None) -> None:
         self.store = store
         self.broker = broker
         self._rooms: dict[str, Room] = {}
@@ -448,4 +452,6 @@ class Rooms:
     async def create(self, title: str, service: str, plan: Plan, groups: list[str]) -> Room:
         code = await committed(self.store.create_session(
             title, service, plan.id, plan.source, groups, [question.id for question in plan.questions]))
-        return self.get(code)
+        room = self.get(code)
+        assert room is not None  # just committed
+        return room

@@ -50,7 +50,7 @@ class Transaction:
 
 class PostgresWriter(Writer):
     def __init__(self, connect: Callable[[], psycopg.Connection]) -> None:
-        super().__init__(connect)  # type: ignore[arg-type]
+        super().__init__(connect)
         self._thread.name = "workshop-postgres-writer"
 
     def _run(self) -> None:

@@ -11,7 +11,7 @@ import logging
 import secrets
 import threading
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -114,7 +114,7 @@ class PostgresStore:
 
     def _read(self, query: str, params: tuple) -> list[dict]:
         with self._pool().connection() as connection:
-            return connection.execute(query, params).fetchall()
+            return cast(list[dict], connection.execute(query, params).fetchall())  # rows come as dicts
 
     def _one(self, query: str, params: tuple = ()) -> dict | None:
         rows = self._rows(query, params)
@@ -138,7 +138,8 @@ class PostgresStore:
         with self._connect() as connection:
             connection.execute("insert into settings (key, value) values (%s, %s) on conflict (key) do nothing",
                                (key, default))
-            return connection.execute("select value from settings where key = %s", (key,)).fetchone()[0]
+            row = connection.execute("select value from settings where key = %s", (key,)).fetchone()
+            return str(cast(tuple, row)[0])  # inserted just above
 
     # sessions
 
@@ -185,8 +186,9 @@ class PostgresStore:
 
     def participant_count(self, code: str) -> int:
         """Participants who joined and were not removed."""
-        return self._one("select count(*) as n from participants where session_code = %s and removed_at is null",
-                         (code,))["n"]
+        row = self._one("select count(*) as n from participants where session_code = %s and removed_at is null",
+                        (code,))
+        return int(row["n"]) if row else 0
 
     def participants(self, code: str) -> list[dict]:
         return self._rows(
@@ -334,9 +336,10 @@ def _join(tx: Transaction, code: str, token: str | None, name: str, group: str) 
     if locked and locked[0]:
         raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
     token = secrets.token_urlsafe(18)
-    participant_id = tx.execute(
+    inserted = tx.execute(
         "insert into participants (session_code, token, name, group_name, joined_at)"
-        " values (%s, %s, %s, %s, %s) returning id", (code, token, name, group, now())).fetchone()[0]
+        " values (%s, %s, %s, %s, %s) returning id", (code, token, name, group, now())).fetchone()
+    participant_id = cast(tuple, inserted)[0]  # `returning` gives the one row inserted
     return {"id": participant_id, "token": token, "name": name, "group": group}
 
 
@@ -387,8 +390,10 @@ def _answer_params(code: str, participant_id: int, message_id: str, qid: str, an
             "at": now()}
 
 
-def _answer_outcome(row: tuple, qid: str) -> tuple[str, int, bool]:
+def _answer_outcome(row: tuple | None, qid: str) -> tuple[str, int, bool]:
     """(question id, round, whether this call stored it), or Refusal; from ANSWER_SQL's one row."""
+    if row is None:
+        raise StorageError("the database returned no outcome for an answer; nothing was recorded")
     seen_qid, seen_round, status, stored_round, removed = row
     if seen_qid is not None:
         return seen_qid, seen_round, False
@@ -431,10 +436,10 @@ def _submission(tx: Transaction, code: str, participant_id: int, message_id: str
                 text: str) -> tuple[str, int, bool]:
     # Processes write side by side: one at a time per question, so the caps hold across them.
     tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"submissions:{code}:{qid}",))
-    mine, everyone = tx.execute(
+    mine, everyone = cast(tuple, tx.execute(
         "select count(*) filter (where participant_id = %s), count(*) from submissions"
         " where session_code = %s and question_id = %s and status = 'pending'",
-        (participant_id, code, qid)).fetchone()
+        (participant_id, code, qid)).fetchone())  # an aggregate always has its one row
     check_pending(mine, everyone)
     return _answer_once(tx, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 

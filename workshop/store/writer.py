@@ -34,7 +34,7 @@ class _Job:
 
 
 class Writer:
-    def __init__(self, connect: Callable[[], Database], path: str | None = None) -> None:
+    def __init__(self, connect: Callable[[], Any], path: str | None = None) -> None:
         """`path` is the database file: before each batch the writer checks it is still the file it has
         open, since SQLite would go on committing into a deleted or replaced file, and lose it all."""
         self._connect = connect

@@ -11,7 +11,7 @@ from typing import cast
 from starlette.requests import HTTPConnection
 
 from ..live.room import Rooms
-from ..store.store import Store
+from ..store.interface import RecordStore
 from ..vocabulary import CLOSE_CODES
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def new_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def key_source(store: Store, explicit: str | None) -> Callable[[], str]:
+def key_source(store: RecordStore, explicit: str | None) -> Callable[[], str]:
     """The key given on the command line or in WORKSHOP_KEY, else the one kept in the database.
 
     The stored key is read on every check, so `workshop rotate-key` takes effect without a restart.
