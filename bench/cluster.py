@@ -22,11 +22,14 @@ the simulated phones, so every figure includes their competition for the same co
 
 import argparse
 import asyncio
+import atexit
 import json
 import math
 import os
 import re
 import secrets
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +49,15 @@ QID = "arrival.direction"
 KEY = "bench-cluster-key"
 STEP = load_plan(default_plans_dir() / "frei-variability.toml").step_of(QID).index
 clock = time.perf_counter
+LIVE: set[subprocess.Popen] = set()  # app processes to kill if the benchmark itself is stopped
+
+
+@atexit.register
+def _kill_live_apps() -> None:
+    for proc in list(LIVE):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -66,6 +78,7 @@ class App:
              "--max-per-address", "100000", *extra],
             cwd=folder, env={**os.environ, "WORKSHOP_KEY": KEY, "PYTHONPATH": str(ROOT)},
             stdout=self.log, stderr=subprocess.STDOUT)
+        LIVE.add(self.proc)
         self.port = self._wait_for_port()
 
     def _wait_for_port(self) -> int:
@@ -94,6 +107,7 @@ class App:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=60)
+        LIVE.discard(self.proc)
         self.log.close()
 
 
@@ -218,6 +232,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         postgres.remove()
         redis.remove()
+        shutil.rmtree(folder, ignore_errors=True)
     report(results, args)
 
 
@@ -240,4 +255,5 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--setups", nargs="+", default=["sqlite", "cluster"], choices=["sqlite", "cluster", "postgres"],
                         help="postgres: one process on PostgreSQL without a broker")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a timeout's SIGTERM still cleans up
     asyncio.run(main(parser.parse_args()))

@@ -159,6 +159,7 @@ class Broker:
 
     async def _read_forever(self) -> None:
         """One reader per process: a single blocking XREAD over every loaded session's stream."""
+        lost = False
         while True:
             try:
                 self._last.clear()
@@ -167,10 +168,15 @@ class Broker:
                     for code in sorted(self._arriving):
                         self._last[code] = await self._catch_up(self._rooms[code])
                         self._arriving.discard(code)
+                    if lost:
+                        log.warning("Redis is back: %d sessions caught up from the record", len(self._rooms))
+                        lost = False
                     await self._read_once()
             except self._errors as error:
-                log.warning("lost Redis while following %d sessions (%s); catching up when it is back",
-                            len(self._rooms), error)
+                if not lost:  # once per outage, not at every retry
+                    log.warning("lost Redis while following %d sessions (%s); catching up when it is back",
+                                len(self._rooms), error)
+                lost = True
                 await asyncio.sleep(RETRY_DELAY)
             except Exception:  # the store unreadable mid catch-up, say: catch up again, never stop reading
                 log.exception("following the other processes failed; catching up again")
