@@ -62,3 +62,12 @@ async def receive(socket, kind: str, timeout: float = 10) -> dict:
         message = json.loads(await asyncio.wait_for(socket.recv(), timeout))
         if message["type"] == kind:
             return message
+
+
+async def until(check, what: str, deadline: float = 15, seen=lambda: "") -> None:
+    """Poll `check()` until it holds; fail, saying `what`, if it does not within `deadline` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while not check():
+        assert loop.time() < end, f"not within {deadline} s: {what} {seen()}"
+        await asyncio.sleep(0.01)

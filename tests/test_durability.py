@@ -8,7 +8,7 @@ import random
 import pytest
 import websockets
 
-from servers import Server
+from servers import Server, until
 
 PHONES = 40
 QUESTION = "arrival.direction"
@@ -54,8 +54,7 @@ async def _receive(socket, *kinds: str) -> dict:
 async def vote_and_kill(server: Server, code: str, phones: list[Phone], kill_after: float) -> None:
     ready = asyncio.Event()
     voting = [asyncio.create_task(phone.vote_until_the_server_dies(server.port, code, ready)) for phone in phones]
-    while sum(phone.token is not None for phone in phones) < len(phones):
-        await asyncio.sleep(0.01)
+    await until(lambda: all(phone.token is not None for phone in phones), "every phone joined")
     ready.set()
     await asyncio.sleep(kill_after)
     server.kill()

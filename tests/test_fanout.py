@@ -14,6 +14,7 @@ import pytest
 import websockets
 from test_durability import Phone, _receive, check_every_ack
 
+import servers
 from servers import KEY, ROOT, Server
 from workshop.domain.plans import default_plans_dir, load_plan
 
@@ -86,11 +87,7 @@ def console_counts(console: Screen) -> Counter | None:
 
 
 async def until(check, what: str, deadline: float = DEADLINE, seen=lambda: "") -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline
-    while not check():
-        assert loop.time() < end, f"not within {deadline} s: {what} {seen()}"
-        await asyncio.sleep(0.05)
+    await servers.until(check, what, deadline, seen)
 
 
 async def test_phones_and_consoles_on_different_processes_see_the_same_session(cluster):

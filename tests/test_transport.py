@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from servers import KEY, Server
+from servers import KEY, Server, until
 from workshop.web.connections import PROBATION_PER_ADDRESS, Census, ConnectionLimits
 from workshop.web.transport import UNREAD_LIMIT, SocketProtocol, guarded_http
 
@@ -28,8 +28,7 @@ async def _serving(endpoint) -> tuple[uvicorn.Server, asyncio.Task, int]:
     listener.listen()
     server = uvicorn.Server(uvicorn.Config(app, ws=SocketProtocol, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await until(lambda: server.started, "the server started")
     return server, task, listener.getsockname()[1]
 
 
@@ -70,8 +69,7 @@ async def test_a_lagging_app_pauses_reading_then_gets_every_message_in_order(mon
             for number in range(MESSAGES):
                 await client.send(str(number))
             protocol = next(iter(server.server_state.connections))
-            while protocol.queue.qsize() < UNREAD_LIMIT:
-                await asyncio.sleep(0.01)
+            await until(lambda: protocol.queue.qsize() >= UNREAD_LIMIT, "frames queued unread")
             assert not protocol.transport.is_reading()  # held back while the app is not reading
             release.set()
             assert await asyncio.wait_for(client.recv(), 10) == "done"
