@@ -28,17 +28,18 @@ from .pg_migrations import apply_migrations
 from .pg_writer import PostgresWriter, Transaction
 from .shaping import (
     ANY_VERSION,
+    CODE_ALPHABET,
     MODERATION_PAGE,
     check_pending,
     check_version,
     moderation_page,
+    now,
     record_from_row,
     record_to_row,
     session_record,
     session_row,
     session_state,
 )
-from .store import CODE_ALPHABET, now
 
 CONNECT_TIMEOUT = 2  # seconds: an unreachable database is reported, not waited on
 READ_TIMEOUT = 3  # seconds a read waits for a pooled connection before it is refused

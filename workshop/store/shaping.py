@@ -2,10 +2,13 @@
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from ..domain.plans import plan_from_dict
 from ..domain.refusal import Refusal
 from ..domain.session import QuestionState, SessionRecord, SessionState
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
 
 PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
 PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
@@ -13,6 +16,11 @@ MODERATION_PAGE = 50  # pending submissions a console is sent at once
 JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
 JSON_RECORD_DEFAULTS: tuple[object, ...] = ({}, {}, [], [])
 ANY_VERSION = object()  # a record saved without naming the version it replaces
+
+
+def now() -> str:
+    """The time a record is written: UTC, ISO 8601, to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def session_row(row: dict | None) -> dict | None:

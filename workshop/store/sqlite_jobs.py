@@ -1,0 +1,161 @@
+"""The SQLite writer's jobs: each runs inside the writer's batch transaction, given its connection.
+
+They are the only code that changes the SQLite record; `Store` queues them and reads what they wrote.
+"""
+
+import json
+import secrets
+
+from sqlite_utils import Database
+
+from ..domain.refusal import Refusal
+from ..domain.session import SessionState
+from ..vocabulary import CODE_LENGTH
+from .shaping import ANY_VERSION, CODE_ALPHABET, check_pending, check_version, now, record_from_row, record_to_row
+
+
+def set_setting(db: Database, key: str, value: str) -> None:
+    db.execute("insert into settings (key, value) values (?, ?)"
+               " on conflict(key) do update set value = excluded.value", (key, value))
+
+
+def _new_code(db: Database) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not db.execute("select 1 from sessions where code = ?", (code,)).fetchone():
+            return code
+
+
+def create_session(db: Database, title: str, service: str, plan_id: str, plan_source: dict,
+                    groups: list[str], question_ids: list[str]) -> str:
+    code = _new_code(db)
+    db.execute(
+        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
+        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
+    db.conn.executemany(
+        "insert into questions (session_code, question_id) values (?, ?)",
+        [(code, qid) for qid in question_ids])
+    return code
+
+
+def save_state(db: Database, code: str, previous: SessionState, state: SessionState) -> None:
+    if state.current_step != previous.current_step:
+        db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
+    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
+                                                                  previous.ended):
+        db.execute("update sessions set joining_locked = ?, room_size = ?, ended = ? where code = ?",
+                   (int(state.joining_locked), state.room_size, int(state.ended), code))
+    for qid, question in state.questions.items():
+        if previous.questions.get(qid) != question:
+            db.execute(
+                "update questions set status = ?, round = ?, revealed = ?, closes_at = ?"
+                " where session_code = ? and question_id = ?",
+                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
+
+
+def join(db: Database, code: str, token: str | None, name: str, group: str) -> dict:
+    if token:
+        row = db.execute("select id, token, name, group_name, removed_at from participants"
+                         " where session_code = ? and token = ?", (code, token)).fetchone()
+        if row and row[4]:
+            raise Refusal("removed", "the facilitator has removed this phone from the session")
+        if row:
+            return _rejoin(db, row[:4], name, group)
+    if db.execute("select joining_locked from sessions where code = ?", (code,)).fetchone()[0]:
+        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
+    token = secrets.token_urlsafe(18)
+    cursor = db.execute(
+        "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",
+        (code, token, name, group, now()))
+    return {"id": cursor.lastrowid, "token": token, "name": name, "group": group}
+
+
+def _rejoin(db: Database, row: tuple, name: str, group: str) -> dict:
+    participant_id, token, old_name, old_group = row
+    name, group = name or old_name, group or old_group
+    if (name, group) != (old_name, old_group):
+        db.execute("update participants set name = ?, group_name = ? where id = ?",
+                   (name, group, participant_id))
+    return {"id": participant_id, "token": token, "name": name, "group": group}
+
+
+def _open_round(db: Database, code: str, qid: str) -> int:
+    row = db.execute("select status, round from questions where session_code = ? and question_id = ?",
+                     (code, qid)).fetchone()
+    if row is None:
+        raise Refusal("unknown_question", f"no question {qid!r} in this session")
+    status, round_ = row
+    if status != "open":
+        raise Refusal("question_closed", f"question {qid!r} is not open for answers")
+    return round_
+
+
+VOTE_SQL = (
+    "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
+    " values (?, ?, ?, ?, ?, ?) on conflict (session_code, question_id, round, participant_id)"
+    " do update set value = excluded.value, voted_at = excluded.voted_at"
+)
+SUBMISSION_SQL = (
+    "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
+    " values (?, ?, ?, ?, ?, ?)"
+)
+
+
+def answer_once(db: Database, sql: str, code: str, participant_id: int, message_id: str, qid: str,
+                 answer: str) -> tuple[str, int, bool]:
+    """Store a vote or submission in the question's open round, unless this message id was seen before.
+
+    Returns (question id, round, whether this call stored it)."""
+    seen = db.execute("select question_id, round from messages where participant_id = ? and message_id = ?",
+                      (participant_id, message_id)).fetchone()
+    if seen:
+        return seen[0], seen[1], False
+    participant = db.execute("select removed_at from participants where id = ?", (participant_id,)).fetchone()
+    if participant is not None and participant[0]:  # an unknown participant is refused by the schema
+        raise Refusal("removed", "the facilitator has removed this phone from the session")
+    round_ = _open_round(db, code, qid)
+    db.execute(sql, (code, qid, round_, participant_id, answer, now()))
+    db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
+               (participant_id, message_id, qid, round_))
+    return qid, round_, True
+
+
+def submit_once(db: Database, code: str, participant_id: int, message_id: str, qid: str,
+                 text: str) -> tuple[str, int, bool]:
+    waiting = db.execute(
+        "select count(*), sum(participant_id = ?) from submissions"
+        " where session_code = ? and question_id = ? and status = 'pending'",
+        (participant_id, code, qid)).fetchone()
+    check_pending(waiting[1] or 0, waiting[0])
+    return answer_once(db, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
+
+
+def remove_participant(db: Database, code: str, participant_id: int) -> None:
+    cursor = db.execute("update participants set removed_at = coalesce(removed_at, ?)"
+                        " where session_code = ? and id = ?", (now(), code, participant_id))
+    if cursor.rowcount == 0:
+        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
+    db.execute("update submissions set status = 'rejected' where participant_id = ? and status = 'pending'",
+               (participant_id,))
+
+
+def moderate(db: Database, code: str, submission_id: int, status: str) -> None:
+    cursor = db.execute("update submissions set status = ? where session_code = ? and id = ?",
+                        (status, code, submission_id))
+    if cursor.rowcount == 0:
+        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
+
+
+def save_record(db: Database, code: str, record: dict, version: str | None | object) -> dict:
+    if version is not ANY_VERSION:
+        found = db.execute("select recorded_at from consensus_records where session_code = ? and kind = ?",
+                           (code, record["kind"])).fetchone()
+        check_version(found[0] if found else None, version)
+    row = record_to_row(code, record, now())
+    columns = ", ".join(row)
+    placeholders = ", ".join("?" for _ in row)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in row if column not in ("session_code", "kind"))
+    db.execute(f"insert into consensus_records ({columns}) values ({placeholders})"
+               f" on conflict (session_code, kind) do update set {updates}", tuple(row.values()))
+    return record_from_row(row)
