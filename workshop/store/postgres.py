@@ -1,41 +1,31 @@
 """The record in PostgreSQL, for several app processes sharing one database.
 
-The same public surface and semantics as the SQLite Store (see interface.RecordStore): writes go
-through one writer thread per process with group commit and settle after COMMIT; reads take a
+The same public surface and semantics as the SQLite Store (see interface.RecordStore): writes are
+jobs (`pg_jobs.py`) run by one writer thread per process with group commit and settle after COMMIT; reads take a
 connection from a small pool and see only committed data. Uniqueness (one vote per participant per
 question per round, message ids counted once) lives in the schema, so it holds across processes.
 """
 
-import json
 import logging
-import secrets
 import threading
-from functools import partial
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord, SessionState
-from ..vocabulary import CODE_LENGTH
+from . import pg_jobs as jobs
 from .errors import StorageError
 from .interface import Pending
 from .pg_migrations import apply_migrations
-from .pg_writer import PostgresWriter, Transaction
+from .pg_writer import PostgresWriter
 from .shaping import (
     ANY_VERSION,
-    CODE_ALPHABET,
     MODERATION_PAGE,
-    check_pending,
-    check_version,
     moderation_page,
-    now,
     record_from_row,
-    record_to_row,
     session_record,
     session_row,
     session_state,
@@ -132,7 +122,7 @@ class PostgresStore:
         return row["value"] if row else None
 
     def set_setting(self, key: str, value: str) -> Pending:
-        return self.write(_set_setting, key, value)
+        return self.write(jobs.set_setting, key, value)
 
     def setting_or_default(self, key: str, default: str) -> str:
         """The stored setting, storing `default` first if there is none (for start-up, before the writer runs)."""
@@ -146,7 +136,7 @@ class PostgresStore:
 
     def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
                        groups: list[str], question_ids: list[str]) -> Pending:
-        return self.write(_create_session, title, service, plan_id, plan_source, groups, question_ids)
+        return self.write(jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)
 
     def session(self, code: str) -> dict | None:
         return session_row(self._one("select * from sessions where code = %s", (code,)))
@@ -175,12 +165,12 @@ class PostgresStore:
             "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
     def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
-        return self.write(_save_state, code, previous, state)
+        return self.write(jobs.save_state, code, previous, state)
 
     # participants
 
     def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
-        return self.write(_join, code, token, name, group)
+        return self.write(jobs.join, code, token, name, group)
 
     def participant_by_token(self, code: str, token: str) -> dict | None:
         return self._one("select * from participants where session_code = %s and token = %s", (code, token))
@@ -204,14 +194,14 @@ class PostgresStore:
 
     def remove_participant(self, code: str, participant_id: int) -> Pending:
         """Take a participant out of the room: their votes leave the figures but stay in the record."""
-        return self.write(_remove_participant, code, participant_id)
+        return self.write(jobs.remove_participant, code, participant_id)
 
     # votes
 
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
                     value: str) -> Pending:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
-        return self.write(_vote, code, participant_id, message_id, qid, value)
+        return self.write(jobs.vote, code, participant_id, message_id, qid, value)
 
     def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
         """The participant's vote in the current round of every question, by question id."""
@@ -244,7 +234,7 @@ class PostgresStore:
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Pending:
-        return self.write(_submission, code, participant_id, message_id, qid, text)
+        return self.write(jobs.submission, code, participant_id, message_id, qid, text)
 
     def moderation(self, code: str) -> dict:
         """What a console is sent of the submissions: every approved one, the oldest page of pending ones,
@@ -260,7 +250,7 @@ class PostgresStore:
         return moderation_page(approved, pending, rejected, counts)
 
     def moderate(self, code: str, submission_id: int, status: str) -> Pending:
-        return self.write(_moderate, code, submission_id, status)
+        return self.write(jobs.moderate, code, submission_id, status)
 
     def submissions(self, code: str, status: str | None = None) -> list[dict]:
         query = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
@@ -277,7 +267,7 @@ class PostgresStore:
     def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
         """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
         for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
-        return self.write(_save_record, code, record, version)
+        return self.write(jobs.save_record, code, record, version)
 
     def records(self, code: str) -> dict[str, dict]:
         rows = self._rows("select * from consensus_records where session_code = %s", (code,))
@@ -285,199 +275,3 @@ class PostgresStore:
 
 
 # Write jobs: each runs on the writer thread inside a transaction.
-
-def _set_setting(tx: Transaction, key: str, value: str) -> None:
-    tx.execute("insert into settings (key, value) values (%s, %s)"
-               " on conflict (key) do update set value = excluded.value", (key, value))
-
-
-def _new_code(tx: Transaction) -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not tx.execute("select 1 from sessions where code = %s", (code,)).fetchone():
-            return code
-
-
-def _create_session(tx: Transaction, title: str, service: str, plan_id: str, plan_source: dict,
-                    groups: list[str], question_ids: list[str]) -> str:
-    code = _new_code(tx)
-    tx.execute(
-        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
-        " values (%s, %s, %s, %s, %s, %s, %s)",
-        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
-    tx.executemany("insert into questions (session_code, question_id) values (%s, %s)",
-                   [(code, qid) for qid in question_ids])
-    return code
-
-
-def _save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState) -> None:
-    if state.current_step != previous.current_step:
-        tx.execute("update sessions set current_step = %s where code = %s", (state.current_step, code))
-    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
-                                                                  previous.ended):
-        tx.execute("update sessions set joining_locked = %s, room_size = %s, ended = %s where code = %s",
-                   (int(state.joining_locked), state.room_size, int(state.ended), code))
-    for qid, question in state.questions.items():
-        if previous.questions.get(qid) != question:
-            tx.execute(
-                "update questions set status = %s, round = %s, revealed = %s, closes_at = %s"
-                " where session_code = %s and question_id = %s",
-                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
-
-
-def _join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> dict:
-    if token:
-        row = tx.execute("select id, token, name, group_name, removed_at from participants"
-                         " where session_code = %s and token = %s", (code, token)).fetchone()
-        if row and row[4]:
-            raise Refusal("removed", "the facilitator has removed this phone from the session")
-        if row:
-            return _rejoin(tx, row[:4], name, group)
-    locked = tx.execute("select joining_locked from sessions where code = %s", (code,)).fetchone()
-    if locked and locked[0]:
-        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
-    token = secrets.token_urlsafe(18)
-    inserted = tx.execute(
-        "insert into participants (session_code, token, name, group_name, joined_at)"
-        " values (%s, %s, %s, %s, %s) returning id", (code, token, name, group, now())).fetchone()
-    participant_id = cast(tuple, inserted)[0]  # `returning` gives the one row inserted
-    return {"id": participant_id, "token": token, "name": name, "group": group}
-
-
-def _rejoin(tx: Transaction, row: tuple, name: str, group: str) -> dict:
-    participant_id, token, old_name, old_group = row
-    name, group = name or old_name, group or old_group
-    if (name, group) != (old_name, old_group):
-        tx.execute("update participants set name = %s, group_name = %s where id = %s",
-                   (name, group, participant_id))
-    return {"id": participant_id, "token": token, "name": name, "group": group}
-
-
-# A vote or submission in one round trip: the message id is looked up, the question's open round
-# found, and the answer stored with its message id only if the id is new and the question open.
-# The final SELECT reports what happened; nothing is written when it reports a refusal, so the
-# job may refuse afterwards without a savepoint.
-ANSWER_SQL = """
-    with seen as (
-        select question_id, round from messages where participant_id = %(person)s and message_id = %(message)s
-    ), person as (
-        select removed_at from participants where id = %(person)s
-    ), question as (
-        select status, round from questions where session_code = %(code)s and question_id = %(qid)s
-    ), fresh as (
-        select round from question where status = 'open' and not exists (select 1 from seen)
-            and not exists (select 1 from person where removed_at is not null)
-    ), answer as (
-        {answer}
-    ), remembered as (
-        insert into messages (participant_id, message_id, question_id, round)
-        select %(person)s, %(message)s, %(qid)s, round from fresh returning round
-    )
-    select (select question_id from seen), (select round from seen), (select status from question),
-           (select round from remembered), exists (select 1 from person where removed_at is not null)
-"""
-VOTE_SQL = ANSWER_SQL.format(answer=(
-    "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
-    " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"
-    " on conflict (session_code, question_id, round, participant_id)"
-    " do update set value = excluded.value, voted_at = excluded.voted_at"))
-SUBMISSION_SQL = ANSWER_SQL.format(answer=(
-    "insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
-    " select %(code)s, %(qid)s, round, %(person)s, %(answer)s, %(at)s from fresh"))
-
-
-def _answer_params(code: str, participant_id: int, message_id: str, qid: str, answer: str) -> dict:
-    return {"person": participant_id, "message": message_id, "code": code, "qid": qid, "answer": answer,
-            "at": now()}
-
-
-def _answer_outcome(row: tuple | None, qid: str) -> tuple[str, int, bool]:
-    """(question id, round, whether this call stored it), or Refusal; from ANSWER_SQL's one row."""
-    if row is None:
-        raise StorageError("the database returned no outcome for an answer; nothing was recorded")
-    seen_qid, seen_round, status, stored_round, removed = row
-    if seen_qid is not None:
-        return seen_qid, seen_round, False
-    if stored_round is not None:
-        return qid, stored_round, True
-    if removed:
-        raise Refusal("removed", "the facilitator has removed this phone from the session")
-    if status is None:
-        raise Refusal("unknown_question", f"no question {qid!r} in this session")
-    raise Refusal("question_closed", f"question {qid!r} is not open for answers")
-
-
-def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> tuple[str, int, bool]:
-    """Store a vote or submission in the question's open round, unless this message id was seen before."""
-    return _answer_outcome(tx.execute(answer_sql, _answer_params(*call)).fetchone(), call[3])
-
-
-def _answer_together(answer_sql: str, tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]]:
-    """Many answers as one pipelined executemany, in order: a later answer sees the earlier ones."""
-    cursor = tx.connection.cursor()
-    cursor.executemany(answer_sql, [_answer_params(*call) for call in calls], returning=True)
-    rows = [result.fetchone() for result in cursor.results()]
-    outcomes: list[tuple[bool, Any]] = []
-    for row, call in zip(rows, calls, strict=True):
-        try:
-            outcome = _answer_outcome(row, call[3])
-        except Refusal as refusal:
-            outcomes.append((False, refusal))
-        else:
-            tx.changes += outcome[2]
-            outcomes.append((True, outcome))
-    return outcomes
-
-
-def _vote(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
-    return _answer_once(tx, VOTE_SQL, *call)
-
-
-def _submission(tx: Transaction, code: str, participant_id: int, message_id: str, qid: str,
-                text: str) -> tuple[str, int, bool]:
-    # Processes write side by side: one at a time per question, so the caps hold across them.
-    tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"submissions:{code}:{qid}",))
-    mine, everyone = cast(tuple, tx.execute(
-        "select count(*) filter (where participant_id = %s), count(*) from submissions"
-        " where session_code = %s and question_id = %s and status = 'pending'",
-        (participant_id, code, qid)).fetchone())  # an aggregate always has its one row
-    check_pending(mine, everyone)
-    return _answer_once(tx, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
-
-
-_vote.together = partial(_answer_together, VOTE_SQL)  # type: ignore[attr-defined]
-
-
-def _remove_participant(tx: Transaction, code: str, participant_id: int) -> None:
-    cursor = tx.execute("update participants set removed_at = coalesce(removed_at, %s)"
-                        " where session_code = %s and id = %s", (now(), code, participant_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
-    tx.execute("update submissions set status = 'rejected' where participant_id = %s and status = 'pending'",
-               (participant_id,))
-
-
-def _moderate(tx: Transaction, code: str, submission_id: int, status: str) -> None:
-    cursor = tx.execute("update submissions set status = %s where session_code = %s and id = %s",
-                        (status, code, submission_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
-
-
-def _save_record(tx: Transaction, code: str, record: dict, version: str | None | object) -> dict:
-    if version is not ANY_VERSION:
-        # One saver per record at a time, so two processes saving over one version cannot both pass.
-        tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"record:{code}:{record['kind']}",))
-        found = tx.execute("select recorded_at from consensus_records where session_code = %s and kind = %s",
-                           (code, record["kind"])).fetchone()
-        check_version(found[0] if found else None, version)
-    row = record_to_row(code, record, now())
-    columns = [sql.Identifier(column) for column in row]
-    updates = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(column))
-               for column in row if column not in ("session_code", "kind")]
-    statement = sql.SQL("insert into consensus_records ({}) values ({})"
-                        " on conflict (session_code, kind) do update set {}").format(
-        sql.SQL(", ").join(columns), sql.SQL(", ").join(sql.Placeholder() * len(row)),
-        sql.SQL(", ").join(updates))
-    tx.execute(statement, tuple(row.values()))
-    return record_from_row(row)
