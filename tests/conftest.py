@@ -71,6 +71,17 @@ def postgres_url(postgres_server):
     return postgres_server.create_database(f"test_{os.getpid()}_{next(_databases)}")
 
 
+@pytest.fixture
+def store(store_target):
+    """A started store on each backend in turn."""
+    from workshop.store import open_store
+
+    store = open_store(store_target)
+    store.start()
+    yield store
+    store.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_target(request, tmp_path):
     """Where a store keeps its record, once for each backend."""

@@ -21,14 +21,6 @@ QUESTIONS = ["q.scale", "q.choice"]
 
 
 @pytest.fixture
-def store(store_target):
-    store = open_store(store_target)
-    store.start()
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def sqlite_store(tmp_path):
     store = Store(tmp_path / "record.db")
     store.start()

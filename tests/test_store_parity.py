@@ -9,7 +9,6 @@ import pytest
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
 from workshop.domain.session import QuestionState, SessionState
-from workshop.store import open_store
 from workshop.store.migrations import migrations
 from workshop.store.pg_migrations import MIGRATIONS
 from workshop.store.postgres import PostgresStore
@@ -17,14 +16,6 @@ from workshop.store.shaping import MODERATION_PAGE, PENDING_PER_PARTICIPANT
 
 QUESTIONS = ["q.scale", "q.text"]
 PLAN = load_plan(default_plans_dir() / "frei-variability.toml")
-
-
-@pytest.fixture
-def store(store_target):
-    store = open_store(store_target)
-    store.start()
-    yield store
-    store.close()
 
 
 def opened_session(store) -> tuple[str, SessionState]:

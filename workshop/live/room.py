@@ -26,7 +26,7 @@ from ..domain.session import (
 from ..domain.tally import question_results
 from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.interface import RecordStore
-from ..store.store import ANY_VERSION
+from ..store.shaping import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .ballots import Ballots
 from .broker import Broker

@@ -15,19 +15,16 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..domain.session import SessionRecord, SessionState
+from ..domain.session import SessionState
 from . import pg_jobs as jobs
+from .common import StoreBase
 from .errors import StorageError
 from .interface import Pending
 from .pg_migrations import apply_migrations
 from .pg_writer import PostgresWriter
 from .shaping import (
-    ANY_VERSION,
     MODERATION_PAGE,
     moderation_page,
-    record_from_row,
-    session_record,
-    session_row,
     session_state,
 )
 
@@ -38,7 +35,8 @@ READERS = 4
 log = logging.getLogger(__name__)
 
 
-class PostgresStore:
+class PostgresStore(StoreBase):
+    jobs = jobs
     def __init__(self, url: str) -> None:
         self.url = url
         self._readers: ConnectionPool | None = None
@@ -71,9 +69,6 @@ class PostgresStore:
                             "application_name": "workshop"})
             return self._readers
 
-    def start(self) -> None:
-        self.writer.start()
-
     def close(self) -> None:
         self.writer.stop()
         with self._readers_lock:
@@ -90,6 +85,7 @@ class PostgresStore:
             raise StorageError(f"the database could not be read: {error}") from None
 
     def _rows(self, query: str, params: tuple = ()) -> list[dict]:
+        query = query.replace("?", "%s")  # the queries both backends share are written for SQLite
         try:
             try:
                 return self._read(query, params)
@@ -107,22 +103,11 @@ class PostgresStore:
         with self._pool().connection() as connection:
             return cast(list[dict], connection.execute(query, params).fetchall())  # rows come as dicts
 
-    def _one(self, query: str, params: tuple = ()) -> dict | None:
-        rows = self._rows(query, params)
-        return rows[0] if rows else None
-
     def write(self, fn: Any, *args: Any) -> Pending:
         """Queue a write job `fn(tx, *args)` (tx: pg_writer.Transaction); see Writer.submit."""
         return self.writer.submit(fn, *args)
 
     # settings
-
-    def setting(self, key: str) -> str | None:
-        row = self._one("select value from settings where key = %s", (key,))
-        return row["value"] if row else None
-
-    def set_setting(self, key: str, value: str) -> Pending:
-        return self.write(jobs.set_setting, key, value)
 
     def setting_or_default(self, key: str, default: str) -> str:
         """The stored setting, storing `default` first if there is none (for start-up, before the writer runs)."""
@@ -133,18 +118,6 @@ class PostgresStore:
             return str(cast(tuple, row)[0])  # inserted just above
 
     # sessions
-
-    def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
-                       groups: list[str], question_ids: list[str]) -> Pending:
-        return self.write(jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)
-
-    def session(self, code: str) -> dict | None:
-        return session_row(self._one("select * from sessions where code = %s", (code,)))
-
-    def session_record(self, code: str) -> SessionRecord | None:
-        """The read model of one session, with its plan as it was when the session was created."""
-        row = self.session(code)
-        return None if row is None else session_record(row, self.session_state(row["code"]))
 
     def list_sessions(self) -> list[dict]:
         return self._rows(
@@ -159,21 +132,7 @@ class PostgresStore:
             "select question_id, status, round, revealed, closes_at from questions where session_code = %s",
             (code,)))
 
-    def timed_sessions(self) -> list[str]:
-        """Codes of the sessions with a countdown running on an open question."""
-        return [row["session_code"] for row in self._rows(
-            "select distinct session_code from questions where status = 'open' and closes_at is not null")]
-
-    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
-        return self.write(jobs.save_state, code, previous, state)
-
     # participants
-
-    def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
-        return self.write(jobs.join, code, token, name, group)
-
-    def participant_by_token(self, code: str, token: str) -> dict | None:
-        return self._one("select * from participants where session_code = %s and token = %s", (code, token))
 
     def participant_count(self, code: str) -> int:
         """Participants who joined and were not removed."""
@@ -192,36 +151,12 @@ class PostgresStore:
             'select id, name, group_name as "group" from participants'
             " where session_code = %s and removed_at is null order by id desc limit %s", (code, limit))
 
-    def remove_participant(self, code: str, participant_id: int) -> Pending:
-        """Take a participant out of the room: their votes leave the figures but stay in the record."""
-        return self.write(jobs.remove_participant, code, participant_id)
-
     # votes
 
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
                     value: str) -> Pending:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(jobs.vote, code, participant_id, message_id, qid, value)
-
-    def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
-        """The participant's vote in the current round of every question, by question id."""
-        rows = self._rows(
-            "select v.question_id, v.round, v.value from votes v join questions q"
-            " on q.session_code = v.session_code and q.question_id = v.question_id and q.round = v.round"
-            " where v.session_code = %s and v.participant_id = %s", (code, participant_id))
-        return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
-
-    def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
-        """Every counted vote of one round (removed participants' votes are not): participant id -> value."""
-        return {row["participant_id"]: row["value"] for row in self._rows(
-            "select v.participant_id, v.value from votes v join participants p on p.id = v.participant_id"
-            " where v.session_code = %s and v.question_id = %s and v.round = %s and p.removed_at is null",
-            (code, qid, round_))}
-
-    def groups_of(self, code: str) -> dict[int, str]:
-        """Each participant's group: participant id -> group name."""
-        return {row["id"]: row["group_name"] for row in self._rows(
-            "select id, group_name from participants where session_code = %s", (code,))}
 
     def all_votes(self, code: str) -> list[dict]:
         return self._rows(
@@ -249,9 +184,6 @@ class PostgresStore:
                             " where session_code = %s group by question_id, round, status", (code,))
         return moderation_page(approved, pending, rejected, counts)
 
-    def moderate(self, code: str, submission_id: int, status: str) -> Pending:
-        return self.write(jobs.moderate, code, submission_id, status)
-
     def submissions(self, code: str, status: str | None = None) -> list[dict]:
         query = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
                  " from submissions s join participants p on p.id = s.participant_id"
@@ -263,15 +195,6 @@ class PostgresStore:
         return self._rows(query + " order by s.id", params)
 
     # consensus records
-
-    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
-        """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
-        for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
-        return self.write(jobs.save_record, code, record, version)
-
-    def records(self, code: str) -> dict[str, dict]:
-        rows = self._rows("select * from consensus_records where session_code = %s", (code,))
-        return {row["kind"]: record_from_row(row) for row in rows}
 
 
 # Write jobs: each runs on the writer thread inside a transaction.

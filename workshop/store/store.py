@@ -12,24 +12,22 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.session import SessionRecord, SessionState
+from ..domain.session import SessionState
 from . import sqlite_jobs as jobs
+from .common import StoreBase
 from .errors import StorageError
 from .interface import Pending
 from .migrations import migrations
 from .shaping import (
-    ANY_VERSION,
     MODERATION_PAGE,
     moderation_page,
-    record_from_row,
-    session_record,
-    session_row,
     session_state,
 )
 from .writer import Writer
 
 
-class Store:
+class Store(StoreBase):
+    jobs = jobs
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = str(path)
         self.read_only = read_only
@@ -77,9 +75,6 @@ class Store:
     def location(self) -> str:
         return str(Path(self.path).resolve())
 
-    def start(self) -> None:
-        self.writer.start()
-
     def ping(self) -> None:
         """Answer a trivial query on a connection of its own (callable from any thread)."""
         try:
@@ -110,10 +105,6 @@ class Store:
         # Fetch everything at once: a half-read cursor would pin an old snapshot of the database.
         return list(self.reader.query(sql, params))
 
-    def _one(self, sql: str, params: tuple = ()) -> dict | None:
-        rows = self._rows(sql, params)
-        return rows[0] if rows else None
-
     def write(self, fn: Any, *args: Any) -> Pending:
         """Queue a write job `fn(db, *args)`; see Writer.submit."""
         if self.read_only:
@@ -121,13 +112,6 @@ class Store:
         return self.writer.submit(fn, *args)
 
     # settings
-
-    def setting(self, key: str) -> str | None:
-        row = self._one("select value from settings where key = ?", (key,))
-        return row["value"] if row else None
-
-    def set_setting(self, key: str, value: str) -> Pending:
-        return self.write(jobs.set_setting, key, value)
 
     def setting_or_default(self, key: str, default: str) -> str:
         """The stored setting, storing `default` first if there is none (for start-up, before the writer runs)."""
@@ -142,18 +126,6 @@ class Store:
 
     # sessions
 
-    def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
-                       groups: list[str], question_ids: list[str]) -> Pending:
-        return self.write(jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)
-
-    def session(self, code: str) -> dict | None:
-        return session_row(self._one("select * from sessions where code = ?", (code,)))
-
-    def session_record(self, code: str) -> SessionRecord | None:
-        """The read model of one session, with its plan as it was when the session was created."""
-        row = self.session(code)
-        return None if row is None else session_record(row, self.session_state(row["code"]))
-
     def list_sessions(self) -> list[dict]:
         return list(self._rows(
             "select s.code, s.title, s.service, s.plan_id, s.created_at,"
@@ -167,21 +139,7 @@ class Store:
         return session_state(session, self._rows(
             "select question_id, status, round, revealed, closes_at from questions where session_code = ?", (code,)))
 
-    def timed_sessions(self) -> list[str]:
-        """Codes of the sessions with a countdown running on an open question."""
-        return [row["session_code"] for row in self._rows(
-            "select distinct session_code from questions where status = 'open' and closes_at is not null")]
-
-    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
-        return self.write(jobs.save_state, code, previous, state)
-
     # participants
-
-    def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
-        return self.write(jobs.join, code, token, name, group)
-
-    def participant_by_token(self, code: str, token: str) -> dict | None:
-        return self._one("select * from participants where session_code = ? and token = ?", (code, token))
 
     def participant_count(self, code: str) -> int:
         """Participants who joined and were not removed."""
@@ -200,36 +158,12 @@ class Store:
             "select id, name, group_name, joined_at, removed_at from participants where session_code = ?"
             " order by id", (code,)))
 
-    def remove_participant(self, code: str, participant_id: int) -> Pending:
-        """Take a participant out of the room: their votes leave the figures but stay in the record."""
-        return self.write(jobs.remove_participant, code, participant_id)
-
     # votes
 
     def record_vote(self, code: str, participant_id: int, message_id: str, qid: str,
                     value: str) -> Pending:
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(jobs.answer_once, jobs.VOTE_SQL, code, participant_id, message_id, qid, value)
-
-    def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
-        """The participant's vote in the current round of every question, by question id."""
-        rows = self._rows(
-            "select v.question_id, v.round, v.value from votes v join questions q"
-            " on q.session_code = v.session_code and q.question_id = v.question_id and q.round = v.round"
-            " where v.session_code = ? and v.participant_id = ?", (code, participant_id))
-        return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
-
-    def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
-        """Every counted vote of one round (removed participants' votes are not): participant id -> value."""
-        return {row["participant_id"]: row["value"] for row in self._rows(
-            "select v.participant_id, v.value from votes v join participants p on p.id = v.participant_id"
-            " where v.session_code = ? and v.question_id = ? and v.round = ? and p.removed_at is null",
-            (code, qid, round_))}
-
-    def groups_of(self, code: str) -> dict[int, str]:
-        """Each participant's group: participant id -> group name."""
-        return {row["id"]: row["group_name"] for row in self._rows(
-            "select id, group_name from participants where session_code = ?", (code,))}
 
     def all_votes(self, code: str) -> list[dict]:
         return list(self._rows(
@@ -256,9 +190,6 @@ class Store:
                             " where session_code = ? group by question_id, round, status", (code,))
         return moderation_page(approved, pending, rejected, counts)
 
-    def moderate(self, code: str, submission_id: int, status: str) -> Pending:
-        return self.write(jobs.moderate, code, submission_id, status)
-
     def submissions(self, code: str, status: str | None = None) -> list[dict]:
         sql = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
                " from submissions s join participants p on p.id = s.participant_id"
@@ -270,15 +201,6 @@ class Store:
         return list(self._rows(sql + " order by s.id", params))
 
     # consensus records
-
-    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
-        """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
-        for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
-        return self.write(jobs.save_record, code, record, version)
-
-    def records(self, code: str) -> dict[str, dict]:
-        rows = self._rows("select * from consensus_records where session_code = ?", (code,))
-        return {row["kind"]: record_from_row(row) for row in rows}
 
 
 # Write jobs: each runs on the writer thread inside a transaction.

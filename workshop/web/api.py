@@ -10,7 +10,7 @@ from ..domain.refusal import Refusal
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room, Rooms
 from ..protocol import decode_json
-from ..store.store import ANY_VERSION
+from ..store.shaping import ANY_VERSION
 from ..vocabulary import MAX_TITLE
 
 MAX_BODY = 64 * 1024

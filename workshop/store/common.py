@@ -1,0 +1,100 @@
+"""What both record backends do alike: the reads and queued writes whose SQL is the same in SQLite and
+PostgreSQL. Queries are written with `?` placeholders; a backend's `_rows` reads them in its own
+dialect, and `jobs` is its module of write jobs (`sqlite_jobs`, `pg_jobs`)."""
+
+from types import ModuleType
+from typing import Any
+
+from ..domain.session import SessionRecord, SessionState
+from .interface import Pending
+from .shaping import ANY_VERSION, record_from_row, session_record, session_row
+
+
+class StoreBase:
+    jobs: ModuleType
+    writer: Any
+
+    def _rows(self, query: str, params: tuple = ()) -> list[dict]:
+        raise NotImplementedError
+
+    def _one(self, query: str, params: tuple = ()) -> dict | None:
+        rows = self._rows(query, params)
+        return rows[0] if rows else None
+
+    def write(self, fn: Any, *args: Any) -> Pending:
+        raise NotImplementedError
+
+    def session_state(self, code: str) -> SessionState:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def setting(self, key: str) -> str | None:
+        row = self._one("select value from settings where key = ?", (key,))
+        return row["value"] if row else None
+
+    def set_setting(self, key: str, value: str) -> Pending:
+        return self.write(self.jobs.set_setting, key, value)
+
+    def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
+                       groups: list[str], question_ids: list[str]) -> Pending:
+        return self.write(self.jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)
+
+    def session(self, code: str) -> dict | None:
+        return session_row(self._one("select * from sessions where code = ?", (code,)))
+
+    def session_record(self, code: str) -> SessionRecord | None:
+        """The read model of one session, with its plan as it was when the session was created."""
+        row = self.session(code)
+        return None if row is None else session_record(row, self.session_state(row["code"]))
+
+    def timed_sessions(self) -> list[str]:
+        """Codes of the sessions with a countdown running on an open question."""
+        return [row["session_code"] for row in self._rows(
+            "select distinct session_code from questions where status = 'open' and closes_at is not null")]
+
+    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
+        return self.write(self.jobs.save_state, code, previous, state)
+
+    def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
+        return self.write(self.jobs.join, code, token, name, group)
+
+    def participant_by_token(self, code: str, token: str) -> dict | None:
+        return self._one("select * from participants where session_code = ? and token = ?", (code, token))
+
+    def remove_participant(self, code: str, participant_id: int) -> Pending:
+        """Take a participant out of the room: their votes leave the figures but stay in the record."""
+        return self.write(self.jobs.remove_participant, code, participant_id)
+
+    def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
+        """The participant's vote in the current round of every question, by question id."""
+        rows = self._rows(
+            "select v.question_id, v.round, v.value from votes v join questions q"
+            " on q.session_code = v.session_code and q.question_id = v.question_id and q.round = v.round"
+            " where v.session_code = ? and v.participant_id = ?", (code, participant_id))
+        return {row["question_id"]: {"round": row["round"], "value": row["value"]} for row in rows}
+
+    def votes(self, code: str, qid: str, round_: int) -> dict[int, str]:
+        """Every counted vote of one round (removed participants' votes are not): participant id -> value."""
+        return {row["participant_id"]: row["value"] for row in self._rows(
+            "select v.participant_id, v.value from votes v join participants p on p.id = v.participant_id"
+            " where v.session_code = ? and v.question_id = ? and v.round = ? and p.removed_at is null",
+            (code, qid, round_))}
+
+    def groups_of(self, code: str) -> dict[int, str]:
+        """Each participant's group: participant id -> group name."""
+        return {row["id"]: row["group_name"] for row in self._rows(
+            "select id, group_name from participants where session_code = ?", (code,))}
+
+    def moderate(self, code: str, submission_id: int, status: str) -> Pending:
+        return self.write(self.jobs.moderate, code, submission_id, status)
+
+    def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
+        """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None
+        for no record yet), refuse with `stale_record` if the stored record is not that one any more."""
+        return self.write(self.jobs.save_record, code, record, version)
+
+    def records(self, code: str) -> dict[str, dict]:
+        rows = self._rows("select * from consensus_records where session_code = ?", (code,))
+        return {row["kind"]: record_from_row(row) for row in rows}
