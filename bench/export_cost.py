@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from workshop.domain.plans import default_plans_dir, discover_plans
 from workshop.exports import EXPORT_FORMATS, render_export
-from workshop.live.room import Rooms
+from workshop.live.rooms import Rooms
 from workshop.store.store import Store
 
 KINDS = ("arrival", "request", "capability", "effort", "subjective_preference")

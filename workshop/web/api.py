@@ -8,7 +8,8 @@ from ..domain.plans import Plan
 from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
 from ..exports import EXPORT_FORMATS, render_export
-from ..live.room import Room, Rooms
+from ..live.room import Room
+from ..live.rooms import Rooms
 from ..protocol import decode_json
 from ..store.shaping import ANY_VERSION
 from ..vocabulary import MAX_TITLE

@@ -15,7 +15,7 @@ from ..config import Settings
 from ..domain.plans import discover_plans
 from ..live.broker import Broker
 from ..live.collector import keep_frozen
-from ..live.room import Rooms
+from ..live.rooms import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store import open_store
 from ..vocabulary import vocabulary

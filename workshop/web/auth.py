@@ -10,7 +10,7 @@ from typing import cast
 
 from starlette.requests import HTTPConnection
 
-from ..live.room import Rooms
+from ..live.rooms import Rooms
 from ..store.interface import RecordStore
 from ..vocabulary import CLOSE_CODES
 

@@ -15,7 +15,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import protocol
 from ..domain.refusal import Refusal
-from ..live.room import Room, Rooms
+from ..live.room import Room
+from ..live.rooms import Rooms
 from ..live.subscribers import Subscriber
 from ..store.writer import StorageError
 from ..vocabulary import CLOSE_CODES
