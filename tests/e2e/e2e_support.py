@@ -80,7 +80,9 @@ class Surfaces:
         context = self.context(**(options or CONSOLE))
         page = context.new_page()
         page.goto(f"{self.origin}/?key={KEY}")
-        expect(page).to_have_url(f"{self.origin}/")
+        # The address is rewritten before the token is traded for the cookie: wait for the page
+        # the cookie opens, or closing this page could cancel the exchange.
+        expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()
         page.close()
         return context
 
