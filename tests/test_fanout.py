@@ -17,6 +17,7 @@ from test_durability import Phone, _receive, check_every_ack
 import servers
 from servers import KEY, ROOT, Server
 from workshop.domain.plans import default_plans_dir, load_plan
+from workshop.web.limits import JOINS_PER_MINUTE
 
 QUESTION = "arrival.direction"
 STEP = load_plan(default_plans_dir() / "frei-variability.toml").step_of(QUESTION).index
@@ -214,6 +215,25 @@ async def test_a_phones_message_budget_follows_it_to_another_process(cluster):
     assert first_replies["rate_limited"] >= 5, first_replies  # past the burst of 30
     _, second_replies = await burst(second, token, 15)  # a fresh budget would take all 15
     assert second_replies["rate_limited"] >= 1, second_replies
+
+
+async def test_an_address_gets_no_more_new_joins_by_spreading_them_over_processes(cluster):
+    first, second = cluster(2)
+    code = open_session(first)
+
+    async def join_fresh(server: Server, count: int) -> Counter:
+        replies = Counter()
+        for _ in range(count):
+            async with await connect(server, f"/ws/{code}") as socket:
+                await socket.send(json.dumps({"type": "join"}))
+                reply = await _receive(socket, "welcome", "error")
+                replies[reply.get("code", "welcome")] += 1
+        return replies
+
+    on_first = await join_fresh(first, int(JOINS_PER_MINUTE))
+    assert on_first == Counter(welcome=int(JOINS_PER_MINUTE)), on_first  # the address's whole budget
+    on_second = await join_fresh(second, 10)  # a budget per process would take all ten
+    assert on_second["rate_limited"] >= 7, on_second  # it refills at two a second
 
 
 async def test_killing_a_process_mid_burst_loses_no_ack_and_its_phones_carry_on_elsewhere(cluster, postgres_url):

@@ -30,21 +30,25 @@ RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
 PUBLISH_BATCH = 1000  # events sent in one pipelined round trip at most
 COMMAND_TIMEOUT = 5.0  # seconds: above READ_BLOCK_MS, so only a Redis that stopped answering times out
 
-# A token bucket per participant, shared by every process: one round trip, atomic in Redis.
+# A token bucket shared by every process (a participant's messages, an address's new joins): one
+# round trip, atomic in Redis.
 TOKEN_BUCKET = """
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'burst')
 local tokens = tonumber(kept[1]) or burst
 local at = tonumber(kept[2]) or now
+local was = tonumber(kept[3]) or burst
+-- A bucket whose burst changed (a bigger room expected) keeps what was spent, not what was left.
+tokens = math.max(tokens + burst - was, 0)
 tokens = math.min(burst, tokens + math.max(now - at, 0) * rate)
 local allowed = 0
 if tokens >= 1 then
     tokens = tokens - 1
     allowed = 1
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now), 'burst', tostring(burst))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
 return allowed
 """
@@ -93,7 +97,7 @@ class Broker:
         self._chores: list[asyncio.Task] = []
         self._bucket: Any = None
         self._budgets_down_until = 0.0  # while Redis fails, budgets are local without asking it each time
-        self._budget_requests: list[tuple[int, float, float, asyncio.Future]] = []
+        self._budget_requests: list[tuple[str, float, float, asyncio.Future]] = []
         self._peers: dict[str, set[str]] = {}  # per session: the other processes reporting lately
 
     async def start(self) -> None:
@@ -269,14 +273,14 @@ class Broker:
 
     # rate limits
 
-    async def take_token(self, participant_id: int, rate: float, burst: float) -> bool | None:
-        """Take one message from the participant's shared budget; None when Redis cannot answer.
+    async def take_token(self, bucket: str, rate: float, burst: float) -> bool | None:
+        """Take one token from a bucket shared by every process; None when Redis cannot answer.
 
         Requests made in the same turn of the event loop go to Redis together, in one round trip."""
         if time.monotonic() < self._budgets_down_until:
             return None
         answer: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
-        self._budget_requests.append((participant_id, rate, burst, answer))
+        self._budget_requests.append((bucket, rate, burst, answer))
         if len(self._budget_requests) == 1:
             self._later(self._take_tokens())
         return await answer
@@ -286,8 +290,8 @@ class Broker:
         answers: list[bool | None] = [None] * len(requests)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for participant_id, rate, burst, _ in requests:
-                    await self._bucket(keys=[f"workshop:budget:{participant_id}"], args=[rate, burst], client=pipe)
+                for bucket, rate, burst, _ in requests:
+                    await self._bucket(keys=[f"workshop:budget:{bucket}"], args=[rate, burst], client=pipe)
                 answers = [bool(found) for found in await pipe.execute()]
         except self._errors:
             self._budgets_down_until = time.monotonic() + RETRY_DELAY

@@ -24,7 +24,7 @@ from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
-from .limits import JoinLimit, MessageLimits
+from .limits import MessageLimits, join_limit
 
 log = logging.getLogger("workshop")
 
@@ -110,7 +110,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.broker = broker
     app.state.rooms = Rooms(store, broker)
     app.state.signin_tokens = signin.SignInTokens()
-    app.state.join_limit = JoinLimit()
+    app.state.join_limit = join_limit(broker)
     app.state.message_limits = MessageLimits(broker)
     app.state.plans = plans
     app.state.plan_errors = plan_errors

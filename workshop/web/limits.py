@@ -67,7 +67,7 @@ class SharedMessageLimit(MessageLimit):
         self.participant_id = participant_id
 
     async def check(self) -> bool:
-        shared = await self.broker.take_token(self.participant_id, MESSAGES_PER_SECOND, MESSAGE_BURST)
+        shared = await self.broker.take_token(f"messages:{self.participant_id}", MESSAGES_PER_SECOND, MESSAGE_BURST)
         return self.allow() if shared is None else self._counted(shared)
 
 
@@ -89,6 +89,11 @@ class MessageLimits:
         return limit
 
 
+def join_burst(room_size: int) -> float:
+    """New joins one address may make at once: a minute's worth, or the whole expected room."""
+    return max(JOINS_PER_MINUTE, room_size * ROOM_SIZE_MARGIN)
+
+
 class JoinLimit:
     """New participants per session and network address, so one device cannot flood a session with fake
     phones, while a whole room behind one address (guest Wi-Fi, a proxy) still joins at once: the burst
@@ -98,7 +103,7 @@ class JoinLimit:
         self.buckets: dict[tuple[str, str], TokenBucket] = {}
 
     def allow(self, code: str, address: str, room_size: int = 0) -> bool:
-        burst = max(JOINS_PER_MINUTE, room_size * ROOM_SIZE_MARGIN)
+        burst = join_burst(room_size)
         bucket = self.buckets.get((code, address))
         if bucket is None or bucket.burst != burst:
             if len(self.buckets) >= MAX_ADDRESSES:
@@ -106,3 +111,26 @@ class JoinLimit:
             spent = bucket.burst - bucket.tokens if bucket is not None else 0.0
             bucket = self.buckets[(code, address)] = TokenBucket(burst / 60, burst, max(burst - spent, 0.0))
         return bucket.take()
+
+    async def check(self, code: str, address: str, room_size: int = 0) -> bool:
+        """Take one new join from the address's budget in this session: True if it may join."""
+        return self.allow(code, address, room_size)
+
+
+class SharedJoinLimit(JoinLimit):
+    """The join budget kept in Redis, so an address gets no more joins by reaching several processes;
+    while Redis cannot answer, the process's own buckets stand in."""
+
+    def __init__(self, broker: Any) -> None:
+        super().__init__()
+        self.broker = broker
+
+    async def check(self, code: str, address: str, room_size: int = 0) -> bool:
+        burst = join_burst(room_size)
+        shared = await self.broker.take_token(f"joins:{code}:{address}", burst / 60, burst)
+        return self.allow(code, address, room_size) if shared is None else shared
+
+
+def join_limit(broker: Any = None) -> JoinLimit:
+    """The join budgets of this process, shared with the others when there is a broker."""
+    return JoinLimit() if broker is None else SharedJoinLimit(broker)

@@ -43,7 +43,7 @@ async def _join(phone: PhoneConnection, message: dict) -> None:
     known = isinstance(token, str) and phone.room.store.participant_by_token(phone.room.code, token)
     join_limit: JoinLimit = phone.websocket.app.state.join_limit
     address = _address(phone.websocket)
-    if not known and not join_limit.allow(phone.room.code, address, phone.room.state.room_size):
+    if not known and not await join_limit.check(phone.room.code, address, phone.room.state.room_size):
         raise Refusal("rate_limited", "too many new participants from this address; wait a minute")
     participant = await phone.room.join(message.get("token"), message.get("name"), message.get("group"), address)
     if phone.participant is not None and phone.participant["id"] != participant["id"]:
