@@ -6,9 +6,8 @@ and what it broadcasts follows commits.
 
 import asyncio
 import json
-import logging
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -28,18 +27,18 @@ from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.interface import RecordStore
 from ..store.shaping import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
+from .audience import Audience
 from .ballots import Ballots
 from .broker import Broker
+from .conflation import Conflation
 from .countdowns import Countdowns
 from .subscribers import Subscriber
 from .views import People, Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
 
-log = logging.getLogger(__name__)
-
-BROADCAST_INTERVAL = 0.1  # seconds: live tallies reach consoles at most ten times a second
 MODERATION_STATUS = {"approve": "approved", "reject": "rejected", "restore": "pending"}
 REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
+REPLACED_REASON = "this phone opened the session on a newer connection"
 ADDRESSES_SHOWN = 10
 PEOPLE_SHOWN = 200  # participants listed on the console, newest first
 
@@ -60,16 +59,9 @@ class Room:
         self.groups = session.groups
         self.plan = session.plan
         self.state = session.state
-        self.phones: dict[Subscriber, dict] = {}
-        self.connected: Counter[int] = Counter()  # participant id -> open connections
-        self.elsewhere: set[int] = set()  # participants connected to other processes (with a broker)
-        self.named: dict[int, str] = {}  # connected participants who gave a name
-        self.consoles: set[Subscriber] = set()
-        self.projectors: set[Subscriber] = set()
+        self.audience = Audience()
         self._lock = asyncio.Lock()
-        self._pending: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Task] = set()
-        self._pending_phones = False
+        self._broadcasts = Conflation(self._flush)
         # Per question: (phones present, results), dropped when its votes or state change.
         self._results: dict[str, tuple[int, dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
@@ -77,6 +69,9 @@ class Room:
         self.ballots = Ballots(store, self.code)
         self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
         self.timers = Countdowns(self.expire)
+        self._remote_events: dict[str, Callable[[dict], None]] = {
+            "vote": self._remote_vote, "join": self._remote_join, "removed": self._remote_removal,
+            "replaced": self._remote_replacement}  # any other kind: the state changed (_remote_state)
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
@@ -180,10 +175,9 @@ class Room:
         self._close_phones_of(participant_id, REMOVED, "removed by the facilitator")
 
     def _close_phones_of(self, participant_id: int, code: int, reason: str, keep: Subscriber | None = None) -> None:
-        for connection, participant in list(self.phones.items()):
-            if participant["id"] == participant_id and connection is not keep:
-                self.remove(connection)
-                connection.close_with(code, reason)
+        for connection in self.audience.phones_of(participant_id, keep):
+            self.remove(connection)
+            connection.close_with(code, reason)
 
     async def record_consensus(self, record: ConsensusInput, version: str | None | object = ANY_VERSION) -> dict:
         """Store the record; with `version`, only if the stored record is still that one (see Store.save_record)."""
@@ -248,14 +242,13 @@ class Room:
 
     def people(self) -> People:
         """The latest participants still in the room, for the console's list (its Remove buttons)."""
-        items = tuple({**person, "connected": person["id"] in self.connected,
+        items = tuple({**person, "connected": person["id"] in self.audience.connected,
                        "address": self.addresses.get(person["id"], "")}
                       for person in self.store.recent_people(self.code, PEOPLE_SHOWN))
         return People(items=items, total=self.store.participant_count(self.code))
 
     def presence(self) -> Presence:
-        connected = len(self.phones) + len(self.elsewhere - self.connected.keys())
-        return Presence(joined=self.store.participant_count(self.code), connected=connected,
+        return Presence(joined=self.store.participant_count(self.code), connected=self.audience.sockets(),
                         joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
@@ -263,10 +256,7 @@ class Room:
 
     def _not_voted(self, qid: str) -> dict:
         """Connected phones without a vote in this round: a count, and names where given."""
-        voters = self.ballots.round(qid, self.state.question(qid).round).votes
-        present = self.connected.keys() | self.elsewhere
-        count = len(present) - len(present & voters.keys())
-        return {"count": count, "names": sorted(name for pid, name in self.named.items() if pid not in voters)}
+        return self.audience.not_voted(self.ballots.round(qid, self.state.question(qid).round).votes)
 
     def snapshot(self) -> dict:
         return console_view(self.facts(), self.people())
@@ -281,53 +271,55 @@ class Room:
 
     def add_phone(self, connection: Subscriber, participant: dict) -> None:
         """Note a joined phone; one live socket per participant, so a newer one replaces the older."""
-        previous = self.phones.get(connection)
-        if previous is not None:
-            self._disconnected(previous)
-        self._close_phones_of(participant["id"], REPLACED, "this phone opened the session on a newer connection",
-                              keep=connection)
+        self._close_phones_of(participant["id"], REPLACED, REPLACED_REASON, keep=connection)
         self._publish({"kind": "replaced", "participant": participant["id"]})
-        self.phones[connection] = participant
-        self.connected[participant["id"]] += 1
-        if participant["name"]:
-            self.named[participant["id"]] = participant["name"]
-        else:
-            self.named.pop(participant["id"], None)
+        self.audience.add_phone(connection, participant)
         self.changed()
 
     def add_console(self, connection: Subscriber) -> None:
-        self.consoles.add(connection)
+        self.audience.consoles.add(connection)
 
     def add_projector(self, connection: Subscriber) -> None:
-        self.projectors.add(connection)
+        self.audience.projectors.add(connection)
 
     def remove(self, connection: Subscriber) -> None:
-        participant = self.phones.pop(connection, None)
-        if participant is not None:
-            self._disconnected(participant)
+        if self.audience.remove(connection):
             self.changed()
-        self.consoles.discard(connection)
-        self.projectors.discard(connection)
 
-    def _disconnected(self, participant: dict) -> None:
-        participant_id = participant["id"]
-        self.connected[participant_id] -= 1
-        if self.connected[participant_id] <= 0:
-            del self.connected[participant_id]
-            self.named.pop(participant_id, None)
+    def changed(self, phones: bool = False, now: bool = False) -> None:
+        """Schedule a broadcast; bursts of changes are conflated into one message per interval."""
+        self._broadcasts.changed(phones, now)
+
+    async def _flush(self, to_phones: bool) -> None:
+        audience = self.audience
+        if not (audience.consoles or audience.projectors or (to_phones and audience.phones)):
+            return
+        facts = self.facts()
+        if to_phones and audience.phones:
+            self._send_all(list(audience.phones), phone_state(phone_view(facts)))
+        if audience.consoles:
+            self._send_all(list(audience.consoles), console_snapshot(console_view(facts, self.people())))
+        if audience.projectors:
+            self._send_all(list(audience.projectors), projector_frame(projector_view(facts)))
+
+    def _send_all(self, connections: list[Subscriber], message: dict) -> None:
+        text = json.dumps(message)  # serialised once, queued for every socket without waiting on any
+        for connection in connections:
+            if not connection.offer(text):
+                self.remove(connection)
 
     # other processes (see broker.py)
 
     def present(self) -> int:
         """Participants with a phone connected, here and on other processes."""
-        return len(self.connected.keys() | self.elsewhere) if self.elsewhere else len(self.connected)
+        return self.audience.present()
 
     def present_here(self) -> set[int]:
-        return set(self.connected)
+        return set(self.audience.connected)
 
     def set_remote_present(self, participants: set[int]) -> None:
-        if participants != self.elsewhere:
-            self.elsewhere = participants
+        if participants != self.audience.elsewhere:
+            self.audience.elsewhere = participants
             self.changed()  # cached results are checked against the count present
 
     def _publish(self, event: dict) -> None:
@@ -336,73 +328,37 @@ class Room:
 
     def rebuild(self) -> None:
         """Forget every figure and reread the state: another process changed what this one cannot follow."""
-        self.state = self.store.session_state(self.code)
-        self.timers.follow(self.state)
         self.ballots = Ballots(self.store, self.code)
-        self._results.clear()
-        self.changed(phones=True)
+        self._remote_state({})
 
     def apply_remote(self, event: dict) -> None:
         """A change committed by another process."""
-        kind, participant_id = event.get("kind"), int(event.get("participant") or 0)
-        if kind == "vote":
-            self.ballots.record(participant_id, event["question"], event["round"], event["value"], event["group"])
-            self._results.pop(event["question"], None)
-            self.changed(phones=self.state.question(event["question"]).revealed)
-        elif kind == "join":
-            if self.ballots.joined({"id": participant_id, "group": event["group"]}):
-                self._results.clear()
-            self.changed()
-        elif kind == "removed":
-            self._forget(participant_id)
-            self.changed(phones=True)
-        elif kind == "replaced":
-            self._close_phones_of(participant_id, REPLACED, "this phone opened the session on a newer connection")
-        else:
-            self.state = self.store.session_state(self.code)
-            self.timers.follow(self.state)
+        self._remote_events.get(str(event.get("kind")), self._remote_state)(event)
+
+    def _remote_vote(self, event: dict) -> None:
+        self.ballots.record(int(event["participant"]), event["question"], event["round"], event["value"],
+                            event["group"])
+        self._results.pop(event["question"], None)
+        self.changed(phones=self.state.question(event["question"]).revealed)
+
+    def _remote_join(self, event: dict) -> None:
+        if self.ballots.joined({"id": int(event["participant"]), "group": event["group"]}):
             self._results.clear()
-            self.changed(phones=True)
+        self.changed()
 
-    def changed(self, phones: bool = False, now: bool = False) -> None:
-        """Schedule a broadcast; bursts of changes are conflated into one message per interval."""
-        self._pending_phones = self._pending_phones or phones
-        if now:
-            if self._pending is not None:
-                self._pending.cancel()
-            self._pending = None
-            self._start_flush()
-        elif self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(BROADCAST_INTERVAL, self._start_flush)
+    def _remote_removal(self, event: dict) -> None:
+        self._forget(int(event["participant"]))
+        self.changed(phones=True)
 
-    def _start_flush(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._flush())
-        self._flushes.add(task)  # kept, so the task is not collected mid-flight
-        task.add_done_callback(self._flushed)
+    def _remote_replacement(self, event: dict) -> None:
+        self._close_phones_of(int(event["participant"]), REPLACED, REPLACED_REASON)
 
-    def _flushed(self, task: asyncio.Task) -> None:
-        self._flushes.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a broadcast failed", exc_info=task.exception())
-
-    async def _flush(self) -> None:
-        self._pending = None
-        to_phones, self._pending_phones = self._pending_phones, False
-        if not (self.consoles or self.projectors or (to_phones and self.phones)):
-            return
-        facts = self.facts()
-        if to_phones and self.phones:
-            self._send_all(list(self.phones), phone_state(phone_view(facts)))
-        if self.consoles:
-            self._send_all(list(self.consoles), console_snapshot(console_view(facts, self.people())))
-        if self.projectors:
-            self._send_all(list(self.projectors), projector_frame(projector_view(facts)))
-
-    def _send_all(self, connections: list[Subscriber], message: dict) -> None:
-        text = json.dumps(message)  # serialised once, queued for every socket without waiting on any
-        for connection in connections:
-            if not connection.offer(text):
-                self.remove(connection)
+    def _remote_state(self, event: dict) -> None:
+        """The session's state or its texts changed elsewhere (or anything this process cannot follow)."""
+        self.state = self.store.session_state(self.code)
+        self.timers.follow(self.state)
+        self._results.clear()
+        self.changed(phones=True)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str:

@@ -73,7 +73,7 @@ async def sign_out_on_rotation(auth: FacilitatorAuth, rooms: Rooms, interval: fl
             continue
         current = auth.key
         for room in rooms.loaded():
-            for connection in [*room.consoles, *room.projectors]:
+            for connection in [*room.audience.consoles, *room.audience.projectors]:
                 if auth.status(cast(HTTPConnection, connection.socket)) != "ok":  # facilitator sockets are WebSockets
                     room.remove(connection)
                     connection.close_with(POLICY_VIOLATION, "the facilitator key has changed")

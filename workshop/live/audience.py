@@ -1,0 +1,62 @@
+"""Who is in a room right now: its phones by participant, its consoles and projectors, and (with a
+broker) the participants connected to other processes."""
+
+from collections import Counter
+from collections.abc import Mapping
+
+from .subscribers import Subscriber
+
+
+class Audience:
+    def __init__(self) -> None:
+        self.phones: dict[Subscriber, dict] = {}
+        self.connected: Counter[int] = Counter()  # participant id -> open connections here
+        self.elsewhere: set[int] = set()  # participants connected to other processes
+        self.named: dict[int, str] = {}  # connected participants who gave a name
+        self.consoles: set[Subscriber] = set()
+        self.projectors: set[Subscriber] = set()
+
+    def add_phone(self, connection: Subscriber, participant: dict) -> None:
+        previous = self.phones.get(connection)
+        if previous is not None:
+            self._disconnected(previous)
+        self.phones[connection] = participant
+        self.connected[participant["id"]] += 1
+        if participant["name"]:
+            self.named[participant["id"]] = participant["name"]
+        else:
+            self.named.pop(participant["id"], None)
+
+    def remove(self, connection: Subscriber) -> bool:
+        """Forget a socket, whatever it was; True if it was a phone."""
+        self.consoles.discard(connection)
+        self.projectors.discard(connection)
+        participant = self.phones.pop(connection, None)
+        if participant is not None:
+            self._disconnected(participant)
+        return participant is not None
+
+    def _disconnected(self, participant: dict) -> None:
+        participant_id = participant["id"]
+        self.connected[participant_id] -= 1
+        if self.connected[participant_id] <= 0:
+            del self.connected[participant_id]
+            self.named.pop(participant_id, None)
+
+    def phones_of(self, participant_id: int, keep: Subscriber | None = None) -> list[Subscriber]:
+        return [connection for connection, participant in self.phones.items()
+                if participant["id"] == participant_id and connection is not keep]
+
+    def present(self) -> int:
+        """Participants with a phone connected, here and on other processes."""
+        return len(self.connected.keys() | self.elsewhere) if self.elsewhere else len(self.connected)
+
+    def sockets(self) -> int:
+        """Phone sockets open here, plus participants connected only elsewhere."""
+        return len(self.phones) + len(self.elsewhere - self.connected.keys())
+
+    def not_voted(self, voters: Mapping[int, object]) -> dict:
+        """Connected phones without a vote among `voters`: a count, and names where given."""
+        present = self.connected.keys() | self.elsewhere
+        count = len(present) - len(present & voters.keys())
+        return {"count": count, "names": sorted(name for pid, name in self.named.items() if pid not in voters)}

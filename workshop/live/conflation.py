@@ -1,0 +1,42 @@
+"""Bursts of changes to a room become at most one broadcast per interval (live tallies ~10/s)."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+BROADCAST_INTERVAL = 0.1  # seconds
+
+
+class Conflation:
+    """Calls `flush(to_phones)` once per interval after changes; `to_phones` if any change asked for it."""
+
+    def __init__(self, flush: Callable[[bool], Coroutine[Any, Any, None]]) -> None:
+        self._flush = flush
+        self._pending: asyncio.TimerHandle | None = None
+        self._to_phones = False
+        self._running: set[asyncio.Task] = set()
+
+    def changed(self, phones: bool = False, now: bool = False) -> None:
+        self._to_phones = self._to_phones or phones
+        if now:
+            if self._pending is not None:
+                self._pending.cancel()
+            self._pending = None
+            self._start()
+        elif self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(BROADCAST_INTERVAL, self._start)
+
+    def _start(self) -> None:
+        self._pending = None
+        to_phones, self._to_phones = self._to_phones, False
+        task = asyncio.get_running_loop().create_task(self._flush(to_phones))
+        self._running.add(task)  # kept, so the task is not collected mid-flight
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a broadcast failed", exc_info=task.exception())
