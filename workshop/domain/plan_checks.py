@@ -2,12 +2,25 @@
 
 import copy
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import NoReturn
+from dataclasses import dataclass, field
 
 from .figures import check_sides
 from .framework import DIRECTION_SIDES, KINDS_BY_ID, STRATEGIES_BY_ID
+from .plan_fields import (
+    ID_PATTERN,
+    ID_RULE,
+    Where,
+    check_keys,
+    read_boolean,
+    read_fraction,
+    read_identifier,
+    read_integer,
+    read_one_of,
+    read_string,
+    read_strings,
+    read_tables,
+    shown,
+)
 from .plan_model import (
     ABSTAIN,
     DEFAULT_MIN_AGREEMENT,
@@ -19,7 +32,6 @@ from .plan_model import (
     MAX_DEPTH,
     MAX_GROUP_LENGTH,
     MAX_GROUPS,
-    MAX_LIST_ITEMS,
     MAX_LONG_TEXT,
     MAX_MIN_GROUP_SIZE,
     MAX_MIN_VOTES,
@@ -34,14 +46,11 @@ from .plan_model import (
     STEP_KINDS,
     Option,
     Plan,
-    PlanError,
     Question,
     Step,
     StrategyTactics,
 )
 
-_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-_ID_RULE = "must start with a lower-case letter or digit and hold only a-z, 0-9, '_', '.', '-'"
 # Label keys are TOML keys and so always strings; only plain integers ("-2", "0", "5") are accepted.
 _LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
 
@@ -57,126 +66,6 @@ _QUESTION_KEYS = {
     "choice": _QUESTION_COMMON_KEYS | {"options"},
     "text": _QUESTION_COMMON_KEYS | {"max_length"},
 }
-
-
-# --- the plan model ----------------------------------------------------------------------------
-
-# --- reading values, each failure naming where it happened --------------------------------------
-
-@dataclass(frozen=True)
-class _Where:
-    file: str
-    step: str | None = None
-    prefix: str = ""
-
-    def at(self, part: str) -> "_Where":
-        return replace(self, prefix=_join(self.prefix, part))
-
-    def fail(self, message: str, key: str | None = None) -> NoReturn:
-        path = _join(self.prefix, key) if key is not None else self.prefix
-        raise PlanError(self.file, message, self.step, path or None)
-
-
-def _join(prefix: str, part: str) -> str:
-    if not prefix or part.startswith("["):
-        return prefix + part
-    return f"{prefix}.{part}"
-
-
-def _check_keys(table: dict, allowed: frozenset[str], where: _Where, what: str) -> None:
-    for key in table:
-        if key not in allowed:
-            where.fail(f"unknown key {_shown(key)} in {what} (allowed: {', '.join(sorted(allowed))})",
-                       _shown(key)[1:-1])
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    # A hostile key or id may be huge; an error message quotes only its start.
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _string(table: dict, key: str, where: _Where, *, required: bool = False,
-            limit: int = MAX_SHORT_TEXT) -> str:
-    if key not in table:
-        if required:
-            where.fail("is required", key)
-        return ""
-    value = table[key]
-    if not isinstance(value, str):
-        where.fail("must be a string", key)
-    if len(value) > limit:
-        where.fail(f"must be at most {limit} characters (got {len(value)})", key)
-    if required and not value.strip():
-        where.fail("must not be empty", key)
-    return value.strip()
-
-
-def _strings(table: dict, key: str, where: _Where, limit: int = MAX_LIST_ITEMS) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        where.fail("must be a list of strings", key)
-    if len(value) > limit:
-        where.fail(f"may hold at most {limit} items (got {len(value)})", key)
-    for position, item in enumerate(value):
-        if not item.strip():
-            where.fail("must not be empty", f"{key}[{position}]")
-        if len(item) > MAX_SHORT_TEXT:
-            where.fail(f"must be at most {MAX_SHORT_TEXT} characters (got {len(item)})", f"{key}[{position}]")
-    return tuple(item.strip() for item in value)
-
-
-def _integer(table: dict, key: str, where: _Where, default: int | None = None) -> int:
-    if key not in table:
-        if default is None:
-            where.fail("is required", key)
-        return default
-    value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        where.fail("must be an integer", key)
-    return value
-
-
-def _boolean(table: dict, key: str, where: _Where, default: bool) -> bool:
-    value = table.get(key, default)
-    if not isinstance(value, bool):
-        where.fail("must be true or false", key)
-    return value
-
-
-def _fraction(table: dict, key: str, where: _Where, default: float) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        where.fail("must be a number", key)
-    # Written so that NaN fails too.
-    if not 0 <= value <= 1:
-        where.fail(f"must be from 0 to 1 (got {value})", key)
-    return float(value)
-
-
-def _identifier(table: dict, key: str, where: _Where) -> str:
-    value = _string(table, key, where, required=True)
-    if not _ID_PATTERN.fullmatch(table[key]):
-        where.fail(f"{_ID_RULE} (got {table[key]!r})", key)
-    return value
-
-
-def _one_of(table: dict, key: str, allowed: Sequence[str], where: _Where) -> str:
-    value = _string(table, key, where, required=True)
-    if table[key] not in allowed:
-        where.fail(f"must be one of: {', '.join(allowed)} (got {table[key]!r})", key)
-    return value
-
-
-def _tables(table: dict, key: str, where: _Where, limit: int) -> list[dict]:
-    value = table.get(key, [])
-    if not isinstance(value, list):
-        where.fail("must be a list of tables", key)
-    if len(value) > limit:
-        where.fail(f"may hold at most {limit} items (got {len(value)})", key)
-    for position, item in enumerate(value):
-        if not isinstance(item, dict):
-            where.fail("must be a table", f"{key}[{position}]")
-    return value
 
 
 # --- the parts of a plan -------------------------------------------------------------------------
@@ -195,13 +84,13 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
 
     `source_name` names the plan in errors (a file path, or e.g. "session ABC123"). Raises PlanError.
     """
-    where = _Where(source_name)
+    where = Where(source_name)
     if not isinstance(data, dict):
         where.fail("a plan must be a table")
     _check_depth(data, where)
-    _check_keys(data, _PLAN_KEYS, where, "the plan")
-    title = _string(data, "title", where, required=True)
-    description = _string(data, "description", where, limit=MAX_LONG_TEXT)
+    check_keys(data, _PLAN_KEYS, where, "the plan")
+    title = read_string(data, "title", where, required=True)
+    description = read_string(data, "description", where, limit=MAX_LONG_TEXT)
     groups = _groups(data, where)
     min_consensus, min_agreement, min_votes, quorum = _thresholds(data, where)
     return Plan(id=plan_id, title=title, description=description, groups=groups,
@@ -210,17 +99,17 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
                 min_group_size=_min_group_size(data, where))
 
 
-def _min_group_size(data: dict, where: _Where) -> int:
-    size = _integer(data, "min_group_size", where, DEFAULT_MIN_GROUP_SIZE)
+def _min_group_size(data: dict, where: Where) -> int:
+    size = read_integer(data, "min_group_size", where, DEFAULT_MIN_GROUP_SIZE)
     if not 1 <= size <= MAX_MIN_GROUP_SIZE:
         where.fail(f"must be from 1 to {MAX_MIN_GROUP_SIZE} (got {size})", "min_group_size")
     return size
 
 
-def _groups(data: dict, where: _Where) -> tuple[str, ...]:
+def _groups(data: dict, where: Where) -> tuple[str, ...]:
     if "groups" not in data:
         where.fail("is required", "groups")
-    groups = _strings(data, "groups", where, MAX_GROUPS)
+    groups = read_strings(data, "groups", where, MAX_GROUPS)
     if not groups:
         where.fail("must list at least one group", "groups")
     seen: set[str] = set()
@@ -234,24 +123,24 @@ def _groups(data: dict, where: _Where) -> tuple[str, ...]:
     return groups
 
 
-def _thresholds(data: dict, where: _Where) -> tuple[float, float, int, float]:
+def _thresholds(data: dict, where: Where) -> tuple[float, float, int, float]:
     consensus = data.get("consensus", {})
     if not isinstance(consensus, dict):
         where.fail("must be a table", "consensus")
     inner = where.at("consensus")
-    _check_keys(consensus, _CONSENSUS_KEYS, inner, "consensus")
-    min_votes = _integer(consensus, "min_votes", inner, DEFAULT_MIN_VOTES)
+    check_keys(consensus, _CONSENSUS_KEYS, inner, "consensus")
+    min_votes = read_integer(consensus, "min_votes", inner, DEFAULT_MIN_VOTES)
     if not 1 <= min_votes <= MAX_MIN_VOTES:
         inner.fail(f"must be from 1 to {MAX_MIN_VOTES} (got {min_votes})", "min_votes")
-    return (_fraction(consensus, "min_consensus", inner, DEFAULT_MIN_CONSENSUS),
-            _fraction(consensus, "min_agreement", inner, DEFAULT_MIN_AGREEMENT),
-            min_votes, _fraction(consensus, "quorum", inner, DEFAULT_QUORUM))
+    return (read_fraction(consensus, "min_consensus", inner, DEFAULT_MIN_CONSENSUS),
+            read_fraction(consensus, "min_agreement", inner, DEFAULT_MIN_AGREEMENT),
+            min_votes, read_fraction(consensus, "quorum", inner, DEFAULT_QUORUM))
 
 
-def _steps(data: dict, where: _Where) -> tuple[Step, ...]:
+def _steps(data: dict, where: Where) -> tuple[Step, ...]:
     if "steps" not in data:
         where.fail("is required: a plan needs at least one step", "steps")
-    tables = _tables(data, "steps", where, MAX_STEPS)
+    tables = read_tables(data, "steps", where, MAX_STEPS)
     if not tables:
         where.fail("must hold at least one step", "steps")
     seen = _Seen()
@@ -261,7 +150,7 @@ def _steps(data: dict, where: _Where) -> tuple[Step, ...]:
     return steps
 
 
-def _check_depth(data: dict, where: _Where) -> None:
+def _check_depth(data: dict, where: Where) -> None:
     # Iterative, so that a hostile nesting cannot exhaust the stack here or in later copies.
     pending: list[tuple[object, int]] = [(data, 1)]
     while pending:
@@ -274,79 +163,80 @@ def _check_depth(data: dict, where: _Where) -> None:
 
 def _step_label(raw_id: object, index: int) -> str:
     if isinstance(raw_id, str) and raw_id:
-        return f"{_shown(raw_id)} (#{index + 1})"
+        return f"{shown(raw_id)} (#{index + 1})"
     return f"#{index + 1}"
 
 
 def _step(table: dict, index: int, file: str, seen: _Seen) -> Step:
-    where = _Where(file, _step_label(table.get("id"), index))
-    _check_keys(table, _STEP_KEYS, where, "a step")
-    step_id = _identifier(table, "id", where)
+    where = Where(file, _step_label(table.get("id"), index))
+    check_keys(table, _STEP_KEYS, where, "a step")
+    step_id = read_identifier(table, "id", where)
     if step_id in seen.steps:
         where.fail(f"duplicate step id {step_id!r} (also step {seen.steps[step_id]})", "id")
     seen.steps[step_id] = where.step or ""
-    kind = _one_of(table, "kind", STEP_KINDS, where)
+    kind = read_one_of(table, "kind", STEP_KINDS, where)
     return Step(
         index=index, id=step_id, kind=kind,
-        title=_string(table, "title", where, required=True),
-        body=_string(table, "body", where, limit=MAX_LONG_TEXT),
+        title=read_string(table, "title", where, required=True),
+        body=read_string(table, "body", where, limit=MAX_LONG_TEXT),
         category=_category(table, kind, where, seen),
-        definition=_string(table, "definition", where, limit=MAX_LONG_TEXT),
-        it_example=_string(table, "it_example", where, limit=MAX_LONG_TEXT),
-        everyday_example=_string(table, "everyday_example", where, limit=MAX_LONG_TEXT),
-        prompts=_strings(table, "prompts", where),
-        sla_hint=_string(table, "sla_hint", where, limit=MAX_LONG_TEXT),
+        definition=read_string(table, "definition", where, limit=MAX_LONG_TEXT),
+        it_example=read_string(table, "it_example", where, limit=MAX_LONG_TEXT),
+        everyday_example=read_string(table, "everyday_example", where, limit=MAX_LONG_TEXT),
+        prompts=read_strings(table, "prompts", where),
+        sla_hint=read_string(table, "sla_hint", where, limit=MAX_LONG_TEXT),
         strategies=_strategies(table, where),
-        questions=tuple(_question(item, where.at(f"questions[{position}]"), seen)
-                        for position, item in enumerate(_tables(table, "questions", where, MAX_QUESTIONS_PER_STEP))),
+        questions=tuple(
+            _question(item, where.at(f"questions[{position}]"), seen)
+            for position, item in enumerate(read_tables(table, "questions", where, MAX_QUESTIONS_PER_STEP))),
     )
 
 
-def _category(table: dict, kind: str, where: _Where, seen: _Seen) -> str | None:
+def _category(table: dict, kind: str, where: Where, seen: _Seen) -> str | None:
     if kind != "category":
         if "category" in table:
             where.fail(f"is only allowed on steps of kind 'category' (this one is {kind!r})", "category")
         return None
-    category = _one_of(table, "category", tuple(KINDS_BY_ID), where)
+    category = read_one_of(table, "category", tuple(KINDS_BY_ID), where)
     if category in seen.categories:
         where.fail(f"category {category!r} already has a step: {seen.categories[category]}", "category")
     seen.categories[category] = where.step or ""
     return category
 
 
-def _strategies(table: dict, where: _Where) -> tuple[StrategyTactics, ...]:
+def _strategies(table: dict, where: Where) -> tuple[StrategyTactics, ...]:
     result: list[StrategyTactics] = []
-    for position, item in enumerate(_tables(table, "strategies", where, len(STRATEGIES_BY_ID))):
+    for position, item in enumerate(read_tables(table, "strategies", where, len(STRATEGIES_BY_ID))):
         at = where.at(f"strategies[{position}]")
-        _check_keys(item, frozenset({"id", "tactics"}), at, "a strategy")
-        strategy_id = _one_of(item, "id", tuple(STRATEGIES_BY_ID), at)
+        check_keys(item, frozenset({"id", "tactics"}), at, "a strategy")
+        strategy_id = read_one_of(item, "id", tuple(STRATEGIES_BY_ID), at)
         if any(existing.id == strategy_id for existing in result):
             at.fail(f"duplicate strategy {strategy_id!r}", "id")
-        tactics = _strings(item, "tactics", at)
+        tactics = read_strings(item, "tactics", at)
         if not tactics:
             at.fail("must list at least one tactic", "tactics")
         result.append(StrategyTactics(strategy_id, tactics))
     return tuple(result)
 
 
-def _question(item: dict, where: _Where, seen: _Seen) -> Question:
-    kind = _one_of(item, "kind", QUESTION_KINDS, where)
-    _check_keys(item, _QUESTION_KEYS[kind], where, f"a {kind} question")
-    question_id = _identifier(item, "id", where)
+def _question(item: dict, where: Where, seen: _Seen) -> Question:
+    kind = read_one_of(item, "kind", QUESTION_KINDS, where)
+    check_keys(item, _QUESTION_KEYS[kind], where, f"a {kind} question")
+    question_id = read_identifier(item, "id", where)
     if question_id in seen.questions:
         earlier = seen.questions[question_id]
         place = "earlier in this step" if earlier == where.step else f"also in step {earlier}"
         where.fail(f"duplicate question id {question_id!r} ({place})", "id")
     seen.questions[question_id] = where.step or ""
-    prompt = _string(item, "prompt", where, required=True)
-    allow_abstain = _boolean(item, "allow_abstain", where, True)
+    prompt = read_string(item, "prompt", where, required=True)
+    allow_abstain = read_boolean(item, "allow_abstain", where, True)
     parts = {"scale": _scale_parts, "choice": _choice_parts, "text": _text_parts}[kind](item, where)
     return Question(id=question_id, kind=kind, prompt=prompt, allow_abstain=allow_abstain, **parts)
 
 
-def _scale_parts(item: dict, where: _Where) -> dict:
-    low = _integer(item, "min", where)
-    high = _integer(item, "max", where)
+def _scale_parts(item: dict, where: Where) -> dict:
+    low = read_integer(item, "min", where)
+    high = read_integer(item, "max", where)
     if high <= low:
         where.fail(f"must be greater than min (min is {low}, max is {high})", "max")
     if high - low > MAX_SCALE_SPAN:
@@ -355,7 +245,7 @@ def _scale_parts(item: dict, where: _Where) -> dict:
             "sides": _sides(item, low, high, where)}
 
 
-def _sides(item: dict, low: int, high: int, where: _Where) -> tuple[tuple[str, tuple[int, ...]], ...]:
+def _sides(item: dict, low: int, high: int, where: Where) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """The decisions a scale's points stand for; a -2..+2 `.direction` scale gets less/same/more."""
     if "decision_sides" not in item:
         is_direction = str(item.get("id", "")).endswith(".direction") and (low, high) == (-2, 2)
@@ -367,8 +257,8 @@ def _sides(item: dict, low: int, high: int, where: _Where) -> tuple[tuple[str, t
     sides = []
     for name, points in raw.items():
         path = f"decision_sides.{name}"
-        if not _ID_PATTERN.fullmatch(name):
-            where.fail(f"{_ID_RULE} (got {name!r})", path)
+        if not ID_PATTERN.fullmatch(name):
+            where.fail(f"{ID_RULE} (got {name!r})", path)
         if (not isinstance(points, list) or not points
                 or not all(isinstance(point, int) and not isinstance(point, bool) for point in points)):
             where.fail("must be a non-empty list of whole numbers", path)
@@ -380,7 +270,7 @@ def _sides(item: dict, low: int, high: int, where: _Where) -> tuple[tuple[str, t
     return tuple(sides)
 
 
-def _labels(item: dict, low: int, high: int, where: _Where) -> dict[int, str]:
+def _labels(item: dict, low: int, high: int, where: Where) -> dict[int, str]:
     raw = item.get("labels", {})
     if not isinstance(raw, dict):
         where.fail('must be a table like { "1" = "Low", "5" = "High" }', "labels")
@@ -399,26 +289,26 @@ def _labels(item: dict, low: int, high: int, where: _Where) -> dict[int, str]:
     return dict(sorted(labels.items()))
 
 
-def _choice_parts(item: dict, where: _Where) -> dict:
-    tables = _tables(item, "options", where, MAX_OPTIONS)
+def _choice_parts(item: dict, where: Where) -> dict:
+    tables = read_tables(item, "options", where, MAX_OPTIONS)
     if len(tables) < 2:
         where.fail(f"a choice question needs at least 2 options (got {len(tables)})", "options")
     options: list[Option] = []
     for position, table in enumerate(tables):
         at = where.at(f"options[{position}]")
-        _check_keys(table, frozenset({"id", "label"}), at, "an option")
-        option_id = _identifier(table, "id", at)
+        check_keys(table, frozenset({"id", "label"}), at, "an option")
+        option_id = read_identifier(table, "id", at)
         # A vote of "abstain" must stay unambiguous.
         if option_id == ABSTAIN:
             at.fail(f"{ABSTAIN!r} is reserved for abstaining", "id")
         if any(option.id == option_id for option in options):
             at.fail(f"duplicate option id {option_id!r}", "id")
-        options.append(Option(option_id, _string(table, "label", at, required=True)))
+        options.append(Option(option_id, read_string(table, "label", at, required=True)))
     return {"options": tuple(options)}
 
 
-def _text_parts(item: dict, where: _Where) -> dict:
-    max_length = _integer(item, "max_length", where, DEFAULT_TEXT_LENGTH)
+def _text_parts(item: dict, where: Where) -> dict:
+    max_length = read_integer(item, "max_length", where, DEFAULT_TEXT_LENGTH)
     if not 1 <= max_length <= MAX_TEXT_LENGTH:
         where.fail(f"must be from 1 to {MAX_TEXT_LENGTH} (got {max_length})", "max_length")
     return {"max_length": max_length}
