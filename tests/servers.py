@@ -1,6 +1,7 @@
 """A real `workshop serve` in a subprocess, for tests that need the whole server."""
 
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -15,6 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY = "server-test-key"
 
 
+LIVE: set[subprocess.Popen] = set()  # servers not yet stopped: killed when the test run ends, whatever happened
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for process in list(LIVE):
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 class Server:
     def __init__(self, folder: Path, *extra: str, key: str | None = KEY) -> None:
         """Start `workshop serve` in `folder`; with key=None, the server keeps its key in the database."""
@@ -25,6 +37,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "workshop", "serve", "--port", "0", "--host", "127.0.0.1", *extra],
             cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        LIVE.add(self.process)
         self.output = []
         for line in self.process.stdout:
             self.output.append(line)
@@ -44,16 +57,21 @@ class Server:
     def stop(self) -> str:
         """Stop with SIGTERM, as a service manager would; return what the server printed meanwhile."""
         self.process.send_signal(signal.SIGTERM)
-        rest = self.process.stdout.read()
-        self.process.wait(timeout=20)
-        self.process.stdout.close()
+        try:
+            rest, _ = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            rest, _ = self.process.communicate()
+            raise AssertionError(f"the server ignored SIGTERM for 30 s; it printed:\n{rest}") from None
+        finally:
+            LIVE.discard(self.process)
         return rest
 
     def kill(self) -> None:
         """Stop at once, as a power cut or the OOM killer would: no shutdown, no drain."""
         self.process.kill()
-        self.process.wait(timeout=20)
-        self.process.stdout.close()
+        self.process.communicate()
+        LIVE.discard(self.process)
 
 
 async def receive(socket, kind: str, timeout: float = 10) -> dict:

@@ -164,3 +164,18 @@ async def _reply_to(phone, message_id: str) -> dict:
         message = json.loads(await asyncio.wait_for(phone.recv(), 10))
         if message.get("id") == message_id and message["type"] in ("ack", "error"):
             return message
+
+
+def test_a_request_whose_body_never_comes_cannot_hold_a_shutdown(server, tmp_path):
+    code = server.api("POST", "/api/sessions", json={"title": "Stopping"}).json()["code"]
+    host = f"127.0.0.1:{server.port}"
+    with socket.create_connection(("127.0.0.1", server.port)) as stalled:
+        stalled.sendall(f"POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode())
+        printed = server.stop()  # raises if the server is still up 30 s after SIGTERM
+    assert "the writer has drained" in printed
+    restarted = Server(tmp_path)
+    try:
+        assert restarted.api("GET", f"/api/sessions/{code}").status_code == 200
+    finally:
+        restarted.stop()

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 from .domain.plans import default_plans_dir, discover_plans
 
 MAX_MESSAGE = 64 * 1024
+# seconds SIGTERM waits for open requests and sockets before closing them; the writer then drains
+# regardless, so no acknowledged vote depends on it, and a stuck connection cannot hold a shutdown
+GRACEFUL_SHUTDOWN = 10.0
 
 
 class CommandError(Exception):
@@ -130,7 +133,8 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
     _announce(settings, app.state.store.location, app.state.auth.key, port, public_url_given=bool(given_url))
     http = guarded_http(Census(limits), facilitator_check(app.state.auth))
     config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
-                            ws_per_message_deflate=False, log_level="warning", lifespan="on")
+                            ws_per_message_deflate=False, log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 
