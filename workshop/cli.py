@@ -23,7 +23,7 @@ from .domain.plans import default_plans_dir, discover_plans
 MAX_MESSAGE = 64 * 1024
 # seconds SIGTERM waits for open requests and sockets before closing them; the writer then drains
 # regardless, so no acknowledged vote depends on it, and a stuck connection cannot hold a shutdown
-GRACEFUL_SHUTDOWN = 10.0
+GRACEFUL_SHUTDOWN = 10
 
 
 class CommandError(Exception):

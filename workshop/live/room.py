@@ -32,6 +32,7 @@ from .ballots import Ballots
 from .broker import Broker
 from .conflation import Conflation
 from .countdowns import Countdowns
+from .reads import MODERATION, PEOPLE, RECORDS, RoomReads
 from .subscribers import Subscriber
 from .views import People, Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
 
@@ -40,7 +41,6 @@ REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
 REPLACED_REASON = "this phone opened the session on a newer connection"
 ADDRESSES_SHOWN = 10
-PEOPLE_SHOWN = 200  # participants listed on the console, newest first
 
 
 def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
@@ -67,6 +67,7 @@ class Room:
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
         self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
+        self.reads = RoomReads(store, self.code)
         self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
         self.timers = Countdowns(self.expire)
         self._remote_events: dict[str, Callable[[dict], None]] = {
@@ -95,6 +96,7 @@ class Room:
                 self.joins_by_address[address] += 1
         if self.ballots.joined(participant):
             self._results.clear()  # the per-group figures changed
+        self.reads.forget(PEOPLE)
         self._publish({"kind": "join", "participant": participant["id"], "group": participant["group"]})
         return participant
 
@@ -124,6 +126,7 @@ class Room:
         stored: tuple[str, int, bool] = await committed(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
         qid, round_, _ = stored
+        self.reads.forget(MODERATION)
         self.changed()
         self._publish({"kind": "state"})
         return qid, round_
@@ -141,6 +144,7 @@ class Room:
         if command.name in SUBMISSION_COMMANDS:
             assert command.submission is not None  # parse_command requires it of a moderation command
             await committed(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
+            self.reads.forget(MODERATION)
             self._publish({"kind": "state"})
         elif command.name in PARTICIPANT_COMMANDS:
             await self._remove(command)
@@ -150,6 +154,7 @@ class Room:
                 await committed(self.store.save_state(self.code, self.state, updated))
                 self.state = updated
                 self._results.pop(command.question or "", None)
+                self.reads.forget()  # rare, and a command may change what any screen reads
                 self.timers.follow(self.state)
                 self._publish({"kind": "state"})
 
@@ -171,6 +176,7 @@ class Room:
 
     def _forget(self, participant_id: int) -> None:
         self.ballots.forget(participant_id)
+        self.reads.forget(PEOPLE, MODERATION)  # a removed phone's waiting examples are rejected
         self._results.clear()
         self._close_phones_of(participant_id, REMOVED, "removed by the facilitator")
 
@@ -187,6 +193,7 @@ class Room:
         stored = await committed(self.store.save_record(self.code, {
             **record.to_row(), "evidence": evidence, "warnings": warnings,
         }, version))
+        self.reads.forget(RECORDS)
         self.changed()
         self._publish({"kind": "state"})
         return stored
@@ -237,18 +244,17 @@ class Room:
             session=info, plan=self.plan, steps=self.public_steps, state=self.state,
             results={question.id: self.results(question.id) for question in self.plan.questions
                      if question.kind != "text" and self.state.question(question.id).status != "pending"},
-            presence=self.presence(), records=self.store.records(self.code),
-            moderation=self.store.moderation(self.code))
+            presence=self.presence(), records=self.reads.records(), moderation=self.reads.moderation())
 
     def people(self) -> People:
         """The latest participants still in the room, for the console's list (its Remove buttons)."""
+        recent, total = self.reads.people()
         items = tuple({**person, "connected": person["id"] in self.audience.connected,
-                       "address": self.addresses.get(person["id"], "")}
-                      for person in self.store.recent_people(self.code, PEOPLE_SHOWN))
-        return People(items=items, total=self.store.participant_count(self.code))
+                       "address": self.addresses.get(person["id"], "")} for person in recent)
+        return People(items=items, total=total)
 
     def presence(self) -> Presence:
-        return Presence(joined=self.store.participant_count(self.code), connected=self.audience.sockets(),
+        return Presence(joined=self.reads.people()[1], connected=self.audience.sockets(),
                         joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
@@ -344,6 +350,7 @@ class Room:
     def _remote_join(self, event: dict) -> None:
         if self.ballots.joined({"id": int(event["participant"]), "group": event["group"]}):
             self._results.clear()
+        self.reads.forget(PEOPLE)
         self.changed()
 
     def _remote_removal(self, event: dict) -> None:
@@ -358,6 +365,7 @@ class Room:
         self.state = self.store.session_state(self.code)
         self.timers.follow(self.state)
         self._results.clear()
+        self.reads.forget()
         self.changed(phones=True)
 
 

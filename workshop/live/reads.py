@@ -1,0 +1,40 @@
+"""What a room's screens read from the record besides the votes (decisions, the moderation queue, the
+people in the room), kept until a change to that part is committed here or announced by another
+process. A burst of votes then costs no query per broadcast, which matters most when every query is a
+round trip to PostgreSQL."""
+
+from typing import Any
+
+from ..store.interface import RecordStore
+
+RECORDS, MODERATION, PEOPLE = "records", "moderation", "people"
+PEOPLE_SHOWN = 200  # participants listed on the console, newest first
+
+
+class RoomReads:
+    def __init__(self, store: RecordStore, code: str) -> None:
+        self._store = store
+        self._code = code
+        self._kept: dict[str, Any] = {}
+
+    def forget(self, *parts: str) -> None:
+        """Read these parts again next time; with none, every part."""
+        for part in parts or (RECORDS, MODERATION, PEOPLE):
+            self._kept.pop(part, None)
+
+    def records(self) -> dict[str, dict]:
+        if RECORDS not in self._kept:
+            self._kept[RECORDS] = self._store.records(self._code)
+        return self._kept[RECORDS]
+
+    def moderation(self) -> dict:
+        if MODERATION not in self._kept:
+            self._kept[MODERATION] = self._store.moderation(self._code)
+        return self._kept[MODERATION]
+
+    def people(self) -> tuple[list[dict], int]:
+        """The latest participants still in the room, and how many joined in all."""
+        if PEOPLE not in self._kept:
+            self._kept[PEOPLE] = (self._store.recent_people(self._code, PEOPLE_SHOWN),
+                                  self._store.participant_count(self._code))
+        return self._kept[PEOPLE]
