@@ -1,6 +1,6 @@
 """Several app processes on one PostgreSQL and one Redis, against one SQLite process, in the same run.
 
-    python -m bench.cluster --processes 3 --phones 5000 --sessions 100 --per-session 50 --repeat 2
+    python -m bench.cluster --processes 3 --phones 20000 --sessions 200 --per-session 50 --repeat 2
 
 Each repetition runs both set-ups in turn (the order alternates):
   sqlite    one `workshop serve` on a SQLite file (the default deployment);
@@ -13,7 +13,12 @@ and two scenarios on each:
   rooms     --sessions sessions of --per-session phones; every phone of every session votes at once.
 Reported per scenario: burst time (first send to last ack), ack p50/p99, and vote-to-console p99:
 from sending a vote to the first console snapshot whose count of votes includes it (the k-th vote
-acknowledged is counted once a snapshot shows k votes).
+acknowledged is counted once a snapshot shows k votes), and how many phones a process turned away
+(one process holds no more sockets than its descriptor limit allows).
+
+The phones are driven by --crowds load-generating processes of this same module, started with
+"--crowd"; each connects its share, reports ready, and votes when told to go. Times are taken on
+CLOCK_MONOTONIC, which every process on the machine shares.
 
 PostgreSQL is a throwaway cluster started WITHOUT the test-only speed options (fsync and
 synchronous_commit on), Redis a throwaway server; both on this machine, like the app processes and
@@ -27,6 +32,7 @@ import json
 import math
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -42,14 +48,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from services import Postgres, Redis
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 from workshop.domain.plans import default_plans_dir, load_plan
 
 QID = "arrival.direction"
 KEY = "bench-cluster-key"
 STEP = load_plan(default_plans_dir() / "frei-variability.toml").step_of(QID).index
-clock = time.perf_counter
+clock = time.monotonic  # CLOCK_MONOTONIC: one clock for this process and the load generators
 LIVE: set[subprocess.Popen] = set()  # app processes to kill if the benchmark itself is stopped
+CROWDS: set[asyncio.subprocess.Process] = set()  # load generators, likewise
 
 
 @atexit.register
@@ -58,6 +66,9 @@ def _kill_live_apps() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    for crowd in list(CROWDS):
+        if crowd.returncode is None:
+            crowd.kill()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -106,7 +117,14 @@ class App:
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.log.seek(0)
+            print(f"a server (pid {self.proc.pid}) ignored SIGTERM for 60 s; its log:\n{self.log.read()[-3000:]}",
+                  file=sys.stderr, flush=True)
+            self.proc.kill()
+            self.proc.wait()
         LIVE.discard(self.proc)
         self.log.close()
 
@@ -149,59 +167,122 @@ class Console:
 
 
 async def phone(port: int, code: str, number: int, gate: asyncio.Semaphore, start: asyncio.Event,
-                sends: list, acks: list) -> None:
+                result: list) -> None:
+    """Join, wait for the start, vote once; `result` gets the send and ack times, or "refused"."""
     source = (f"127.1.{number // 25600 % 256}.{number // 100 % 256 or 1}", 0)  # 100 phones per address
     async with gate:  # a few hundred connect at a time, as a hall does over a minute
-        socket = await connect(f"ws://127.0.0.1:{port}/ws/{code}", local_addr=source, max_size=2**24)
+        try:
+            socket = await connect(f"ws://127.0.0.1:{port}/ws/{code}", local_addr=source, max_size=2**24)
+        except (InvalidHandshake, OSError):  # a process past its own descriptor limit turns phones away
+            result.append("refused")
+            return
         await socket.send(json.dumps({"type": "join"}))
         while json.loads(await socket.recv())["type"] != "welcome":
             pass
     async with socket:
-        sends.append(None)
-        slot = len(sends) - 1
+        result.append("joined")
         await start.wait()
-        sends[slot] = clock()
+        sent = clock()
         await socket.send(json.dumps({"type": "vote", "id": "b", "question": QID, "value": number % 5 - 2}))
         while (reply := json.loads(await socket.recv()))["type"] not in ("ack", "error"):
             pass
         assert reply["type"] == "ack", reply
-        acks.append((slot, clock()))
+        result[:] = [sent, clock()]
         await asyncio.sleep(2)  # stay present while the consoles catch up
 
 
-async def scenario(apps: list[App], sessions: int, per_session: int) -> dict:
+async def crowd(assigned: list[list]) -> None:
+    """A load-generating process: its share of the phones, [port, code, number] each, driven through
+    stdin ("go") and stdout ("ready N", then the results as JSON)."""
+    _raise_file_limit()
+    gate, start = asyncio.Semaphore(200), asyncio.Event()
+    results: list[list] = [[] for _ in assigned]
+    tasks = [asyncio.create_task(phone(port, code, number, gate, start, result))
+             for (port, code, number), result in zip(assigned, results, strict=True)]
+    while sum(bool(result) for result in results) < len(tasks):
+        await asyncio.sleep(0.05)
+        for task in tasks:
+            if task.done() and task.exception():
+                raise task.exception()
+    print("ready", sum(result == ["refused"] for result in results), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    start.set()
+    await asyncio.gather(*tasks)
+    print(json.dumps(results), flush=True)
+
+
+class Crowd:
+    """One load-generating process (a single process cannot hold 20,000 sockets under this machine's
+    descriptor limit, nor drive them from one core)."""
+
+    async def start(self, assigned: list[list]) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.cluster", "--crowd", cwd=ROOT, limit=2**26,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        CROWDS.add(self.proc)
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(assigned).encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def ready(self) -> int:
+        assert self.proc.stdout
+        line = (await self.proc.stdout.readline()).decode()
+        if not line.startswith("ready"):
+            raise RuntimeError(f"a load generator stopped: {line!r}")
+        return int(line.split()[1])
+
+    def go(self) -> None:
+        assert self.proc.stdin
+        self.proc.stdin.write(b"go\n")
+
+    async def results(self) -> list[list]:
+        assert self.proc.stdout
+        found = json.loads(await self.proc.stdout.readline())
+        await self.proc.wait()
+        CROWDS.discard(self.proc)
+        return found
+
+
+async def scenario(apps: list[App], sessions: int, per_session: int, crowds: int) -> dict:
     codes = [open_session(apps[n % len(apps)], per_session) for n in range(sessions)]
     consoles, ready = [Console() for _ in codes], [asyncio.Event() for _ in codes]
     watching = [asyncio.create_task(console.run(apps[(n + 1) % len(apps)].port, code, ready[n]))
                 for n, (console, code) in enumerate(zip(consoles, codes, strict=True))]
     await asyncio.gather(*(event.wait() for event in ready))
-    start = asyncio.Event()
-    sends: list[list] = [[] for _ in codes]
-    acks: list[list] = [[] for _ in codes]
-    gate = asyncio.Semaphore(200)
-    phones = [asyncio.create_task(phone(apps[n % len(apps)].port, codes[n % len(codes)], n, gate, start,
-                                        sends[n % len(codes)], acks[n % len(codes)]))
-              for n in range(sessions * per_session)]
-    while sum(len(found) for found in sends) < len(phones):
-        await asyncio.sleep(0.05)
-        for task in phones:
-            if task.done() and task.exception():
-                raise task.exception()
+    total = sessions * per_session
+    generators = [Crowd() for _ in range(crowds)]
+    for index, generator in enumerate(generators):
+        await generator.start([[apps[n % len(apps)].port, codes[n % len(codes)], n]
+                               for n in range(index, total, crowds)])
+    refused = sum([await generator.ready() for generator in generators])
     began = clock()
-    start.set()
-    await asyncio.gather(*phones)
-    ack_times = [[at for _, at in sorted(found)] for found in acks]
-    ended = max(max(found) for found in ack_times)
+    for generator in generators:
+        generator.go()
+    shares = [await generator.results() for generator in generators]
+    sends: list[list[float]] = [[] for _ in codes]
+    acks: list[list[float]] = [[] for _ in codes]
+    for index, share in enumerate(shares):
+        for n, result in zip(range(index, total, crowds), share, strict=True):
+            if result != ["refused"]:
+                sends[n % len(codes)].append(result[0])
+                acks[n % len(codes)].append(result[1])
     await asyncio.sleep(0.5)
     for task in watching:
         task.cancel()
     await asyncio.gather(*watching, return_exceptions=True)
-    latency = [value for console, sent, acked in zip(consoles, sends, ack_times, strict=True)
+    latency = [value for console, sent, acked in zip(consoles, sends, acks, strict=True)
                for value in console.latencies(sent, acked)]
-    ack_latency = [at - sent[slot] for sent, found in zip(sends, acks, strict=True) for slot, at in found]
-    return {"burst_s": ended - began, "ack_p50_ms": 1000 * pct(ack_latency, 0.5),
-            "ack_p99_ms": 1000 * pct(ack_latency, 0.99), "console_p99_ms": 1000 * pct(latency, 0.99),
-            "console_counted": len(latency), "votes": len(ack_latency)}
+    ack_latency = [at - sent for session_sends, session_acks in zip(sends, acks, strict=True)
+                   for sent, at in zip(session_sends, session_acks, strict=True)]
+    return {"burst_s": max(max(found) for found in acks if found) - began,
+            "ack_p50_ms": 1000 * pct(ack_latency, 0.5), "ack_p99_ms": 1000 * pct(ack_latency, 0.99),
+            "console_p99_ms": 1000 * pct(latency, 0.99), "console_counted": len(latency),
+            "votes": len(ack_latency), "refused": refused}
+
+
+def _raise_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def start_setup(kind: str, folder: Path, processes: int, postgres: Postgres, redis: Redis, run: int) -> list[App]:
@@ -223,7 +304,7 @@ async def main(args: argparse.Namespace) -> None:
                 for name, sessions, per in (("hall", 1, args.phones), ("rooms", args.sessions, args.per_session)):
                     apps = start_setup(kind, folder / f"{run}-{kind}-{name}", args.processes, postgres, redis, run)
                     try:
-                        found = await scenario(apps, sessions, per)
+                        found = await scenario(apps, sessions, per, args.crowds)
                     finally:
                         for app in apps:
                             app.stop()
@@ -238,12 +319,14 @@ async def main(args: argparse.Namespace) -> None:
 
 def report(results: dict, args: argparse.Namespace) -> None:
     print(f"\nmedians over {args.repeat} runs; cluster = {args.processes} processes on PostgreSQL + Redis")
-    print(f"{'scenario':<8} {'set-up':<8} {'burst s':>8} {'ack p50':>8} {'ack p99':>8} {'console p99':>12}")
+    print(f"{'scenario':<8} {'set-up':<8} {'burst s':>8} {'ack p50':>8} {'ack p99':>8} {'console p99':>12}"
+          f" {'acked':>7} {'refused':>7}")
     for name, kinds in results.items():
         for kind, runs in kinds.items():
             med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             print(f"{name:<8} {kind:<8} {med['burst_s']:>8.2f} {med['ack_p50_ms']:>7.0f}ms"
-                  f" {med['ack_p99_ms']:>7.0f}ms {med['console_p99_ms']:>10.0f}ms")
+                  f" {med['ack_p99_ms']:>7.0f}ms {med['console_p99_ms']:>10.0f}ms"
+                  f" {med['votes']:>7.0f} {med['refused']:>7.0f}")
 
 
 if __name__ == "__main__":
@@ -255,5 +338,14 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--setups", nargs="+", default=["sqlite", "cluster"], choices=["sqlite", "cluster", "postgres"],
                         help="postgres: one process on PostgreSQL without a broker")
+    parser.add_argument("--crowds", type=int, default=0,
+                        help="load-generating processes (default: one per 7,000 phones, at least one)")
+    parser.add_argument("--crowd", action="store_true", help=argparse.SUPPRESS)  # a load generator itself
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a timeout's SIGTERM still cleans up
-    asyncio.run(main(parser.parse_args()))
+    options = parser.parse_args()
+    if options.crowd:
+        asyncio.run(crowd(json.loads(sys.stdin.readline())))
+    else:
+        busiest = max(options.phones, options.sessions * options.per_session)
+        options.crowds = options.crowds or max(1, math.ceil(busiest / 7000))
+        asyncio.run(main(options))
