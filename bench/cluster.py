@@ -301,7 +301,9 @@ async def main(args: argparse.Namespace) -> None:
     try:
         for run in range(args.repeat):
             for kind in (args.setups if run % 2 == 0 else args.setups[::-1]):
-                for name, sessions, per in (("hall", 1, args.phones), ("rooms", args.sessions, args.per_session)):
+                for name, sessions, per in [scenario for scenario in (("hall", 1, args.phones),
+                                                                      ("rooms", args.sessions, args.per_session))
+                                            if scenario[0] in args.scenarios]:
                     apps = start_setup(kind, folder / f"{run}-{kind}-{name}", args.processes, postgres, redis, run)
                     try:
                         found = await scenario(apps, sessions, per, args.crowds)
@@ -338,6 +340,7 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--setups", nargs="+", default=["sqlite", "cluster"], choices=["sqlite", "cluster", "postgres"],
                         help="postgres: one process on PostgreSQL without a broker")
+    parser.add_argument("--scenarios", nargs="+", default=["hall", "rooms"], choices=["hall", "rooms"])
     parser.add_argument("--crowds", type=int, default=0,
                         help="load-generating processes (default: one per 7,000 phones, at least one)")
     parser.add_argument("--crowd", action="store_true", help=argparse.SUPPRESS)  # a load generator itself

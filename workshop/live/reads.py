@@ -7,7 +7,7 @@ from typing import Any
 
 from ..store.interface import RecordStore
 
-RECORDS, MODERATION, PEOPLE = "records", "moderation", "people"
+RECORDS, MODERATION, PEOPLE, JOINED = "records", "moderation", "people", "joined"
 PEOPLE_SHOWN = 200  # participants listed on the console, newest first
 
 
@@ -18,8 +18,10 @@ class RoomReads:
         self._kept: dict[str, Any] = {}
 
     def forget(self, *parts: str) -> None:
-        """Read these parts again next time; with none, every part."""
+        """Read these parts again next time; with none, every part. PEOPLE goes with JOINED."""
         for part in parts or (RECORDS, MODERATION, PEOPLE):
+            if part == PEOPLE:
+                self._kept.pop(JOINED, None)
             self._kept.pop(part, None)
 
     def records(self) -> dict[str, dict]:
@@ -32,9 +34,14 @@ class RoomReads:
             self._kept[MODERATION] = self._store.moderation(self._code)
         return self._kept[MODERATION]
 
-    def people(self) -> tuple[list[dict], int]:
-        """The latest participants still in the room, and how many joined in all."""
+    def people(self) -> list[dict]:
+        """The latest participants still in the room, newest first."""
         if PEOPLE not in self._kept:
-            self._kept[PEOPLE] = (self._store.recent_people(self._code, PEOPLE_SHOWN),
-                                  self._store.participant_count(self._code))
+            self._kept[PEOPLE] = self._store.recent_people(self._code, PEOPLE_SHOWN)
         return self._kept[PEOPLE]
+
+    def joined(self) -> int:
+        """How many joined and were not removed."""
+        if JOINED not in self._kept:
+            self._kept[JOINED] = self._store.participant_count(self._code)
+        return self._kept[JOINED]

@@ -36,6 +36,7 @@ from .reads import MODERATION, PEOPLE, RECORDS, RoomReads
 from .subscribers import Subscriber
 from .views import People, Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
 
+NO_PRESENCE = Presence(joined=0, connected=0)  # in the facts phones are shown, which never read it
 MODERATION_STATUS = {"approve": "approved", "reject": "rejected", "restore": "pending"}
 REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
@@ -237,24 +238,25 @@ class Room:
 
     # what each audience sees
 
-    def facts(self) -> RoomFacts:
-        """What the room knows now, read once for every view made from it."""
+    def facts(self, presence: bool = True) -> RoomFacts:
+        """What the room knows now, read once for every view made from it; without `presence` (which
+        the phones' view does not show), who is here and who has voted is left out."""
         info = SessionInfo(self.code, self.title, self.service, self.created_at, self.groups)
         return RoomFacts(
             session=info, plan=self.plan, steps=self.public_steps, state=self.state,
             results={question.id: self.results(question.id) for question in self.plan.questions
                      if question.kind != "text" and self.state.question(question.id).status != "pending"},
-            presence=self.presence(), records=self.reads.records(), moderation=self.reads.moderation())
+            presence=self.presence() if presence else NO_PRESENCE, records=self.reads.records(),
+            moderation=self.reads.moderation())
 
     def people(self) -> People:
         """The latest participants still in the room, for the console's list (its Remove buttons)."""
-        recent, total = self.reads.people()
         items = tuple({**person, "connected": person["id"] in self.audience.connected,
-                       "address": self.addresses.get(person["id"], "")} for person in recent)
-        return People(items=items, total=total)
+                       "address": self.addresses.get(person["id"], "")} for person in self.reads.people())
+        return People(items=items, total=self.reads.joined())
 
     def presence(self) -> Presence:
-        return Presence(joined=self.reads.people()[1], connected=self.audience.sockets(),
+        return Presence(joined=self.reads.joined(), connected=self.audience.sockets(),
                         joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
@@ -268,7 +270,7 @@ class Room:
         return console_view(self.facts(), self.people())
 
     def phone_state(self) -> dict:
-        return phone_view(self.facts())
+        return phone_view(self.facts(presence=False))
 
     def projector_view(self) -> dict:
         return projector_view(self.facts())
@@ -300,7 +302,7 @@ class Room:
         audience = self.audience
         if not (audience.consoles or audience.projectors or (to_phones and audience.phones)):
             return
-        facts = self.facts()
+        facts = self.facts(presence=bool(audience.consoles or audience.projectors))
         if to_phones and audience.phones:
             self._send_all(list(audience.phones), phone_state(phone_view(facts)))
         if audience.consoles:
