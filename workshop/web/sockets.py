@@ -51,7 +51,8 @@ async def _join(phone: PhoneConnection, message: dict) -> None:
     phone.participant = participant
     phone.limit = phone.websocket.app.state.message_limits.of(participant["id"])  # shared by all its sockets
     phone.room.add_phone(phone.outbox, participant)
-    ballot = phone.room.store.ballot(phone.room.code, participant["id"])
+    returning = participant["token"] == token  # a new participant has no votes to read back
+    ballot = phone.room.store.ballot(phone.room.code, participant["id"]) if returning else {}
     await phone.outbox.send(protocol.welcome(participant, phone.room.phone_state(), ballot))
 
 
