@@ -25,7 +25,6 @@ class StuckSocket:
 async def test_frames_leave_in_order_once_the_socket_reads():
     socket = StuckSocket()
     outbox = Subscriber(socket, limit=8)
-    outbox.start()
     await outbox.send({"type": "ack", "id": "1"})
     assert outbox.offer("broadcast")
     socket.unstuck.set()
@@ -36,7 +35,6 @@ async def test_frames_leave_in_order_once_the_socket_reads():
 async def test_a_socket_that_stops_reading_is_cut_off_without_holding_up_the_broadcast():
     socket = StuckSocket()
     outbox = Subscriber(socket, limit=4)
-    outbox.start()
     offered = [outbox.offer(f"frame {number}") for number in range(10)]  # never waits
     assert offered[:4] == [True] * 4 and offered[4:] == [False] * 6  # the queue holds four, then cut off
     await asyncio.sleep(0)

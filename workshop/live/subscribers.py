@@ -1,4 +1,4 @@
-"""One open socket as the room sees it: a bounded queue of frames and its own sender task.
+"""One open socket as the room sees it: a bounded queue of frames and a sender while any wait.
 
 Broadcasts only put a frame on each queue and never wait on a socket, so a phone that stops reading
 cannot stall the room under any ASGI server: when its queue is full it is cut off, and it catches up
@@ -9,6 +9,7 @@ queue, so every frame leaves in the order it was produced.
 import asyncio
 import json
 import logging
+from collections import deque
 from typing import Protocol
 
 from ..vocabulary import CLOSE_CODES
@@ -26,31 +27,37 @@ class Socket(Protocol):
 
 
 class Subscriber:
+    """A socket's frames waiting to leave. A sender task runs only while frames wait, so an idle
+    socket costs a small object and an empty deque, not a task and a queue (a hall holds thousands)."""
+
+    __slots__ = ("socket", "limit", "closed", "_frames", "_sender", "_space", "_closing")
+
     def __init__(self, socket: Socket, limit: int = QUEUE_LIMIT) -> None:
         self.socket = socket
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
-        self._task: asyncio.Task | None = None
-        self._closing: asyncio.Task | None = None
+        self.limit = limit
         self.closed = False
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._send_forever())
+        self._frames: deque[str] = deque()
+        self._sender: asyncio.Task | None = None
+        self._space: asyncio.Future | None = None  # set while a reply waits for room
+        self._closing: asyncio.Task | None = None
 
     async def send(self, message: dict) -> None:
         """Queue a reply to this socket, waiting for room if it is behind (it is this socket's own turn)."""
+        while not self.closed and len(self._frames) >= self.limit:
+            self._space = asyncio.get_running_loop().create_future()
+            await self._space
         if not self.closed:
-            await self._queue.put(json.dumps(message))
+            self._queue(json.dumps(message))
 
     def offer(self, text: str) -> bool:
         """Queue a broadcast frame without waiting; False (and the socket is cut off) if it is too slow."""
         if self.closed:
             return False
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
-            log.info("cutting off a socket that fell %d frames behind", self._queue.maxsize)
+        if len(self._frames) >= self.limit:
+            log.info("cutting off a socket that fell %d frames behind", self.limit)
             self.close_with(TOO_SLOW, "fell behind; reconnect")
             return False
+        self._queue(text)
         return True
 
     def close_with(self, code: int, reason: str) -> None:
@@ -58,35 +65,47 @@ class Subscriber:
         if self._closing is not None:
             return
         self.closed = True
-        if self._task is not None:
-            self._task.cancel()
-        while not self._queue.empty():  # frees a reply waiting for room, so its handler moves on
-            self._queue.get_nowait()
-            self._queue.task_done()
+        if self._sender is not None:
+            self._sender.cancel()
+        self._frames.clear()
+        self._wake_reply()  # a reply waiting for room moves on, and its handler with it
         self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def stop(self) -> None:
         """Send what is queued (briefly), then stop the sender."""
         self.closed = True
-        if self._task is None:
+        self._wake_reply()
+        sender = self._sender
+        if sender is None:
             return
         try:
-            await asyncio.wait_for(self._queue.join(), timeout=1)
+            await asyncio.wait_for(asyncio.shield(sender), timeout=1)
         except (TimeoutError, asyncio.CancelledError):
             pass
-        self._task.cancel()
+        sender.cancel()
 
-    async def _send_forever(self) -> None:
-        while True:
-            text = await self._queue.get()
-            try:
+    def _queue(self, text: str) -> None:
+        self._frames.append(text)
+        if self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
+
+    async def _send_waiting(self) -> None:
+        try:
+            while self._frames:
+                text = self._frames.popleft()
+                self._wake_reply()
                 await self.socket.send_text(text)
-            except Exception as error:
-                log.debug("a socket failed to receive: %s", error)
-                self.closed = True
-                return
-            finally:
-                self._queue.task_done()
+        except Exception as error:
+            log.debug("a socket failed to receive: %s", error)
+            self.closed = True
+            self._frames.clear()
+            self._wake_reply()
+        finally:
+            self._sender = None
+
+    def _wake_reply(self) -> None:
+        if self._space is not None and not self._space.done():
+            self._space.set_result(None)
 
     async def _close(self, code: int, reason: str) -> None:
         try:

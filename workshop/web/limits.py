@@ -13,7 +13,7 @@ MAX_ADDRESSES = 10_000
 MAX_PARTICIPANTS = 100_000
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     rate: float
     burst: float
@@ -36,6 +36,8 @@ class TokenBucket:
 
 class MessageLimit:
     """A phone's message budget: over it, messages are refused; refused long enough, the socket closes."""
+
+    __slots__ = ("bucket", "strikes")
 
     def __init__(self) -> None:
         self.bucket = TokenBucket(MESSAGES_PER_SECOND, MESSAGE_BURST)
@@ -60,6 +62,8 @@ class MessageLimit:
 class SharedMessageLimit(MessageLimit):
     """A participant's budget kept in Redis, so it holds whichever process each socket lands on; while
     Redis cannot answer, the process's own bucket stands in."""
+
+    __slots__ = ("broker", "participant_id")
 
     def __init__(self, broker: Any, participant_id: int) -> None:
         super().__init__()

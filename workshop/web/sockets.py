@@ -107,7 +107,6 @@ async def participant_socket(websocket: WebSocket) -> None:
     if room is None:
         return
     phone = PhoneConnection(room, websocket, Subscriber(websocket))
-    phone.outbox.start()
     try:
         while True:
             text = await _receive(websocket)
@@ -132,7 +131,6 @@ async def control_socket(websocket: WebSocket) -> None:
         return
     console = ConsoleConnection(room, websocket, Subscriber(websocket))
     outbox = console.outbox
-    outbox.start()
     room.add_console(outbox)
     try:
         await outbox.send(protocol.console_snapshot(room.snapshot()))
@@ -153,7 +151,6 @@ async def present_socket(websocket: WebSocket) -> None:
     if room is None:
         return
     outbox = Subscriber(websocket)
-    outbox.start()
     room.add_projector(outbox)
     try:
         await outbox.send(protocol.projector_frame(room.projector_view()))
