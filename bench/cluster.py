@@ -120,6 +120,8 @@ class App:
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)  # the server prints every thread's stack into its log
+            time.sleep(1)
             self.log.seek(0)
             print(f"a server (pid {self.proc.pid}) ignored SIGTERM for 60 s; its log:\n{self.log.read()[-3000:]}",
                   file=sys.stderr, flush=True)

@@ -60,8 +60,12 @@ class Server:
         try:
             rest, _ = self.process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            rest, _ = self.process.communicate()
+            self.process.send_signal(signal.SIGUSR1)  # the server prints every thread's stack
+            try:
+                rest, _ = self.process.communicate(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                rest, _ = self.process.communicate()
             raise AssertionError(f"the server ignored SIGTERM for 30 s; it printed:\n{rest}") from None
         finally:
             LIVE.discard(self.process)

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import signal
 import socket
 
 import pytest
@@ -179,3 +180,10 @@ def test_a_request_whose_body_never_comes_cannot_hold_a_shutdown(server, tmp_pat
         assert restarted.api("GET", f"/api/sessions/{code}").status_code == 200
     finally:
         restarted.stop()
+
+
+def test_sigusr1_prints_what_every_thread_is_doing_and_the_server_carries_on(server):
+    server.process.send_signal(signal.SIGUSR1)
+    assert server.api("GET", "/healthz").status_code == 200
+    printed = server.stop()
+    assert "Current thread" in printed and "workshop" in printed  # faulthandler's dump of the stacks

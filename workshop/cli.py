@@ -2,9 +2,11 @@
 
 import argparse
 import errno
+import faulthandler
 import io
 import logging
 import os
+import signal
 import socket
 import sqlite3
 import sys
@@ -107,6 +109,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
     limits = _connection_limits(args)
     _raise_open_file_limit()
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack: what a stuck server is doing
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     listener = _listen(args.host, args.port)
     try:
         return _run_server(args, listener, limits)

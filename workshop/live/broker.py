@@ -28,6 +28,7 @@ PRESENCE_INTERVAL = 1.0  # seconds between presence reports
 PRESENCE_FRESH = 3.0  # seconds a process's report counts; a process killed outright drops out after this
 RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
 PUBLISH_BATCH = 1000  # events sent in one pipelined round trip at most
+CLOSE_TIMEOUT = 4.0  # seconds a shutdown waits for the broker's tasks and connections
 COMMAND_TIMEOUT = 5.0  # seconds: above READ_BLOCK_MS, so only a Redis that stopped answering times out
 
 # A token bucket shared by every process (a participant's messages, an address's new joins): one
@@ -105,11 +106,20 @@ class Broker:
         self._chores = [asyncio.create_task(self._publish_forever()), asyncio.create_task(self._share_presence())]
 
     async def close(self) -> None:
-        tasks = [*self._chores, *self._jobs, *([self._reader] if self._reader else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self.redis.aclose()
+        """Stop following and publishing; bounded, so a Redis call that swallows its cancellation or
+        never answers cannot hold up the server's shutdown (the record is PostgreSQL's, not Redis's)."""
+        pending = {*self._chores, *self._jobs, *([self._reader] if self._reader else [])}
+        for _ in range(2):  # a second cancel for a task whose first one a library call swallowed
+            for task in pending:
+                task.cancel()
+            if pending:
+                _, pending = await asyncio.wait(pending, timeout=CLOSE_TIMEOUT / 2)
+        if pending:
+            log.warning("%d broker tasks had not stopped after %.0f s; closing anyway", len(pending), CLOSE_TIMEOUT)
+        try:
+            await asyncio.wait_for(self.redis.aclose(), CLOSE_TIMEOUT)
+        except Exception as error:  # shutting down: whatever went wrong, log it and carry on
+            log.warning("the Redis connections did not close cleanly: %r", error)
 
     # publishing
 
