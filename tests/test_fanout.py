@@ -74,6 +74,13 @@ async def connect(server: Server, path: str, console: bool = False):
     return await websockets.connect(f"ws://127.0.0.1:{server.port}{path}", additional_headers=headers)
 
 
+async def joined_phone(server: Server, code: str) -> Screen:
+    phone = Screen(await connect(server, f"/ws/{code}"))
+    await phone.send({"type": "join"})
+    await until(lambda: "welcome" in phone.latest, "a welcome")
+    return phone
+
+
 def stored_counts(postgres_url: str, code: str) -> Counter:
     with psycopg.connect(postgres_url) as connection:
         rows = connection.execute("select value, count(*) from votes where session_code = %s and question_id = %s"
@@ -144,9 +151,7 @@ async def test_more_sessions_than_redis_connections_in_a_pool_all_fan_out(cluste
 async def test_a_countdown_started_on_one_process_closes_the_question_on_every_screen(cluster):
     first, second = cluster(2)
     code = open_session(first)
-    phone = Screen(await connect(second, f"/ws/{code}"))
-    await phone.send({"type": "join"})
-    await until(lambda: "welcome" in phone.latest, "a welcome")
+    phone = await joined_phone(second, code)
     timer = {"command": "timer", "question": QUESTION, "seconds": 1}
     assert first.api("POST", f"/api/sessions/{code}/commands", json=timer).status_code == 200
 
@@ -184,9 +189,7 @@ async def test_a_malformed_event_in_the_stream_is_skipped_and_fan_out_goes_on(cl
 async def test_a_phone_opening_the_session_elsewhere_closes_its_older_socket(cluster):
     first, second = cluster(2)
     code = open_session(first)
-    old = Screen(await connect(first, f"/ws/{code}"))
-    await old.send({"type": "join"})
-    await until(lambda: "welcome" in old.latest, "a welcome")
+    old = await joined_phone(first, code)
     new = Screen(await connect(second, f"/ws/{code}"))
     await new.send({"type": "join", "token": old.latest["welcome"]["participant"]["token"]})
     await until(lambda: old.task.done(), "the older socket is closed")

@@ -19,6 +19,7 @@ import time
 from typing import Any, Protocol
 
 from ..domain.refusal import Refusal
+from .background import Background
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class Broker:
         self._last: dict[str, str] = {}  # session code -> id of the last event read
         self._wake_key = f"workshop:wake:{self.origin}"
         self._reader: asyncio.Task | None = None
-        self._jobs: set[asyncio.Task] = set()
+        self._jobs = Background("a broker job failed")
         self._chores: list[asyncio.Task] = []
         self._bucket: Any = None
         self._budgets_down_until = 0.0  # while Redis fails, budgets are local without asking it each time
@@ -108,7 +109,7 @@ class Broker:
     async def close(self) -> None:
         """Stop following and publishing; bounded, so a Redis call that swallows its cancellation or
         never answers cannot hold up the server's shutdown (the record is PostgreSQL's, not Redis's)."""
-        pending = {*self._chores, *self._jobs, *([self._reader] if self._reader else [])}
+        pending = {*self._chores, *self._jobs.tasks, *([self._reader] if self._reader else [])}
         for _ in range(2):  # a second cancel for a task whose first one a library call swallowed
             for task in pending:
                 task.cancel()
@@ -224,9 +225,7 @@ class Broker:
             pass  # the reader finds the room within READ_BLOCK_MS anyway
 
     def _later(self, job: Any) -> None:
-        task = asyncio.get_running_loop().create_task(job)
-        self._jobs.add(task)  # kept, so the task is not collected mid-flight
-        task.add_done_callback(self._jobs.discard)
+        self._jobs.start(job)
 
     def _apply(self, room: Followed, fields: dict) -> None:
         try:

@@ -1,11 +1,10 @@
 """Bursts of changes to a room become at most one broadcast per interval (live tallies ~10/s)."""
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-log = logging.getLogger(__name__)
+from .background import Background
 
 BROADCAST_INTERVAL = 0.1  # seconds
 
@@ -17,7 +16,7 @@ class Conflation:
         self._flush = flush
         self._pending: asyncio.TimerHandle | None = None
         self._to_phones = False
-        self._running: set[asyncio.Task] = set()
+        self._running = Background("a broadcast failed")
 
     def changed(self, phones: bool = False, now: bool = False) -> None:
         self._to_phones = self._to_phones or phones
@@ -32,11 +31,4 @@ class Conflation:
     def _start(self) -> None:
         self._pending = None
         to_phones, self._to_phones = self._to_phones, False
-        task = asyncio.get_running_loop().create_task(self._flush(to_phones))
-        self._running.add(task)  # kept, so the task is not collected mid-flight
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a broadcast failed", exc_info=task.exception())
+        self._running.start(self._flush(to_phones))

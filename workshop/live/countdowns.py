@@ -5,14 +5,12 @@ in step with it. When a timer fires, the room closes the question the way the fa
 """
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.session import SessionState
-
-log = logging.getLogger(__name__)
+from .background import Background
 
 Expire = Callable[[str, str], Coroutine[Any, Any, None]]
 
@@ -21,7 +19,7 @@ class Countdowns:
     def __init__(self, expire: Expire) -> None:
         self._expire = expire
         self._timers: dict[str, tuple[str, asyncio.TimerHandle]] = {}  # question id -> (deadline, timer)
-        self._tasks: set[asyncio.Task] = set()
+        self._closing = Background("closing a question at the end of its countdown failed")
 
     def follow(self, state: SessionState) -> None:
         """Arm a timer for every open question's deadline and cancel the timers of the rest."""
@@ -44,14 +42,7 @@ class Countdowns:
 
     def _fire(self, qid: str, deadline: str) -> None:
         self._timers.pop(qid, None)
-        task = asyncio.get_running_loop().create_task(self._expire(qid, deadline))
-        self._tasks.add(task)  # kept, so the task is not collected mid-flight
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("closing a question at the end of its countdown failed", exc_info=task.exception())
+        self._closing.start(self._expire(qid, deadline))
 
     def cancel_all(self) -> None:
         for _, timer in self._timers.values():
