@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import psycopg
@@ -27,7 +28,10 @@ DEADLINE = 10.0  # seconds for every screen to agree
 class Screen:
     """A socket that keeps the latest message of each type it is sent."""
 
+    opened: list["Screen"] = []  # closed after each test, even one that failed midway
+
     def __init__(self, socket) -> None:
+        self.opened.append(self)
         self.socket = socket
         self.latest: dict[str, dict] = {}
         self.task = asyncio.create_task(self._listen())
@@ -42,6 +46,13 @@ class Screen:
 
     async def send(self, message: dict) -> None:
         await self.socket.send(json.dumps(message))
+
+
+@pytest.fixture(autouse=True)
+async def close_screens():
+    yield
+    while Screen.opened:
+        await Screen.opened.pop().socket.close()
 
 
 @pytest.fixture
@@ -264,6 +275,27 @@ async def test_killing_a_process_mid_burst_loses_no_ack_and_its_phones_carry_on_
                 seen=lambda: f"{console_counts(console)} != {stored_counts(postgres_url, code)}")
     assert sum(stored_counts(postgres_url, code).values()) == len(phones)
     await console.socket.close()
+
+
+async def test_a_process_that_dies_between_a_commit_and_its_event_is_caught_up(cluster, redis_server, postgres_url):
+    import redis
+
+    first, second = cluster(2)
+    code = open_session(first)
+    console = Screen(await connect(second, f"/ws/{code}/control", console=True))
+    phone = await joined_phone(first, code)
+    await phone.send({"type": "vote", "id": "v1", "question": QUESTION, "value": 1})
+    await until(lambda: console_counts(console) == Counter({"1": 1}), "the vote on the other process")
+    # A third process signs in, commits a change to that vote, and dies before publishing it or
+    # reporting its phones: it is gone from the register a few seconds later.
+    with redis.Redis.from_url(redis_server.url) as client:
+        for _ in range(2):
+            client.hset("workshop:processes", "a-process-about-to-die", str(time.time()))
+            await asyncio.sleep(1.2)  # a report interval of the others, so they notice it
+    with psycopg.connect(postgres_url) as connection:
+        connection.execute("update votes set value = '-2' where session_code = %s", (code,))
+    await until(lambda: console_counts(console) == Counter({"-2": 1}), "the store read again once it went quiet",
+                seen=lambda: console_counts(console))
 
 
 async def test_votes_go_on_without_redis_and_counts_converge_once_it_restarts(cluster, redis_server, postgres_url):

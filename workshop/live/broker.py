@@ -8,7 +8,9 @@ stays the truth: a process that (re)connects notes the stream's last id, rebuild
 the store, and reads on from the noted id, so nothing is missed or counted twice. Phones present are
 counted by each process and shared in a hash with a short life. Events cannot be lost silently: a
 publish that fails is followed, once Redis answers again, by a `resync` event that sends every
-process back to the store.
+process back to the store; and every process signs in to a shared register before it serves, so
+when one stops reporting (killed between a commit and its event, say) the others catch up from the
+store.
 """
 
 import asyncio
@@ -27,6 +29,8 @@ STREAM_LENGTH = 10_000  # events kept per session stream (approximately: MAXLEN 
 READ_BLOCK_MS = 1000  # longest wait of the reader; a room loaded meanwhile wakes it sooner
 PRESENCE_INTERVAL = 1.0  # seconds between presence reports
 PRESENCE_FRESH = 3.0  # seconds a process's report counts; a process killed outright drops out after this
+PROCESS_FORGOTTEN = 60.0  # seconds after which a silent process's entry leaves the register
+PROCESSES_KEY = "workshop:processes"  # every serving process -> when it last reported
 RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
 PUBLISH_BATCH = 1000  # events sent in one pipelined round trip at most
 CLOSE_TIMEOUT = 4.0  # seconds a shutdown waits for the broker's tasks and connections
@@ -100,10 +104,16 @@ class Broker:
         self._bucket: Any = None
         self._budgets_down_until = 0.0  # while Redis fails, budgets are local without asking it each time
         self._budget_requests: list[tuple[str, float, float, asyncio.Future]] = []
-        self._peers: dict[str, set[str]] = {}  # per session: the other processes reporting lately
+        self._peers: set[str] = set()  # the other processes reporting lately
 
     async def start(self) -> None:
+        """Sign in to the register of processes (so the others notice if this one dies, even before its
+        first event), then start publishing and reporting."""
         self._bucket = self.redis.register_script(TOKEN_BUCKET)
+        try:
+            await self._exchange_presence([])
+        except self._errors as error:
+            log.error("REDIS IS UNREACHABLE at start, signing in when it is back: %s", error)
         self._chores = [asyncio.create_task(self._publish_forever()), asyncio.create_task(self._share_presence())]
 
     async def close(self) -> None:
@@ -249,36 +259,55 @@ class Broker:
         while True:
             rooms = list(self._rooms.values())
             try:
-                reports = await self._exchange_presence(rooms)
+                processes, reports = await self._exchange_presence(rooms)
             except self._errors:
-                reports = None  # presence is best effort; the reader reports the lost connection
-            for room, report in zip(rooms, reports or (), strict=False):
-                peers, present = _present_elsewhere(report, self.origin, time.time())
-                room.set_remote_present(present)
-                if self._peers.get(room.code, set()) - peers:
-                    # A process went quiet: it may have died between a commit and its event, so the
-                    # store is read again rather than trusted to the stream.
-                    try:
-                        room.rebuild()
-                    except Exception:
-                        log.exception("rereading session %s failed; trying again next time", room.code)
-                        continue
-                self._peers[room.code] = peers
+                pass  # presence is best effort; the reader reports the lost connection
+            else:
+                self._notice_departures(processes)
+                now = time.time()
+                for room, report in zip(rooms, reports, strict=True):
+                    room.set_remote_present(_present_elsewhere(report, self.origin, now))
             await asyncio.sleep(PRESENCE_INTERVAL)
 
-    async def _exchange_presence(self, rooms: list[Followed]) -> list[dict]:
-        """Report this process's phones in every loaded room and read the other processes' reports,
-        in one round trip."""
-        if not rooms:
-            return []
+    async def _exchange_presence(self, rooms: list[Followed]) -> tuple[dict, list[dict]]:
+        """Report this process and its phones in every loaded room, and read the register and the other
+        processes' reports, in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(PROCESSES_KEY, self.origin, str(time.time()))
+            pipe.hgetall(PROCESSES_KEY)
             for room in rooms:
                 key = presence_key(room.code)
                 pipe.hset(key, self.origin, json.dumps({"at": time.time(), "ids": sorted(room.present_here())}))
                 pipe.expire(key, int(PRESENCE_FRESH * 10))
                 pipe.hgetall(key)
             found = await pipe.execute()
-        return found[2::3]
+        return found[1], found[4::3]
+
+    def _notice_departures(self, register: dict) -> None:
+        """A process that went quiet may have died between a commit and its event: every loaded room
+        catches up from the store rather than trusting the stream."""
+        now = time.time()
+        alive, forgotten = set(), []
+        for process, reported in register.items():
+            name, silent = _text(process), now - float(reported)
+            if silent > PROCESS_FORGOTTEN:
+                forgotten.append(name)
+            elif silent <= PRESENCE_FRESH and name != self.origin:
+                alive.add(name)
+        if self._peers - alive:
+            log.warning("%d other processes stopped reporting; %d sessions catch up from the record",
+                        len(self._peers - alive), len(self._rooms))
+            self._arriving.update(self._rooms)
+            self._later(self._wake_reader())
+        self._peers = alive
+        if forgotten:
+            self._later(self._forget_processes(forgotten))
+
+    async def _forget_processes(self, processes: list[str]) -> None:
+        try:
+            await self.redis.hdel(PROCESSES_KEY, *processes)
+        except self._errors:
+            pass  # the next report tries again
 
     # rate limits
 
@@ -310,9 +339,8 @@ class Broker:
                     answer.set_result(found)
 
 
-def _present_elsewhere(reports: dict, origin: str, now: float) -> tuple[set[str], set[int]]:
-    """The other processes reporting lately, and the participants connected to them."""
-    peers: set[str] = set()
+def _present_elsewhere(reports: dict, origin: str, now: float) -> set[int]:
+    """The participants connected to other processes that reported lately."""
     present: set[int] = set()
     for process, report in reports.items():
         if _text(process) == origin:
@@ -322,9 +350,8 @@ def _present_elsewhere(reports: dict, origin: str, now: float) -> tuple[set[str]
         except ValueError:
             continue
         if now - found.get("at", 0) <= PRESENCE_FRESH:
-            peers.add(_text(process))
             present.update(found.get("ids", ()))
-    return peers, present
+    return present
 
 
 def _text(value: bytes | str) -> str:
