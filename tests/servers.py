@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx2 as httpx
@@ -49,32 +50,47 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         printed = re.search(r"\?key=(\S+)", "".join(self.output))
         self.key = printed.group(1) if printed else key
+        # Read on in the background: a server whose output fills an unread pipe would block mid-log.
+        self._printed_later: list[str] = []
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+
+    def _read_output(self) -> None:
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            for line in self.process.stdout:
+                self._printed_later.append(line)
 
     def api(self, method: str, path: str, key: str | None = None, **kwargs) -> httpx.Response:
         return httpx.request(method, self.base + path, headers={"Authorization": f"Bearer {key or self.key}"},
                              timeout=10, **kwargs)
 
     def stop(self) -> str:
-        """Stop with SIGTERM, as a service manager would; return what the server printed meanwhile."""
+        """Stop with SIGTERM, as a service manager would; return what the server printed since it started."""
         self.process.send_signal(signal.SIGTERM)
         try:
-            rest, _ = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.send_signal(signal.SIGUSR1)  # the server prints every thread's stack
             try:
-                rest, _ = self.process.communicate(timeout=2)
+                self.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                rest, _ = self.process.communicate()
-            raise AssertionError(f"the server ignored SIGTERM for 30 s; it printed:\n{rest}") from None
+                self.process.wait()
+            raise AssertionError(f"the server ignored SIGTERM for 30 s; it printed:\n{self._rest()}") from None
         finally:
             LIVE.discard(self.process)
-        return rest
+        return self._rest()
+
+    def _rest(self) -> str:
+        self._reader.join(timeout=5)
+        return "".join(self._printed_later)
 
     def kill(self) -> None:
         """Stop at once, as a power cut or the OOM killer would: no shutdown, no drain."""
         self.process.kill()
-        self.process.communicate()
+        self.process.wait()
+        self._reader.join(timeout=5)
         LIVE.discard(self.process)
 
 
