@@ -1,11 +1,15 @@
 """Fixtures for the end-to-end tests in a real browser (see e2e_support for what they watch)."""
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from servers import Server
 
 from .e2e_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Surfaces, stop
+
+# A page's first load and socket can take a few seconds on a busy two-core machine; what the tests
+# wait for is behaviour, so a longer wait costs only a failing test's time.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="module")
