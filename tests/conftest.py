@@ -2,6 +2,7 @@ import itertools
 import os
 
 import pytest
+from known_session import exported_session
 from starlette.testclient import TestClient
 
 from helpers import AUTH, KEY
@@ -93,3 +94,9 @@ def store_target(request, tmp_path):
 def pytest_addoption(parser):
     parser.addoption("--update-screenshots", action="store_true", default=False,
                      help="write the browser tests' screenshots to docs/screenshots (else to a temporary folder)")
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
+    """The export tests' session (see known_session.py), built once per test module."""
+    yield from exported_session(tmp_path_factory)
