@@ -52,9 +52,16 @@ from websockets.exceptions import InvalidHandshake
 
 from workshop.domain.plans import default_plans_dir, load_plan
 
+
+def _step_of(qid: str) -> int:
+    step = load_plan(default_plans_dir() / "frei-variability.toml").step_of(qid)
+    assert step is not None, f"{qid} is in no step of the plan"
+    return step.index
+
+
 QID = "arrival.direction"
 KEY = "bench-cluster-key"
-STEP = load_plan(default_plans_dir() / "frei-variability.toml").step_of(QID).index
+STEP = _step_of(QID)
 clock = time.monotonic  # CLOCK_MONOTONIC: one clock for this process and the load generators
 LIVE: set[subprocess.Popen] = set()  # app processes to kill if the benchmark itself is stopped
 CROWDS: set[asyncio.subprocess.Process] = set()  # load generators, likewise
@@ -204,8 +211,8 @@ async def crowd(assigned: list[list]) -> None:
     while sum(bool(result) for result in results) < len(tasks):
         await asyncio.sleep(0.05)
         for task in tasks:
-            if task.done() and task.exception():
-                raise task.exception()
+            if task.done() and (error := task.exception()):
+                raise error
     print("ready", sum(result == ["refused"] for result in results), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     start.set()

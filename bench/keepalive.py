@@ -29,6 +29,7 @@ def _start(folder: Path, nodelay: bool) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKSHOP_KEY": KEY, "WORKSHOP_TCP_NODELAY": str(int(nodelay))}
     process = subprocess.Popen([sys.executable, "-m", "workshop", "serve", "--port", "0", "--host", "127.0.0.1"],
                                cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None  # stdout=PIPE
     for line in process.stdout:
         if match := re.search(r"Listening on port (\d+)", line):
             return process, int(match.group(1))
@@ -41,7 +42,9 @@ def _get(connection: socket.socket, request: bytes) -> None:
     while b"\r\n\r\n" not in data:
         data += connection.recv(65536)
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    found = re.search(rb"(?i)content-length: *(\d+)", head)
+    assert found is not None, head  # the server sends a length with every response
+    length = int(found.group(1))
     while len(body) < length:
         body += connection.recv(65536)
 

@@ -290,8 +290,13 @@ async def main(args: argparse.Namespace) -> None:
     room = Room(args.db, args.key)
     room.writer.thread.start()
     stop = room.loop.create_future()
+
+    def request_stop() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        room.loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        room.loop.add_signal_handler(signum, request_stop)
     async with serve(room.handler, args.host, args.port, compression=None, max_size=64 * 1024,
                      backlog=2048, process_request=room.results) as server:
         print(f"Listening on port {server.sockets[0].getsockname()[1]}", flush=True)

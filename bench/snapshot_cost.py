@@ -71,6 +71,7 @@ async def measure(n: int, repeat: int = 7) -> dict:
             return statistics.median(samples) * 1e3
 
         question = plan.question(QID)
+        assert question is not None, f"{QID} is not in the plan"
         state = room.state.question(QID)
         facts = room.facts()
         # The baseline, in the same run: the snapshot without the console's list of people; then the

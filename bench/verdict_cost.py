@@ -18,10 +18,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workshop.domain.figures import Thresholds, scale_figures_from_tally
-from workshop.domain.plans import default_plans_dir, load_plan
+from workshop.domain.plans import Question, default_plans_dir, load_plan
 from workshop.domain.verdict import _cached_interval, assess
 
-QUESTION = load_plan(default_plans_dir() / "frei-variability.toml").question("arrival.direction")
+
+def _question(qid: str) -> Question:
+    question = load_plan(default_plans_dir() / "frei-variability.toml").question(qid)
+    assert question is not None, f"{qid} is not in the plan"
+    return question
+
+
+QUESTION = _question("arrival.direction")
 
 
 def _tally(n: int, seed: int) -> dict[int, int]:
