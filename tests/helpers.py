@@ -34,3 +34,10 @@ def sign_in(client, path="/"):
     response = client.post("/login", json={"token": token}, headers={"Origin": "http://testserver"})
     assert response.status_code == 200, response.text
     return response
+
+
+# In a printed page: the elements whose content is wider than their box (SVG charts scale instead).
+OVERFLOWING = """() => Array.from(document.querySelectorAll('body *'))
+  .filter(el => !(el instanceof SVGElement) && getComputedStyle(el).display !== 'inline')
+  .filter(el => el.scrollWidth > el.clientWidth + 1)
+  .map(el => el.tagName + ': ' + el.textContent.trim().slice(0, 60))"""

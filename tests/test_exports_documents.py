@@ -13,6 +13,7 @@ from known_session import (
 )
 from openpyxl import load_workbook
 
+from helpers import OVERFLOWING
 from workshop.exports.markdown_export import escape
 
 # Markdown
@@ -174,12 +175,6 @@ def test_report_page_links_its_stylesheet_for_the_content_security_policy(known)
 
 
 # Printing
-
-OVERFLOWING = """() => Array.from(document.querySelectorAll('body *'))
-  .filter(el => !(el instanceof SVGElement) && getComputedStyle(el).display !== 'inline')
-  .filter(el => el.scrollWidth > el.clientWidth + 1)
-  .map(el => el.tagName + ': ' + el.textContent.trim().slice(0, 60))"""
-
 
 def test_report_prints_to_a4_pdf_with_charts_and_no_overflow(known):
     from playwright.sync_api import sync_playwright

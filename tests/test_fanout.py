@@ -13,7 +13,7 @@ from collections import Counter
 import psycopg
 import pytest
 import websockets
-from test_durability import Phone, _receive, check_every_ack
+from crash_phones import Phone, check_every_ack, receive_one_of
 
 import servers
 from servers import KEY, ROOT, Server
@@ -149,9 +149,9 @@ async def test_more_sessions_than_redis_connections_in_a_pool_all_fan_out(cluste
     for code in codes:
         async with await connect(first, f"/ws/{code}") as socket:
             await socket.send(json.dumps({"type": "join"}))
-            await _receive(socket, "welcome")
+            await receive_one_of(socket, "welcome")
             await socket.send(json.dumps({"type": "vote", "id": "v", "question": QUESTION, "value": 2}))
-            await _receive(socket, "ack")
+            await receive_one_of(socket, "ack")
     await until(lambda: all(console_counts(console) == Counter({"2": 1}) for console in consoles),
                 "every console counts its session's vote from the other process",
                 seen=lambda: sum(console_counts(console) == Counter({"2": 1}) for console in consoles))
@@ -189,9 +189,9 @@ async def test_a_malformed_event_in_the_stream_is_skipped_and_fan_out_goes_on(cl
             client.xadd(f"workshop:session:{code}", {"event": event})
     async with await connect(first, f"/ws/{code}") as socket:
         await socket.send(json.dumps({"type": "join"}))
-        await _receive(socket, "welcome")
+        await receive_one_of(socket, "welcome")
         await socket.send(json.dumps({"type": "vote", "id": "v", "question": QUESTION, "value": -2}))
-        await _receive(socket, "ack")
+        await receive_one_of(socket, "ack")
         await until(lambda: console_counts(console) == Counter({"-2": 1}), "the vote after the bad events",
                     seen=lambda: console_counts(console))
     await console.socket.close()
@@ -215,13 +215,13 @@ async def test_a_phones_message_budget_follows_it_to_another_process(cluster):
     async def burst(server: Server, token: str | None, count: int) -> tuple[str, Counter]:
         async with await connect(server, f"/ws/{code}") as socket:
             await socket.send(json.dumps({"type": "join", "token": token}))
-            token = (await _receive(socket, "welcome"))["participant"]["token"]
+            token = (await receive_one_of(socket, "welcome"))["participant"]["token"]
             for number in range(count):
                 await socket.send(json.dumps({"type": "vote", "id": f"{server.port}-{number}",
                                               "question": QUESTION, "value": 1}))
             replies = Counter()
             for _ in range(count):
-                reply = await _receive(socket, "ack", "error")
+                reply = await receive_one_of(socket, "ack", "error")
                 replies[reply.get("code", "ack")] += 1
             return token, replies
 
@@ -240,7 +240,7 @@ async def test_an_address_gets_no_more_new_joins_by_spreading_them_over_processe
         for _ in range(count):
             async with await connect(server, f"/ws/{code}") as socket:
                 await socket.send(json.dumps({"type": "join"}))
-                reply = await _receive(socket, "welcome", "error")
+                reply = await receive_one_of(socket, "welcome", "error")
                 replies[reply.get("code", "welcome")] += 1
         return replies
 

@@ -221,7 +221,8 @@ def test_the_command_line_writes_the_word_brief(walk, tmp_path, capsys):
 
 def test_the_report_with_warnings_prints_without_overflow(walk):
     from playwright.sync_api import sync_playwright
-    from test_exports import OVERFLOWING
+
+    from helpers import OVERFLOWING
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
