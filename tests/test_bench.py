@@ -1,0 +1,30 @@
+"""The benchmarks still run end to end, on small sizes: a change to the package that one of them
+depends on fails here rather than on the day someone measures. No figure is judged here; that is
+what the benchmarks themselves are for (BENCHMARKS.md)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from servers import ROOT
+
+RUNS = {
+    "verdict_cost": (["10", "100"], "cached ms"),
+    "snapshot_cost": (["200"], "snapshot"),
+    "export_cost": (["100"], "x = times the raw query"),
+    "store_backends": (["100", "1"], "PostgreSQL burst throughput is"),
+    "keepalive": (["--requests", "20", "--repeat", "1"], "p50 off/on"),
+    "load": (["--phones", "50", "--repeat", "1", "--servers", "real"], "every acknowledged vote counted"),
+    "cluster": (["--processes", "2", "--phones", "40", "--sessions", "2", "--per-session", "10",
+                 "--repeat", "1"], "burst"),
+}
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_a_benchmark_runs_on_a_small_size(name):
+    arguments, printed = RUNS[name]
+    finished = subprocess.run([sys.executable, "-m", f"bench.{name}", *arguments], cwd=ROOT, capture_output=True,
+                              text=True, timeout=150)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert printed in finished.stdout, finished.stdout[-3000:]
