@@ -217,3 +217,24 @@ def test_votes_queued_together_keep_their_order_and_their_own_outcomes(store):
         ghost.result()
     assert [future.result()[2] for future in others] == [True] * 4
     assert Counter(store.votes(code, "q.scale", 1).values()) == {"2": 1, "4": 4}
+
+
+def test_a_stopped_store_leaves_every_commit_in_the_database_file_alone(tmp_path):
+    path = tmp_path / "workshop.db"
+    store = Store(path)
+    store.start()
+    code = new_session(store)
+    person = store.join(code, None, "", "IT").result()
+    store.record_vote(code, person["id"], "m1", "q.scale", "2").result()
+    # Another thread's reader stays open, as the server's worker threads' readers do: SQLite then
+    # leaves the write-ahead log in place when the writer closes, unless the writer copies it in.
+    reader = sqlite3.connect(path)
+    assert reader.execute("select count(*) from votes").fetchone() == (1,)
+    store.close()
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "workshop.db").write_bytes(path.read_bytes())  # "copy it while the server is stopped"
+    copied = sqlite3.connect(backup / "workshop.db")
+    assert copied.execute("select session_code, value from votes").fetchall() == [(code, "2")]
+    copied.close()
+    reader.close()

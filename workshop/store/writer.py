@@ -38,6 +38,7 @@ class Writer:
         """`path` is the database file: before each batch the writer checks it is still the file it has
         open, since SQLite would go on committing into a deleted or replaced file, and lose it all."""
         self._connect = connect
+        self._path = path
         self._files = _Files(path)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="workshop-writer", daemon=True)
@@ -89,8 +90,21 @@ class Writer:
                 if stop:
                     break
         finally:
+            self._fold_log(db)
             db.close()
             self._fail_leftovers()
+
+    def _fold_log(self, db: Database) -> None:
+        """Copy the write-ahead log into the database file, so that once the server has stopped the
+        file alone holds every commit (a copy of it is a whole backup), even while other threads'
+        readers keep the log open."""
+        try:
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as error:
+            log.warning("the write-ahead log could not be copied into %s: %s; it stays beside it", self._path, error)
+            return
+        if busy:
+            log.warning("a reader kept the write-ahead log from being copied into %s; it stays beside it", self._path)
 
     def _take_batch(self) -> tuple[list[_Job], bool]:
         first = self._jobs.get()
