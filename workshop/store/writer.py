@@ -98,6 +98,9 @@ class Writer:
         """Copy the write-ahead log into the database file, so that once the server has stopped the
         file alone holds every commit (a copy of it is a whole backup), even while other threads'
         readers keep the log open."""
+        if lost := self._files.lost():
+            log.warning("the write-ahead log was not copied in: %s", lost)  # it would go into a file no one can open
+            return
         try:
             busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         except sqlite3.Error as error:
