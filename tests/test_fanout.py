@@ -277,6 +277,27 @@ async def test_killing_a_process_mid_burst_loses_no_ack_and_its_phones_carry_on_
     await console.socket.close()
 
 
+async def test_unreadable_reports_in_redis_do_not_stop_processes_sharing_presence(cluster, redis_server):
+    import redis
+
+    first, second = cluster(2)
+    code = open_session(first)
+    console = Screen(await connect(second, f"/ws/{code}/control", console=True))
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.hset("workshop:processes", mapping={"junk": "not a time", "empty": ""})
+        client.hset(f"workshop:presence:{code}", mapping={
+            "not-json": "{", "a-list": "[1, 2]", "bad-time": json.dumps({"at": "soon", "ids": [7]}),
+            "bad-ids": json.dumps({"at": time.time() + 60, "ids": 7})})
+    phone = await joined_phone(first, code)
+
+    def connected() -> int | None:
+        return console.latest.get("snapshot", {}).get("snapshot", {}).get("participants", {}).get("connected")
+
+    await until(lambda: connected() == 1, "the phone on the other process counted", seen=connected)
+    await phone.send({"type": "vote", "id": "v", "question": QUESTION, "value": 2})
+    await until(lambda: console_counts(console) == Counter({"2": 1}), "its vote on the other process")
+
+
 async def test_a_process_that_dies_between_a_commit_and_its_event_is_caught_up(cluster, redis_server, postgres_url):
     import redis
 

@@ -263,10 +263,13 @@ class Broker:
             except self._errors:
                 pass  # presence is best effort; the reader reports the lost connection
             else:
-                self._notice_departures(processes)
-                now = time.time()
-                for room, report in zip(rooms, reports, strict=True):
-                    room.set_remote_present(_present_elsewhere(report, self.origin, now))
+                try:
+                    self._notice_departures(processes)
+                    now = time.time()
+                    for room, report in zip(rooms, reports, strict=True):
+                        room.set_remote_present(_present_elsewhere(report, self.origin, now))
+                except Exception:  # whatever went wrong, presence must go on being shared
+                    log.exception("reading the other processes' reports failed; trying again")
             await asyncio.sleep(PRESENCE_INTERVAL)
 
     async def _exchange_presence(self, rooms: list[Followed]) -> tuple[dict, list[dict]]:
@@ -289,7 +292,7 @@ class Broker:
         now = time.time()
         alive, forgotten = set(), []
         for process, reported in register.items():
-            name, silent = _text(process), now - float(reported)
+            name, silent = _text(process), now - _seconds(reported)
             if silent > PROCESS_FORGOTTEN:
                 forgotten.append(name)
             elif silent <= PRESENCE_FRESH and name != self.origin:
@@ -349,9 +352,20 @@ def _present_elsewhere(reports: dict, origin: str, now: float) -> set[int]:
             found = json.loads(_text(report))
         except ValueError:
             continue
-        if now - found.get("at", 0) <= PRESENCE_FRESH:
-            present.update(found.get("ids", ()))
+        if not isinstance(found, dict) or now - _seconds(found.get("at", 0)) > PRESENCE_FRESH:
+            continue
+        ids = found.get("ids")
+        if isinstance(ids, list):
+            present.update(item for item in ids if isinstance(item, int))
     return present
+
+
+def _seconds(value: str | bytes | float) -> float:
+    """A report's time; one that cannot be read counts as long ago."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _text(value: bytes | str) -> str:
