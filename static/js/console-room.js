@@ -44,6 +44,7 @@ function renderPeople(snapshot, command) {
 export function createRoomPanel({ command }) {
   const lock = $('lock-joining');
   const size = $('room-size');
+  const setSize = $('room-size-form').querySelector('button[type="submit"]');
   let sizeDirty = false;
   lock.addEventListener('change', () => {
     command({ command: lock.checked ? 'lock_joining' : 'unlock_joining' }, lock);
@@ -53,13 +54,16 @@ export function createRoomPanel({ command }) {
     event.preventDefault();
     const value = Number(size.value || 0);
     sizeDirty = false;
-    command({ command: 'room_size', size: Number.isInteger(value) ? value : -1 }, event.submitter || null);
+    command({ command: 'room_size', size: Number.isInteger(value) ? value : -1 }, setSize);
   });
   return {
     render(snapshot) {
       const room = snapshot.room;
       if (!lock.disabled) lock.checked = room.joining_locked;
-      if (!sizeDirty && document.activeElement !== size) size.value = room.room_size ? String(room.room_size) : '';
+      // While the size is on its way (Set busy), a snapshot from before it would blank the field.
+      if (!sizeDirty && document.activeElement !== size && !setSize.disabled) {
+        size.value = room.room_size ? String(room.room_size) : '';
+      }
       renderAddresses(room);
       renderPeople(snapshot, command);
     },

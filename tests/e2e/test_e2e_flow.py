@@ -149,9 +149,13 @@ def test_the_console_controls_a_hostile_room(surfaces, server, shots):
     console.locator("#rejected .submission").get_by_role("button", name="Restore").click()
     expect(console.locator("#rejected-details")).to_be_hidden()
     expect(console.locator("#pending-count")).to_have_text("54")
-    console.get_by_label("Lock joining").check()
+    lock = console.get_by_label("Lock joining")
+    lock.check()
     console.get_by_label("Expected room size").fill("250")
-    console.locator("#room-size-form").get_by_role("button", name="Set").click()
+    set_size = console.locator("#room-size-form").get_by_role("button", name="Set")
+    set_size.click()
+    for control in (lock, set_size):  # each stays disabled until the server has acknowledged its command
+        expect(control).to_be_enabled()
     expect(console.get_by_label("Expected room size")).to_have_value("250")
     room = snapshot(server, code)["room"]
     assert room["joining_locked"] is True and room["room_size"] == 250
