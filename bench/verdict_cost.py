@@ -1,11 +1,12 @@
-"""What a round's verdict costs, against the figures alone (the baseline, measured in the same run).
+"""What a round's verdict costs: the figures alone (the floor), the verdict as judged now (Wilson
+interval of the leading share), and the previous release's bootstrap (`bench.bootstrap_reference`),
+all measured in the same run.
 
-    python -m bench.verdict_cost 10 100 1000 10000
+    python -m bench.verdict_cost 10 100 1000 5000 10000
 
-For each number of votes, times on the -2..+2 direction scale: the figures (Cns, agreement on the
-decision's side), `assess` without the interval (what a round still taking votes gets on every
-refresh), and `assess` with the 2,000-resample bootstrap (a closed round, first time; later calls
-for the same tally are served from a cache, timed as "cached").
+For each number of votes, on the -2..+2 direction scale with two groups of voters: the figures (Cns,
+agreement on the decision's side), `assess` (every round, open or closed, on every refresh), and the
+2,000-resample bootstrap the previous release ran once per closed round.
 """
 
 import random
@@ -17,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bootstrap_reference import bootstrap_interval, bootstrap_seed
 from workshop.domain.figures import Thresholds, scale_figures_from_tally
 from workshop.domain.plans import Question, default_plans_dir, load_plan
-from workshop.domain.verdict import _cached_interval, assess
+from workshop.domain.verdict import assess
 
 
 def _question(qid: str) -> Question:
@@ -49,28 +51,31 @@ def _time(action, repeat: int) -> float:
     return statistics.median(found) * 1000
 
 
+def _figures(tally: dict[int, int], thresholds: Thresholds) -> dict:
+    return scale_figures_from_tally(tally, -2, 2, 0, thresholds, QUESTION.sides)
+
+
 def measure(n: int, repeat: int = 7) -> dict:
     thresholds = Thresholds()
-    tallies = [_tally(n, seed) for seed in range(repeat)]
-    figures = [{**scale_figures_from_tally(t, -2, 2, 0, thresholds, QUESTION.sides), "by_group": {},
-                "group_gap": None} for t in tallies]
-    index = iter(range(10**9))
-    baseline = _time(lambda: scale_figures_from_tally(tallies[0], -2, 2, 0, thresholds, QUESTION.sides), repeat)
-    open_round = _time(lambda: assess(QUESTION, 1, figures[0], n, thresholds, with_interval=False), repeat)
-    _cached_interval.cache_clear()
-    # a different round each time, so every call runs the bootstrap afresh
-    closed = _time(lambda: assess(QUESTION, next(index) + 1, figures[0], n, thresholds), repeat)
-    cached = _time(lambda: assess(QUESTION, 1, figures[0], n, thresholds), repeat)
-    return {"n": n, "figures_ms": baseline, "open_ms": open_round, "closed_ms": closed, "cached_ms": cached}
+    tally = _tally(n, 1)
+    halves = [{point: count // 2 for point, count in tally.items()},
+              {point: count - count // 2 for point, count in tally.items()}]
+    judged = {**_figures(tally, thresholds), "group_gap": None,
+              "by_group": {"IT": _figures(halves[0], thresholds), "Business": _figures(halves[1], thresholds)}}
+    counts = {str(point): count for point, count in tally.items()}
+    floor = _time(lambda: _figures(tally, thresholds), repeat)
+    now = _time(lambda: assess(QUESTION, judged, n, thresholds), repeat)
+    previous = _time(lambda: bootstrap_interval(QUESTION, counts, bootstrap_seed(QUESTION.id, 1)), max(1, repeat // 3))
+    return {"n": n, "figures_ms": floor, "verdict_ms": now, "previous_ms": previous}
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'votes':>7} {'figures ms':>11} {'open ms':>9} {'closed ms':>10} {'cached ms':>10}")
+    print(f"{'votes':>7} {'figures ms':>11} {'verdict ms':>11} {'previous (bootstrap) ms':>24}")
     for n in sizes:
         found = measure(n)
-        print(f"{found['n']:>7} {found['figures_ms']:>11.3f} {found['open_ms']:>9.3f} {found['closed_ms']:>10.2f}"
-              f" {found['cached_ms']:>10.3f}")
+        print(f"{found['n']:>7} {found['figures_ms']:>11.3f} {found['verdict_ms']:>11.3f}"
+              f" {found['previous_ms']:>24.2f}")
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [10, 100, 1000, 10000])
+    main([int(arg) for arg in sys.argv[1:]] or [10, 100, 1000, 5000, 10000])

@@ -24,7 +24,9 @@ SLA_INPUT = "Service hours 08:00–18:00 in Zürich – 東京;\nbookable slots 
 LONG_LINK = "https://intranet.example.com/ticket/" + "0123456789" * 14  # one unbreakable word
 EXAMPLE = f"Monday 9am spike after the *weekend*, see [the log](http://evil.example) {LONG_LINK}"
 REQUEST_NOTES = "@ops to propose a catalogue"
-STRATEGY_WARNING = "Recorded as agreed, but the strategy vote did not reach the agreement threshold."
+# Round 2 of arrival.direction: 5 of 6 for "less", reached, but its 95% interval reaches below 75%.
+NARROW_WARNING = ("Reached narrowly: the 95% interval of the leading share reaches below the threshold, so a few "
+                  "votes the other way would undo it.")
 OWNER_WARNING = "Deferred, but without an owner and a due date for settling it."
 # (group, name, impact, direction in round 1, direction in round 2, strategy, request direction)
 PHONES = [
@@ -68,6 +70,7 @@ def build_session(client) -> str:
             receive_until(sockets[index], "ack")
         command(client, code, command="open", question="request.direction")
         _vote_all(sockets, "request.direction", [phone[6] for phone in PHONES], "request")
+        command(client, code, command="close", question="request.direction")
     finally:
         for socket in sockets:
             socket.__exit__(None, None, None)

@@ -12,7 +12,7 @@ import pytest
 from servers import ROOT
 
 RUNS = {
-    "verdict_cost": (["10", "100"], "cached ms"),
+    "verdict_cost": (["10", "100"], "previous (bootstrap) ms"),
     "snapshot_cost": (["200"], "snapshot"),
     "export_cost": (["100"], "x = times the raw query"),
     "store_backends": (["100", "1"], "PostgreSQL burst throughput is"),

@@ -11,12 +11,12 @@ from known_session import (
     DISSENT,
     EXAMPLE,
     FORMATS,
+    NARROW_WARNING,
     NOTES,
     REQUEST_NOTES,
     ROOT,
     SERVICE,
     SLA_INPUT,
-    STRATEGY_WARNING,
     TITLE,
     csv_rows,
     exported_json,
@@ -81,7 +81,7 @@ def test_json_holds_the_session_and_each_record_with_its_evidence(known):
         "strategy": "uncompromised_reduction", "strategy_name": "Uncompromised reduction",
         "strategy_family": "reduce", "status": "agreed", "status_name": "Agreed",
         "notes": NOTES, "dissent": DISSENT, "sla_input": SLA_INPUT, "sla": {}, "clauses": [], "owner": "",
-        "due": "", "warnings": [{"code": "strategy_not_reached", "message": STRATEGY_WARNING}],
+        "due": "", "warnings": [{"code": "narrow", "message": NARROW_WARNING, "severity": "to_note"}],
     }
     assert arrival["evidence"]["direction"]["verdict"] == "reached"
     assert arrival["evidence"]["direction"]["side_counts"] == {"less": 5, "same": 1, "more": 0}
@@ -105,7 +105,12 @@ def test_json_holds_the_session_and_each_record_with_its_evidence(known):
     (strategy,) = arrival["questions"]["strategy"]["rounds"]
     assert strategy["counts"] == {"classic_accommodation": 0, "low_cost_accommodation": 1,
                                   "classic_reduction": 1, "uncompromised_reduction": 4}
-    assert strategy["leader"] == "uncompromised_reduction" and strategy["agreement"] == pytest.approx(4 / 6)
+    assert strategy["leader"] == "uncompromised_reduction" and strategy["leader_share"] == pytest.approx(4 / 6)
+    # judged by family: reducing holds 5 of 6; the leader leads the next by 3 votes, a clear margin
+    assert strategy["side"] == "reduce" and strategy["agreement"] == pytest.approx(5 / 6)
+    assert strategy["clear_leader"] is True and strategy["open"] is True
+    # the record never rests on a round still open: the strategy vote was open when it was made
+    assert arrival["evidence"]["strategy"] is None
     (impact,) = arrival["questions"]["impact"]["rounds"]
     assert impact["n"] == 5 and impact["abstain"] == 1 and impact["mean"] == pytest.approx(4.2)
 

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from known_session import (
     DISSENT,
     LONG_LINK,
+    NARROW_WARNING,
     OWNER_WARNING,
-    STRATEGY_WARNING,
     exported_json,
 )
 from openpyxl import load_workbook
@@ -37,25 +37,30 @@ def test_markdown_brief_reads_as_sla_input(known):
         (f"- Session: {known['code']}, held on {exported_json(known)['session']['held_at'][:10]}, "
          "plan Customer-introduced variability (Frei)"),
         "- Participants: 6 (IT 3, Business 3)",
-        ("- Consensus counts as reached at Cns 0.70 or more with 75% agreement or more, from at least 5 votes "
-         "and 50% of the phones present."),
+        ("- A round reaches consensus when at least 5 votes are cast, 50% of those present take part (abstaining "
+         "counts) and one decision holds 75% of the votes (on scales without decision sides, also Cns 0.70 or more)."),
     ]
-    assert ("| Arrival | Less variability allowed | Uncompromised reduction | Agreed – 1 warning | consensus reached "
-            "| 6 of 6 present voted | 0.86 | 83% |") in lines
-    assert ("| Request | As much variability as today | Classic reduction | Deferred – 1 warning "
-            "| consensus not reached | 5 of 6 present voted | 0.20 | 40% |") in lines
+    assert ("| Arrival | Less variability allowed | Uncompromised reduction | Agreed – 1 to note | Consensus reached "
+            "(narrow: a few votes could undo it) | 6 of 6 present voted | 0.86 | 83% |") in lines
+    assert ("| Request | As much variability as today | Classic reduction | Deferred – 1 to note "
+            "| Not reached (close to the threshold) | 5 of 6 present voted | 0.20 | 40% |") in lines
     assert "| Capability |  |  | Open |  |  |  |  |" in lines
     arrival = text.split("## Arrival\n", 1)[1].split("\n## ", 1)[0]
     assert arrival == (
-        "\n**Status.** Agreed – 1 warning (verdict: consensus reached; 6 of 6 present voted)\n\n"
+        "\n**Status.** Agreed – 1 to note (verdict: Consensus reached (narrow: a few votes could undo it); "
+        "6 of 6 present voted)\n\n"
         "**Position.** Agreed: the service will allow less arrival variability than today and reduce it "
         "through Uncompromised reduction.\n\n"
         "### Draft SLA section\n\n"
         "- **Service hours:** to be settled\n- **Booking rules:** to be settled\n"
         "- **Peak capacity:** to be settled\n- **Response targets:** to be settled\n\n"
         "**SLA input.** Service hours 08:00–18:00 in Zürich – 東京;  \nbookable slots for installs.\n\n"
-        "**Strength of consensus.** Strong consensus: Cns 0.86 and 83% agreement from 6 votes (0 abstained), "
-        "round 2 of 2; the threshold (Cns 0.70, agreement 75%) was met.\n\n"
+        "**Strength of consensus.** Consensus reached (narrow: a few votes could undo it): 83% agreement on "
+        "'less' and Cns 0.86 from 6 of 6 present voted (0 abstained), round 2 of 2; the agreement threshold "
+        "(75% on one side) was met.\n\n"
+        "- 95% interval of the leading share (Wilson): 44% to 97% (narrow: a few votes could undo it).\n"
+        "- Rounds: round 1: Not reached (close to the threshold), 6 of 6 present voted; round 2: Consensus "
+        "reached (narrow: a few votes could undo it), 6 of 6 present voted.\n"
         "- Median vote: Less (-1); mean -1.00 on a scale of -2 to 2.\n"
         "- By group: IT mean -1.33 (n 3, Cns 0.83), Business mean -0.67 (n 3, Cns 0.83); "
         "gap between the group means 0.67.\n"
@@ -63,30 +68,32 @@ def test_markdown_brief_reads_as_sla_input(known):
         "5 of the 6 participants who voted in both rounds changed their vote.\n"
         "- Impact today: mean 4.2 on a scale of 1 to 5 (5 votes).\n"
         "- Strategy vote (6 votes): Uncompromised reduction 4 (67%), Low-cost accommodation 1 (17%), "
-        "Classic reduction 1 (17%).\n\n"
+        "Classic reduction 1 (17%). Family: reduce 83%, consensus reached (narrow: a few votes could undo it); "
+        "clear leader: Uncompromised reduction.\n\n"
         "**Dissent.** \\<img src=x onerror=alert(1)\\>\n\n"
         "**Notes.** =SUM(A1:A9)\n\n"
-        f"**Check.** {STRATEGY_WARNING}\n\n"
+        f"**To note.** {NARROW_WARNING}\n\n"
         "**Examples from the room.**\n\n"
         "- Monday 9am spike after the \\*weekend\\*, see \\[the log\\](http://evil.example) " + LONG_LINK + "\n"
     )
     assert ("**Position.** Deferred: the decision was put off; the working position is to allow as much "
             "request variability as today and reduce it through Classic reduction.") in lines
-    assert ("**Strength of consensus.** Weak consensus: Cns 0.20 and 40% agreement from 5 votes (1 abstained), "
-            "round 1 of 1; the threshold (Cns 0.70, agreement 75%) was not met.") in lines
+    assert ("**Strength of consensus.** Not reached (close to the threshold): 40% agreement and Cns 0.20 from 5 of 6 "
+            "present voted (1 abstained), round 1 of 1; the agreement threshold (75% on one side) was not met.") in lines
     assert "**Notes.** @ops to propose a catalogue" in lines
     assert "**Position.** Open: no consensus has been recorded for capability variability yet." in lines
     assert "**SLA input to settle.** Customer prerequisites, training, self-service and support tiers." in lines
     assert "**Owner.** not named; **due** no date" in lines
     assert text.split("## Open items\n\n", 1)[1].split("\n\n## Glossary")[0] == (
-        f"- Arrival: check: {STRATEGY_WARNING}\n"
+        f"- Arrival: to note: {NARROW_WARNING}\n"
         "- Request: deferred (Cns 0.20, 40% agreement).\n"
-        f"- Request: check: {OWNER_WARNING}\n"
+        f"- Request: to note: {OWNER_WARNING}\n"
         "- Capability: no consensus record yet.\n"
         "- Effort: no consensus record yet.\n"
         "- Subjective preference: no consensus record yet.")
     glossary = text.split("## Glossary\n\n", 1)[1]
-    for term in ("n of N present voted", "Cns", "Agreement", "95% interval", "Verdict", "Median and IQR"):
+    for term in ("Present (N)", "n of N present voted", "Minimum votes and quorum", "Cns", "Agreement", "Verdict",
+                 "Certainty", "Groups", "Strategy", "Median and IQR"):
         assert f"- **{term}**:" in glossary
     # Nothing unescaped could open a tag or close a link text.
     assert not re.search(r"(?<!\\)[<\]]", text.replace("\\\\", ""))

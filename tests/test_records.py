@@ -87,7 +87,9 @@ def _codes(record: ConsensusInput, evidence: dict) -> list[str]:
     (_record(), {"direction": _direction(n=0, verdict="too_few_votes", side=None)}, ["agreed_without_votes"]),
     (_record(), {"direction": _direction(n=3, verdict="too_few_votes", reached=False)}, ["too_few_votes"]),
     (_record(), {"direction": _direction(reached=False, verdict="not_reached")}, ["agreed_against_votes"]),
-    (_record(), {"direction": _direction(verdict="fragile")}, ["fragile"]),
+    (_record(), {"direction": _direction(certainty="narrow")}, ["narrow"]),
+    (_record(), {"direction": _direction(small_room=True, n=4, present=4)}, ["small_room"]),
+    (_record(), {"direction": _direction(amended=True)}, ["amended"]),
     (_record(), {"direction": _direction(verdict="polarised", reached=False,
                                         split={"split": True, "polarised": True, "camps": ["Business", "IT"],
                                                "against": ["Business"], "gap": 2.0})}, ["polarised"]),
@@ -95,15 +97,31 @@ def _codes(record: ConsensusInput, evidence: dict) -> list[str]:
                                                 "against": ["Business"], "gap": 1.2})}, ["split_groups"]),
     (_record(direction="same"), {"direction": _direction()}, ["direction_against_majority"]),
     (_record(), {"direction": _direction(), "strategy": {"n": 8, "leader": "uncompromised_reduction",
-                                                         "counts": {"uncompromised_reduction": 7}, "reached": True}},
+                                                         "counts": {"uncompromised_reduction": 7}, "clear_leader": True,
+                                                         "side_counts": {"reduce": 8}, "verdict": "reached"}},
      ["strategy_against_leader"]),
-    (_record(), {"direction": _direction(), "strategy": {"n": 8, "leader": None, "counts": {}, "reached": False}},
-     ["strategy_not_reached"]),
+    # a one-vote lead is not clear: recording the runner-up is a note, not a contradiction
+    (_record(), {"direction": _direction(), "strategy": {"n": 8, "leader": "uncompromised_reduction",
+                                                         "counts": {"uncompromised_reduction": 4}, "clear_leader": False,
+                                                         "side_counts": {"reduce": 8}, "verdict": "reached"}},
+     ["strategy_no_clear_leader"]),
+    (_record(), {"direction": _direction(), "strategy": {"n": 8, "leader": None, "counts": {}, "clear_leader": False,
+                                                         "side_counts": {"reduce": 4, "accommodate": 4},
+                                                         "verdict": "not_reached"}},
+     ["strategy_not_reached", "strategy_no_clear_leader"]),
     (_record(status="deferred"), {"direction": _direction(reached=False, verdict="not_reached")}, ["no_owner"]),
-    (_record(status="no_consensus", owner="Ana", due="2027-01-01"), {"direction": _direction(verdict="fragile")}, []),
+    (_record(status="no_consensus", owner="Ana", due="2027-01-01"), {"direction": _direction(certainty="narrow")}, []),
 ])
 def test_one_function_finds_every_warning(record, evidence, codes):
     assert _codes(record, evidence) == codes
+
+
+def test_warnings_are_ranked_those_to_resolve_first():
+    evidence = {"direction": _direction(reached=False, verdict="not_reached", split={
+        "split": True, "polarised": False, "camps": [], "against": ["Business"], "gap": 1.2})}
+    found = record_warnings(_record(strategy="classic_accommodation"), evidence)
+    assert [(warning["code"], warning["severity"]) for warning in found] == [
+        ("agreed_against_votes", "must_resolve"), ("less_accommodate", "to_note"), ("split_groups", "to_note")]
 
 
 def test_a_deferred_record_names_what_is_missing():
@@ -113,10 +131,14 @@ def test_a_deferred_record_names_what_is_missing():
 
 @given(direction=st.sampled_from(["less", "same", "more"]), strategy=st.sampled_from(sorted(STRATEGIES_BY_ID)),
        status=st.sampled_from(["agreed", "no_consensus", "deferred"]),
-       verdict=st.sampled_from(["reached", "not_reached", "too_few_votes", "fragile"]))
-def test_an_agreed_record_without_a_reached_verdict_always_carries_a_warning(direction, strategy, status, verdict):
-    evidence = {"direction": _direction(verdict=verdict, reached=verdict in ("reached", "fragile"))}
-    codes = _codes(_record(direction, strategy, status), evidence)
+       verdict=st.sampled_from(["reached", "not_reached", "too_few_votes", "polarised"]))
+def test_an_agreed_record_without_a_reached_verdict_always_carries_a_warning_to_resolve(direction, strategy, status,
+                                                                                        verdict):
+    evidence = {"direction": _direction(verdict=verdict, reached=verdict == "reached", split={
+        "split": True, "polarised": True, "camps": ["IT"], "against": ["IT"], "gap": None})}
+    found = record_warnings(_record(direction, strategy, status), evidence)
+    codes = [warning["code"] for warning in found]
     if status == "agreed" and verdict != "reached":
-        assert codes, "an agreement the votes do not carry must be flagged"
+        assert any(warning["severity"] == "must_resolve" for warning in found), \
+            "an agreement the votes do not carry must be flagged"
     assert len(codes) == len(set(codes))

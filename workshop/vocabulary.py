@@ -12,7 +12,7 @@ from .domain.figures import Thresholds
 from .domain.framework import DIRECTIONS, KINDS, RECORD_STATUSES, STRATEGIES
 from .domain.plan_model import DEFAULT_TEXT_LENGTH, MAX_GROUP_LENGTH
 from .domain.records import MAX_TEXT
-from .domain.verdict import VERDICTS
+from .domain.verdict import CERTAINTIES, VERDICTS
 
 CODE_LENGTH = 6  # a session code, read aloud and typed on phones
 # The summary heat map, the same on every surface (console, projector, report): this many bands of
@@ -36,9 +36,15 @@ DIRECTION_LABELS: dict[str, str] = {"less": "Less variability", "same": "As toda
 DIRECTION_CHOICES: dict[str, str] = {"less": "Less", "same": "As today", "more": "More"}
 RECORD_STATUS_LABELS: dict[str, str] = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
 QUESTION_STATUS_LABELS: dict[str, str] = {"pending": "Not opened", "open": "Open", "closed": "Closed"}
+# The words of the verdict and its certainty on every surface (README, "How a round is judged").
+# Nothing that did not reach is called any kind of consensus.
 VERDICT_LABELS: dict[str, str] = {
-    "reached": "Consensus reached", "not_reached": "No consensus yet", "too_few_votes": "Too few votes",
-    "fragile": "Fragile: could go either way", "polarised": "Polarised: the groups are far apart",
+    "reached": "Consensus reached", "not_reached": "Not reached", "too_few_votes": "Too few votes to judge",
+    "polarised": "Polarised: groups stand apart",
+}
+CERTAINTY_LABELS: dict[str, str] = {
+    "firm": "Firm", "narrow": "Narrow: a few votes could undo it",
+    "close": "Close to the threshold", "far": "Far from the threshold",
 }
 
 
@@ -56,6 +62,7 @@ _VOCABULARY: dict = {
     "record_statuses": _labelled(RECORD_STATUSES, RECORD_STATUS_LABELS),
     "question_statuses": dict(QUESTION_STATUS_LABELS),
     "verdicts": _labelled(VERDICTS, VERDICT_LABELS),
+    "certainties": _labelled(CERTAINTIES, CERTAINTY_LABELS),
     "strategies": [{"id": item.id, "name": item.name, "family": item.family} for item in STRATEGIES],
     "kinds": [{"id": kind.id, "name": kind.name, "sla_hint": kind.sla_hint} for kind in KINDS],
     "limits": {

@@ -24,7 +24,8 @@ class Thresholds:
     consensus: float = 0.70   # Cns must be >= this
     agreement: float = 0.75   # agreement must be >= this
     min_votes: int = 5        # fewer votes than this are too few to reach anything
-    quorum: float = 0.5       # share of the phones present that must have voted
+    quorum: float = 0.5       # share of the phones present that must have taken part (voted or abstained)
+    min_group_size: int = 3   # a group with fewer votes is never shown, told or used to judge a round
 
 
 def scale_figures(values: Sequence[int], lo: int, hi: int, abstain: int = 0,

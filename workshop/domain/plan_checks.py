@@ -304,7 +304,17 @@ def _choice_parts(item: dict, where: Where) -> dict:
         if any(option.id == option_id for option in options):
             at.fail(f"duplicate option id {option_id!r}", "id")
         options.append(Option(option_id, read_string(table, "label", at, required=True)))
-    return {"options": tuple(options)}
+    return {"options": tuple(options), "families": strategy_families(tuple(option.id for option in options))}
+
+
+def strategy_families(option_ids: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A choice among the framework's strategies is judged by family (reduce or accommodate) as well."""
+    if not option_ids or not all(option in STRATEGIES_BY_ID for option in option_ids):
+        return ()
+    families: dict[str, list[str]] = {}
+    for option in option_ids:
+        families.setdefault(STRATEGIES_BY_ID[option].family, []).append(option)
+    return tuple((family, tuple(options)) for family, options in families.items()) if len(families) > 1 else ()
 
 
 def _text_parts(item: dict, where: Where) -> dict:

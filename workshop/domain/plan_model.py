@@ -59,6 +59,9 @@ class Question:
     max_length: int = DEFAULT_TEXT_LENGTH
     # On a scale whose points stand for decisions: (decision, its points), partitioning the scale.
     sides: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # On a choice whose options stand for families of decisions: (family, its option ids), partitioning
+    # the options (the strategy question's reduce and accommodate).
+    families: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_public(self) -> dict:
         """The question as JSON-ready data; label keys become strings."""
@@ -71,6 +74,8 @@ class Question:
                 public["decision_sides"] = {name: list(points) for name, points in self.sides}
         elif self.kind == "choice":
             public["options"] = [{"id": option.id, "label": option.label} for option in self.options]
+            if self.families:
+                public["decision_families"] = {name: list(options) for name, options in self.families}
         else:
             public["max_length"] = self.max_length
         return public

@@ -11,7 +11,9 @@ from .verdict import position
 MAX_TEXT = 4000
 MAX_OWNER = 120
 TEXT_FIELDS = ("notes", "dissent", "sla_input")
-RECORD_FIELDS = frozenset({"direction", "strategy", "status", "sla", "clauses", "owner", "due", *TEXT_FIELDS})
+RECORD_FIELDS = frozenset({"direction", "strategy", "status", "sla", "clauses", "owner", "due", "round",
+                           *TEXT_FIELDS})
+SEVERITIES = ("must_resolve", "to_note")
 
 
 class RecordError(Refusal):
@@ -36,11 +38,13 @@ class ConsensusInput:
     clauses: tuple[str, ...] = ()  # the chosen strategy's tactics, ticked as clauses
     owner: str = ""
     due: str = ""  # an ISO date, or ""
+    round: int | None = None  # the direction vote's round the record rests on; None: the latest closed with votes
 
     def to_row(self) -> dict:
-        """The record's fields as the store keeps them."""
+        """The record's fields as the store keeps them (the round is kept with the evidence)."""
         row = asdict(self)
         row["clauses"] = list(self.clauses)
+        del row["round"]
         return row
 
 
@@ -70,7 +74,34 @@ def parse_record(kind: str, data: object, plan: Plan | None = None) -> Consensus
         clauses=_clauses(kind, strategy, data.get("clauses"), plan),
         owner=_text(data, "owner", MAX_OWNER),
         due=_due(data.get("due")),
+        round=_round(data.get("round")),
     )
+
+
+def _round(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise RecordError("round", "must be a round number (1, 2, ...) or null for the latest closed round")
+    return value
+
+
+def round_to_rest_on(rounds: list[dict], named: int | None = None) -> dict | None:
+    """The judged round a record rests on: the one named, else the latest closed round with votes.
+
+    Never an open round or one without votes: raises RecordError for a named one of those."""
+    if named is None:
+        closed = [found for found in rounds if not found.get("open") and found["n"]]
+        return closed[-1] if closed else None
+    if not 1 <= named <= len(rounds):
+        raise RecordError("round", f"must be one of the rounds held (1 to {len(rounds)})" if rounds
+                          else "no round of this vote has been held")
+    chosen = rounds[named - 1]
+    if chosen.get("open"):
+        raise RecordError("round", f"round {named} is still open: close it before a record rests on it")
+    if not chosen["n"]:
+        raise RecordError("round", f"round {named} has no votes to rest on")
+    return chosen
 
 
 def _is_hint(kind: str, text: str, plan: Plan | None) -> bool:
@@ -159,9 +190,10 @@ def propose(direction: dict | None, strategy: dict | None) -> dict:
 
 
 def record_warnings(record: ConsensusInput, evidence: dict) -> list[dict]:
-    """Everything a service owner should look at twice in this record: [{code, message}], in order.
+    """Everything a service owner should look at twice in this record: [{code, message, severity}],
+    those that must be resolved first.
 
-    `evidence` holds the judged figures the record rests on ("direction", "strategy"; each may be
+    `evidence` holds the judged rounds the record rests on ("direction", "strategy"; each may be
     missing or None). This is the one place warnings are made; every export shows what it returns.
     """
     direction = evidence.get("direction") or {}
@@ -174,11 +206,16 @@ def record_warnings(record: ConsensusInput, evidence: dict) -> list[dict]:
                                if not value)
         found.append(_warning("no_owner", f"{'Deferred' if record.status == 'deferred' else 'No consensus'}, "
                                           f"but without {missing} for settling it."))
-    return found
+    return sorted(found, key=lambda warning: SEVERITIES.index(warning["severity"]))
+
+
+# Warnings that contradict the record itself; every other warning is one to note beside it.
+MUST_RESOLVE = frozenset({"agreed_without_votes", "too_few_votes", "polarised", "agreed_against_votes",
+                          "direction_against_majority", "strategy_against_leader", "strategy_not_reached"})
 
 
 def _warning(code: str, message: str) -> dict:
-    return {"code": code, "message": message}
+    return {"code": code, "message": message, "severity": "must_resolve" if code in MUST_RESOLVE else "to_note"}
 
 
 def _fit_warnings(record: ConsensusInput) -> list[dict]:
@@ -194,16 +231,17 @@ def _fit_warnings(record: ConsensusInput) -> list[dict]:
 
 def _side_warnings(record: ConsensusInput, direction: dict, strategy: dict) -> list[dict]:
     found = []
-    side = position(direction) if "side" in direction else None
+    side = position(direction) if "side_counts" in direction else None
     if direction.get("n") and side is not None and side != record.direction:
         found.append(_warning("direction_against_majority",
                               f"Recorded '{record.direction}', but most direction votes were for '{side}' "
                               f"({direction['side_counts'][side]} of {direction['n']})."))
     leader = strategy.get("leader")
-    if strategy.get("n") and leader is not None and leader != record.strategy:
+    if strategy.get("n") and leader is not None and leader != record.strategy and strategy.get("clear_leader"):
+        votes = f"{strategy['counts'][leader]} of {strategy['n']}"
         found.append(_warning("strategy_against_leader",
-                              f"Recorded {STRATEGIES_BY_ID[record.strategy].name}, but the strategy vote was led by "
-                              f"{_strategy_name(leader)} ({strategy['counts'][leader]} of {strategy['n']})."))
+                              f"Recorded {STRATEGIES_BY_ID[record.strategy].name}, but the strategy vote was led "
+                              f"clearly by {_strategy_name(leader)} ({votes})."))
     return found
 
 
@@ -213,29 +251,52 @@ def _strategy_name(option: str) -> str:
 
 def _agreed_warnings(direction: dict, strategy: dict) -> list[dict]:
     if not direction.get("n"):
-        return [_warning("agreed_without_votes", "Recorded as agreed, but nobody voted on the direction.")]
+        return [_warning("agreed_without_votes",
+                         "Recorded as agreed, but no closed round of the direction vote has votes.")]
     verdict = direction.get("verdict")
     found = []
     if verdict == "too_few_votes":
-        found.append(_warning("too_few_votes", f"Recorded as agreed on {_turnout(direction)}: too few to count "
-                                               f"as a consensus."))
+        found.append(_warning("too_few_votes", f"Recorded as agreed on {_turnout(direction)}: too few to judge "
+                                               f"(the plan asks for {_needs(direction)})."))
     elif verdict == "polarised":
         camps = " and ".join(direction["split"]["camps"])
-        found.append(_warning("polarised", f"Recorded as agreed, but the room is polarised: {camps} each agree "
-                                           f"among themselves and stand apart."))
-    elif not direction.get("reached"):
+        found.append(_warning("polarised", f"Recorded as agreed, but the room is polarised: {camps} "
+                                           f"agree among themselves and stand apart."))
+    elif verdict != "reached":
         found.append(_warning("agreed_against_votes",
-                              "Recorded as agreed, but the votes did not reach the consensus threshold."))
-    if verdict == "fragile":
-        found.append(_warning("fragile", "Recorded as agreed, but the consensus is fragile: its 95% interval "
-                                         "crosses a threshold, so a few votes either way would change it."))
+                              "Recorded as agreed, but the direction vote did not reach the agreement threshold."))
+    elif direction.get("certainty") == "narrow":
+        found.append(_warning("narrow", "Reached narrowly: the 95% interval of the leading share reaches below "
+                                        "the threshold, so a few votes the other way would undo it."))
     split = direction.get("split") or {}
     if split.get("split") and verdict != "polarised":
-        found.append(_warning("split_groups", "Recorded as agreed over split groups: " + _split_text(split) + "."))
-    if strategy.get("n") and not strategy.get("reached"):
+        found.append(_warning("split_groups", "Agreed with a dissenting group: " + _split_text(split) + "."))
+    if direction.get("small_room"):
+        found.append(_warning("small_room", f"A small room: everyone present ({direction['n']}) voted the same way."))
+    if direction.get("amended"):
+        found.append(_warning("amended", "The round was amended after it closed: a participant was removed."))
+    return found + _strategy_agreed_warnings(strategy)
+
+
+def _strategy_agreed_warnings(strategy: dict) -> list[dict]:
+    if not strategy.get("n"):
+        return []
+    found = []
+    if "side_counts" in strategy and strategy.get("verdict") != "reached":
         found.append(_warning("strategy_not_reached",
-                              "Recorded as agreed, but the strategy vote did not reach the agreement threshold."))
+                              "Recorded as agreed, but the strategy vote did not agree on reducing or "
+                              "accommodating the variability."))
+    if not strategy.get("clear_leader"):
+        found.append(_warning("strategy_no_clear_leader",
+                              "No strategy led the vote by a clear margin; the named strategy is the room's "
+                              "family choice, not a clear favourite."))
     return found
+
+
+def _needs(figures: dict) -> str:
+    needed = figures.get("quorum_needed")
+    return f"at least the minimum of votes and {needed} of {figures.get('present')} present taking part" \
+        if needed is not None else "at least the minimum of votes"
 
 
 def _turnout(figures: dict) -> str:

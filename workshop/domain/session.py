@@ -118,6 +118,21 @@ def _seconds_field(data: dict) -> int | None:
     return value
 
 
+def closed_rounds(previous: SessionState, state: SessionState) -> list[tuple[str, int]]:
+    """The rounds that stop taking votes between two states: (question id, round), for storing who was present."""
+    found = []
+    for qid, before in previous.questions.items():
+        after = state.questions.get(qid)
+        if before.status == "open" and after is not None and (after.status != "open" or after.round != before.round):
+            found.append((qid, before.round))
+    return found
+
+
+def open_rounds(state: SessionState) -> set[tuple[str, int]]:
+    """The rounds taking votes now: (question id, round)."""
+    return {(qid, question.round) for qid, question in state.questions.items() if question.status == "open"}
+
+
 def apply_command(plan: Plan, state: SessionState, command: Command, now: datetime | None = None) -> SessionState:
     """Return the state after `command` (the same object if nothing changes); raise Refusal if refused.
 

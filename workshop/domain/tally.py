@@ -6,6 +6,7 @@ objects from stored votes, so both compute their figures with `question_results`
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .figures import (
     Thresholds,
@@ -24,7 +25,9 @@ class RoundBallots:
     """One round of one question: each voter's value, and the counts the figures are made from."""
 
     def __init__(self, votes: Mapping[int, str], groups: Mapping[int, str],
-                 earlier: Mapping[int, str] | None = None) -> None:
+                 earlier: Mapping[int, str] | None = None, fixed: bool = False) -> None:
+        # A closed round counts its voters in the groups stored with it: a later rejoin moves nothing.
+        self.fixed = fixed
         self.votes: dict[int, str] = dict(votes)
         self.counts: Counter[str] = Counter(self.votes.values())
         self.by_group: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -65,7 +68,7 @@ class RoundBallots:
 
     def regroup(self, participant_id: int, old: str, new: str) -> None:
         value = self.votes.get(participant_id)
-        if value is not None:
+        if value is not None and not self.fixed:
             _take(self.by_group[old], value)
             self.by_group[new][value] += 1
 
@@ -91,13 +94,28 @@ def figures(question: Question, counts: Mapping[str, int], thresholds: Threshold
 
 def thresholds_of(plan: Plan) -> Thresholds:
     return Thresholds(consensus=plan.min_consensus, agreement=plan.min_agreement,
-                      min_votes=plan.min_votes, quorum=plan.quorum)
+                      min_votes=plan.min_votes, quorum=plan.quorum, min_group_size=plan.min_group_size)
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Who was present for a round: stored with it when it closed (`fixed`), or counted while it is open.
+
+    `present` is None where nobody counted (rounds closed before presence was stored). `amended` marks
+    a fixed round that a removal has changed since it closed."""
+
+    present: int | None
+    fixed: bool = False
+    amended: bool = False
+
+
+UNKNOWN = Attendance(present=None)
 
 
 def hide_small_groups(figures: dict, min_size: int) -> dict:
-    """A round's figures with each group smaller than `min_size` reduced to its size (`{"n", "hidden"}`),
-    a gap made only from the groups shown, and no hidden group named in the split: wherever the room or
-    a reader sees group figures, a group of one or two would give its members' votes away."""
+    """A round's figures with each group smaller than `min_size` reduced to its size (`{"n", "hidden"}`):
+    wherever the room or a reader sees group figures, a group of one or two would give its members'
+    votes away. The gap, split and camps are already made from the shown groups only (`assess`)."""
     by_group = figures.get("by_group") or {}
     hidden = {name for name, group in by_group.items()
               if not group.get("hidden") and group["n"] < min_size and group["n"] + group["abstain"] > 0}
@@ -105,33 +123,30 @@ def hide_small_groups(figures: dict, min_size: int) -> dict:
         return figures
     shown = {name: {"n": group["n"], "hidden": True} if name in hidden else group
              for name, group in by_group.items()}
-    gap = group_gap(shown) if figures.get("group_gap") is not None else None
-    split = figures.get("split")
-    if split:
-        split = {**split, "gap": gap, "against": [name for name in split["against"] if name not in hidden]}
-    return {**figures, "by_group": shown, "group_gap": gap, **({"split": split} if "split" in figures else {})}
+    return {**figures, "by_group": shown}
 
 
 def round_figures(question: Question, ballots: RoundBallots, groups: list[str], thresholds: Thresholds) -> dict:
     overall = figures(question, ballots.counts, thresholds)
     by_group = {group: figures(question, ballots.by_group.get(group, {}), thresholds) for group in groups}
-    gap = group_gap(by_group) if question.kind == "scale" else None
+    shown = {group: found for group, found in by_group.items() if found["n"] >= thresholds.min_group_size}
+    gap = group_gap(shown) if question.kind == "scale" else None
     return {**overall, "by_group": by_group, "group_gap": gap}
 
 
 def question_results(plan: Plan, groups: list[str], question: Question, rounds: Sequence[RoundBallots],
-                     present: int | None = None, last_open: bool = False) -> dict:
-    """Every round's figures for a scale or choice question, and the shift between the last two.
+                     attendance: Sequence[Attendance], last_open: bool = False) -> dict:
+    """Every round's judged figures for a scale or choice question, and the shift between the last two.
 
-    `present` is the number of phones connected now; a last round still open (`last_open`)
-    gets no bootstrap interval until it closes.
+    `attendance` holds each round's presence (the same length as `rounds`); `last_open` marks the last
+    round as still taking votes. A fixed round's figures depend only on its stored votes and presence.
     """
     thresholds = thresholds_of(plan)
-    result_rounds = [
-        {"round": number, **assess(question, number, round_figures(question, ballots, groups, thresholds),
-                                   present, thresholds, with_interval=not (last_open and number == len(rounds)))}
-        for number, ballots in enumerate(rounds, start=1)
-    ]
+    result_rounds = []
+    for number, (ballots, present) in enumerate(zip(rounds, attendance, strict=True), start=1):
+        judged = assess(question, round_figures(question, ballots, groups, thresholds), present.present, thresholds)
+        result_rounds.append({"round": number, **judged, "open": last_open and number == len(rounds),
+                              "fixed": present.fixed, "amended": present.amended})
     shift = None
     if len(rounds) >= 2:
         shift = shift_from_moves(rounds[-1].moves, result_rounds[-2], result_rounds[-1])

@@ -5,30 +5,35 @@ facilitator's notes are user text.
 """
 
 from ..domain.framework import KINDS_BY_ID, STRATEGIES_BY_ID
+from ..vocabulary import CERTAINTY_LABELS, VERDICT_LABELS
 
 STATUS_PHRASES = {"agreed": "agreed", "no_consensus": "no consensus", "deferred": "deferred",
                   "open": "no consensus record yet"}
-VERDICT_NAMES = {"reached": "consensus reached", "not_reached": "consensus not reached",
-                 "too_few_votes": "too few votes", "fragile": "fragile", "polarised": "polarised"}
 TO_SETTLE = "to be settled"
+# The rules as README's "How a round is judged" states them, in the words every surface uses.
 GLOSSARY = (
-    ("n of N present voted", "n counts the votes on the direction question that were not abstentions; N is "
-     "the number of phones connected when the figures were computed (the participants who joined, where "
-     "that is not known)."),
+    ("Present (N)", "every phone connected at any moment while the round was open, on any process, and "
+     "everyone who voted or abstained in it; stored with the round when it closes and never recounted from "
+     "later joins or departures (a participant removed later leaves it, and the round is marked amended)."),
+    ("n of N present voted", "n counts the votes that were not abstentions."),
+    ("Minimum votes and quorum", "a round needs the plan's minimum of votes (default 5) and a quorum (default "
+     "half) of those present taking part, abstentions included; otherwise it is 'too few votes to judge'. "
+     "A room smaller than the minimum where everyone present voted the same way reaches, marked a small room."),
+    ("Agreement", "on a question with decision sides (direction: less, as today, more; strategy: reduce or "
+     "accommodate) the leading side's share of the votes; on other scales the largest share on at most two "
+     "adjacent points."),
     ("Cns", "the Tastle–Wierman consensus: 1 when everyone gives the same answer, 0 when the room is split "
-     "between the two extremes."),
-    ("Agreement", "on the direction scale, the share of votes on the side of one decision (less: much less or "
-     "less; same: as today; more: more or much more), so a block of votes never spans two decisions; on "
-     "other scales, the largest share on at most two adjacent points; on a choice, the leader's share."),
-    ("Minimum votes and quorum", "below the plan's minimum number of votes, or when fewer than its quorum "
-     "share of the phones present voted, a round is 'too few votes' and never reached."),
-    ("95% interval", "a percentile bootstrap of Cns and agreement (2,000 resamples of the tally, with a seed "
-     "fixed by question and round, so every export shows the same interval); given from 8 votes."),
-    ("Verdict", "reached (both thresholds met), not reached, too few votes, fragile (an interval crosses a "
-     "threshold: a few votes either way would change the outcome) or polarised (two groups of at least "
-     "three votes, each agreeing within itself, stand on different sides)."),
-    ("Split groups", "a group whose majority sits on another side than the room's, or group means one point "
-     "or more apart."),
+     "between the two extremes; a threshold on scales without sides, a description on the direction vote."),
+    ("Verdict", "consensus reached (the agreement threshold met on one side), not reached, too few votes to "
+     "judge, or polarised (a shown group holding at least a fifth of the votes agrees within itself on "
+     "another position). 'Reached' and the verdict are one and the same."),
+    ("Certainty", "from the 95% Wilson interval of the leading share: firm when the whole interval clears the "
+     "agreement threshold, narrow when it reaches below; for a round that did not reach, close when the "
+     "interval reaches the threshold, far when it does not."),
+    ("Groups", "a group's figures, splits and camps are shown only from the plan's minimum group size "
+     "(default 3 votes); a smaller group is never told, not even in a sentence."),
+    ("Strategy", "judged by family (reduce or accommodate) with the agreement threshold; the named strategy "
+     "leads clearly when it has at least 2 votes, and a tenth of the votes, more than the next."),
     ("Median and IQR", "the middle vote and the interquartile range, from inclusive quartiles (the method "
      "'inclusive' of Python's statistics.quantiles: linear interpolation between the ordered votes)."),
 )
@@ -44,6 +49,41 @@ def basis(entry: dict, role: str) -> dict | None:
         return stored
     question = entry["questions"].get(role)
     return question["rounds"][-1] if question and question["rounds"] else None
+
+
+def rule_sentence(thresholds: dict) -> str:
+    """How a round reaches consensus under the plan's thresholds, in one sentence."""
+    return (f"A round reaches consensus when at least {thresholds['min_votes']} votes are cast, "
+            f"{percent(thresholds['quorum'])} of those present take part (abstaining counts) and one decision "
+            f"holds {percent(thresholds['agreement'])} of the votes (on scales without decision sides, also "
+            f"Cns {number(thresholds['consensus'])} or more).")
+
+
+def verdict_words(figures: dict | None) -> str:
+    """A round's verdict with its certainty, in the product's words: "Consensus reached (narrow: ...)"."""
+    if not figures or not figures.get("verdict"):
+        return ""
+    words = VERDICT_LABELS[figures["verdict"]]
+    notes = [CERTAINTY_LABELS[figures["certainty"]].lower()] if figures.get("certainty") else []
+    if figures.get("small_room"):
+        notes.append("a small room")
+    if figures.get("amended"):
+        notes.append("amended after it closed")
+    return f"{words} ({'; '.join(notes)})" if notes else words
+
+
+def rounds_line(entry: dict) -> str | None:
+    """Every round's verdict of the direction vote, with who took part."""
+    question = entry["questions"].get("direction")
+    if not question or len(question["rounds"]) < 2:
+        return None
+    parts = [f"round {found['round']}: {verdict_words(found)}, {_votes_of(found)}" for found in question["rounds"]]
+    return "Rounds: " + "; ".join(parts) + "."
+
+
+def _votes_of(figures: dict) -> str:
+    present = figures.get("present")
+    return f"{figures['n']} of {present} present voted" if present is not None else f"{figures['n']} voted"
 
 
 def turnout(entry: dict, data: dict) -> str | None:
@@ -62,29 +102,34 @@ def verdict_of(entry: dict) -> str | None:
     return figures.get("verdict") if figures else None
 
 
+def severity_label(warning: dict) -> str:
+    """"To resolve" or "To note"; warnings stored before they were ranked count as to resolve."""
+    return "To note" if warning.get("severity") == "to_note" else "To resolve"
+
+
 def badge(entry: dict) -> tuple[str, str]:
-    """The status badge's text and CSS modifier: an agreement with warnings is never a plain agreed."""
+    """The status badge's text and CSS modifier: an agreement with a warning to resolve is never a plain
+    agreed, and warnings only to note are counted as notes."""
     record = entry["record"]
     if record is None:
         return "Open", "open"
-    count = len(record.get("warnings", []))
-    if count:
-        return f"{record['status_name']} – {count} warning{'s' if count != 1 else ''}", "warn"
+    warnings = record.get("warnings", [])
+    to_resolve = sum(1 for warning in warnings if warning.get("severity", "must_resolve") == "must_resolve")
+    if to_resolve:
+        return f"{record['status_name']} – {to_resolve} to resolve", "warn"
+    if warnings:
+        return f"{record['status_name']} – {len(warnings)} to note", f"{record['status']} badge-noted"
     return record["status_name"], record["status"]
 
 
 def interval_line(entry: dict) -> str | None:
-    figures = basis(entry, "direction")
-    found = figures.get("interval") if figures else None
-    if not found:
+    figures = basis(entry, "direction") or {}
+    found = figures.get("interval")
+    if not found or not found.get("agreement"):
         return None
-    cns, agreement = found.get("consensus"), found.get("agreement")
-    parts = []
-    if cns:
-        parts.append(f"Cns {number(cns[0])} to {number(cns[1])}")
-    if agreement:
-        parts.append(f"agreement {percent(agreement[0])} to {percent(agreement[1])}")
-    return "95% interval: " + ", ".join(parts) + "."
+    low, high = found["agreement"]
+    certainty = f" ({CERTAINTY_LABELS[figures['certainty']].lower()})" if figures.get("certainty") else ""
+    return f"95% interval of the leading share (Wilson): {percent(low)} to {percent(high)}{certainty}."
 
 
 def sla_clauses(entry: dict) -> list[tuple[str, str]]:
@@ -139,36 +184,24 @@ def _core(kind: str, direction: str, strategy_id: str) -> str:
 
 
 def strength_word(figures: dict | None) -> str:
-    """The strength of a direction vote in a word or two; a split or thin vote is named as such."""
+    """The verdict of a direction vote in a few words (its certainty included); "no votes" without any."""
     if not figures or not figures.get("n"):
         return "no votes"
-    verdict = figures.get("verdict")
-    if verdict in ("polarised", "too_few_votes", "fragile"):
-        return VERDICT_NAMES[verdict]
-    consensus = figures["consensus"]
-    if figures["reached"]:
-        return "strong" if consensus >= 0.85 else "clear"
-    return "partial" if consensus >= 0.5 else "weak"
-
-
-STRENGTH_HEADS = {"polarised": "Polarised room, not a weak consensus", "too_few_votes": "Too few votes",
-                  "fragile": "Fragile consensus"}
+    return verdict_words(figures).lower()
 
 
 def strength(entry: dict, thresholds: dict) -> str:
-    """The strength of the consensus on direction, in words and numbers."""
+    """The verdict on direction, in words and numbers."""
     figures = basis(entry, "direction")
     if not figures or not figures.get("n"):
         return "No votes yet on how much of this variability to allow."
     rounds = len(entry["questions"]["direction"]["rounds"]) if entry["questions"].get("direction") else 1
     met = "met" if figures["reached"] else "not met"
-    abstained = figures["abstain"]
-    head = STRENGTH_HEADS.get(figures.get("verdict") or "", f"{strength_word(figures).capitalize()} consensus")
-    return (f"{head}: Cns {number(figures['consensus'])} and "
-            f"{percent(figures['agreement'])} agreement from {figures['n']} "
-            f"vote{'s' if figures['n'] != 1 else ''} ({abstained} abstained), round {figures['round']} "
-            f"of {rounds}; the threshold (Cns {number(thresholds['consensus'])}, agreement "
-            f"{percent(thresholds['agreement'])}) was {met}.")
+    side = f" on '{figures['side']}'" if figures.get("side") else ""
+    return (f"{verdict_words(figures)}: {percent(figures['agreement'])} agreement{side} and Cns "
+            f"{number(figures['consensus'])} from {_votes_of(figures)} ({figures['abstain']} abstained), "
+            f"round {figures['round']} of {rounds}; the agreement threshold ({percent(thresholds['agreement'])}"
+            f" on one side) was {met}.")
 
 
 def middle(entry: dict) -> str | None:
@@ -216,7 +249,11 @@ def strategy_vote(entry: dict) -> str | None:
                     key=lambda pair: -pair[0])
     listed = ", ".join(f"{_option_name(option)} {count} ({percent(count / figures['n'])})"
                        for count, option in ranked)
-    return f"Strategy vote ({figures['n']} vote{'s' if figures['n'] != 1 else ''}): {listed}."
+    family = (f" Family: {figures['side']} {percent(figures['agreement'])}, {verdict_words(figures).lower()};"
+              if figures.get("side_counts") and figures.get("verdict") else "")
+    leader = (f" clear leader: {_option_name(figures['leader'])}." if figures.get("clear_leader")
+              else " no strategy leads by a clear margin.") if "clear_leader" in figures else ""
+    return f"Strategy vote ({figures['n']} vote{'s' if figures['n'] != 1 else ''}): {listed}.{family}{leader}"
 
 
 def _option_name(option: str) -> str:
@@ -256,7 +293,8 @@ def open_items(data: dict) -> list[str]:
             owner = f"; owner {record['owner']}" if record.get("owner") else ""
             due = f", due {record['due']}" if record.get("due") else ""
             items.append(f"{entry['name']}: {STATUS_PHRASES[status]}{detail}{owner}{due}.")
-        items += [f"{entry['name']}: check: {warning['message']}" for warning in record.get("warnings", [])]
+        items += [f"{entry['name']}: {severity_label(warning).lower()}: {warning['message']}"
+                  for warning in record.get("warnings", [])]
     return items
 
 
@@ -269,7 +307,7 @@ def kind_brief(entry: dict, thresholds: dict, data: dict | None = None) -> dict:
         "id": entry["kind"], "name": entry["name"], "status": status_of(entry),
         "status_name": record.get("status_name", "Open"),
         "badge": badge_text, "badge_class": badge_class,
-        "verdict": VERDICT_NAMES.get(verdict) if verdict else None,
+        "verdict": verdict_words(basis(entry, "direction")) if verdict else None,
         "turnout": turnout(entry, data) if data else None,
         "position": position(entry),
         "sla_input": record.get("sla_input") or None,
@@ -279,12 +317,14 @@ def kind_brief(entry: dict, thresholds: dict, data: dict | None = None) -> dict:
         "owner": record.get("owner") or None,
         "due": record.get("due") or None,
         "strength_word": strength_word(basis(entry, "direction")),
-        "evidence": [line for line in (strength(entry, thresholds), interval_line(entry), middle(entry),
-                                       groups(entry), shift(entry), impact(entry), strategy_vote(entry)) if line],
+        "evidence": [line for line in (strength(entry, thresholds), interval_line(entry), rounds_line(entry),
+                                       middle(entry), groups(entry), shift(entry), impact(entry),
+                                       strategy_vote(entry)) if line],
         "dissent": record.get("dissent") or None,
         "voices": list(entry.get("dissent_texts", [])),
         "notes": record.get("notes") or None,
         "warnings": [warning["message"] for warning in record.get("warnings", [])],
+        "ranked": [(severity_label(warning), warning["message"]) for warning in record.get("warnings", [])],
         "examples": [example["text"] for example in entry["examples"]],
         "recorded_at": moment(record["recorded_at"]) if record else None,
     }
@@ -303,7 +343,7 @@ def summary_row(entry: dict, data: dict | None = None) -> dict:
         "strategy": record["strategy_name"] if record else "",
         "status": badge(entry)[0],
         "status_class": badge(entry)[1],
-        "verdict": VERDICT_NAMES.get(verdict, "") if verdict else "",
+        "verdict": verdict_words(figures) if verdict else "",
         "turnout": (turnout(entry, data) or "") if data else "",
         "consensus": number(figures["consensus"]) if counted else "",
         "agreement": percent(figures["agreement"]) if counted else "",

@@ -5,13 +5,13 @@ are computed with the same functions the results API uses, so an export never di
 the console showed.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from ..domain.framework import KINDS, STRATEGIES_BY_ID, Kind
 from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord
-from ..domain.tally import RoundBallots, hide_small_groups, question_results
+from ..domain.tally import ABSTAIN, UNKNOWN, Attendance, RoundBallots, hide_small_groups, question_results
 from ..store.interface import RecordStore
 
 SCHEMA = "variability-workshop/export/v1"
@@ -39,14 +39,16 @@ def collect(store: RecordStore, code: str) -> dict:
     rounds = _votes_by_round(vote for vote in votes if not vote["removed"])
     records = store.records(session.code)
     examples, voices = _approved_texts(session, store.submissions(session.code, "approved"))
-    present = len(participants)  # who was connected then is not kept: those who joined stand in
+    # A closed round carries who was present as stored when it closed; an open one (an export taken
+    # mid-vote) counts everyone who joined, and says it is open.
+    present = _Presence(store.attendance(session.code), len(participants))
     return {
         "schema": SCHEMA,
         "session": _session(session, participants),
         "kinds": [_kind_entry(session, kind, records.get(kind.id), rounds, examples.get(kind.id, []),
                               voices.get(kind.id, []), present)
                   for kind in KINDS],
-        "votes": _raw_votes(session, votes, pseudonyms),
+        "votes": _raw_votes(session, votes, pseudonyms, _hidden_groups(votes, session.plan.min_group_size)),
     }
 
 
@@ -72,8 +74,23 @@ def _votes_by_round(votes: Iterable[dict]) -> dict[tuple[str, int], list[dict]]:
     return grouped
 
 
+class _Presence:
+    def __init__(self, stored: dict[tuple[str, int], dict], joined: int) -> None:
+        self.stored = stored
+        self.joined = joined
+
+    def of(self, qid: str, round_: int, open_now: bool) -> Attendance:
+        found = self.stored.get((qid, round_))
+        if found is not None:
+            return Attendance(len(found["groups"]), fixed=True, amended=found["amended"])
+        return Attendance(self.joined) if open_now else UNKNOWN
+
+    def groups(self, qid: str, round_: int) -> dict[int, str]:
+        return (self.stored.get((qid, round_)) or {}).get("groups", {})
+
+
 def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds: dict, examples: list[dict],
-                voices: list[str], present: int) -> dict:
+                voices: list[str], present: _Presence) -> dict:
     entry: dict = {"kind": kind.id, "name": kind.name, "sla_hint": kind.sla_hint,
                    "sla_fields": [{"id": item.id, "label": item.label} for item in kind.sla_fields],
                    "record": None}
@@ -100,7 +117,7 @@ def _warnings(record: dict) -> list[dict]:
     return [{"code": "check", "message": text} for text in record["evidence"].get("warnings", [])]
 
 
-def _question_entry(session: SessionRecord, qid: str, rounds: dict, present: int) -> dict | None:
+def _question_entry(session: SessionRecord, qid: str, rounds: dict, present: _Presence) -> dict | None:
     question = session.plan.question(qid)
     if question is None or question.kind == "text":
         return None
@@ -108,8 +125,10 @@ def _question_entry(session: SessionRecord, qid: str, rounds: dict, present: int
     entry = {**question.to_public(), "status": state.status, "rounds": [], "shift": None}
     if state.status == "pending":
         return entry
-    found = question_results(session.plan, session.groups, question, _stored_rounds(qid, state.round, rounds),
-                             present=present, last_open=state.status == "open")
+    is_open = state.status == "open"
+    attendance = [present.of(qid, number, is_open and number == state.round) for number in range(1, state.round + 1)]
+    found = question_results(session.plan, session.groups, question, _stored_rounds(qid, state.round, rounds, present),
+                             attendance, last_open=is_open)
     entry["rounds"] = [hide_small_groups(figures, session.plan.min_group_size) for figures in found["rounds"]]
     entry["shift"] = found["shift"]
     return entry
@@ -121,14 +140,17 @@ def _evidence(evidence: dict, min_group_size: int) -> dict:
             for key, value in evidence.items()}
 
 
-def _stored_rounds(qid: str, count: int, rounds: dict) -> list[RoundBallots]:
-    """Rounds 1..count of a question, from the stored votes, as the live figures count them."""
+def _stored_rounds(qid: str, count: int, rounds: dict, present: _Presence) -> list[RoundBallots]:
+    """Rounds 1..count of a question, from the stored votes, as the live figures count them: a closed
+    round's voters in the groups stored with it."""
     found: list[RoundBallots] = []
     for number in range(1, count + 1):
         votes = rounds.get((qid, number), [])
+        stored = present.groups(qid, number)
         found.append(RoundBallots({vote["participant_id"]: vote["value"] for vote in votes},
-                                  {vote["participant_id"]: vote["group_name"] for vote in votes},
-                                  found[-1].votes if found else None))
+                                  {vote["participant_id"]: stored.get(vote["participant_id"], vote["group_name"])
+                                   for vote in votes},
+                                  found[-1].votes if found else None, fixed=bool(stored)))
     return found
 
 
@@ -150,11 +172,27 @@ def _approved_texts(session: SessionRecord, approved: list[dict]) -> tuple[dict[
     return examples, voices
 
 
-def _raw_votes(session: SessionRecord, votes: list[dict], pseudonyms: dict[int, str]) -> list[dict]:
+def _hidden_groups(votes: list[dict], min_size: int) -> set[tuple[str, int, str]]:
+    """(question, round, group) of every group too small to show in that round: fewer counted votes
+    (not abstentions, not removed) than the plan's minimum group size."""
+    counted: Counter[tuple[str, int, str]] = Counter()
+    seen: set[tuple[str, int, str]] = set()
+    for vote in votes:
+        key = (vote["question_id"], vote["round"], vote["group_name"])
+        seen.add(key)
+        if not vote["removed"] and vote["value"] != ABSTAIN:
+            counted[key] += 1
+    return {key for key in seen if key[2] and counted[key] < min_size}
+
+
+def _raw_votes(session: SessionRecord, votes: list[dict], pseudonyms: dict[int, str],
+               hidden: set[tuple[str, int, str]]) -> list[dict]:
+    """Every vote, pseudonymous; a group too small to show in a round is left blank on its votes there."""
     order = {question.id: index for index, question in enumerate(session.plan.questions)}
     ordered = sorted(votes, key=lambda vote: (order.get(vote["question_id"], len(order)), vote["question_id"],
                                              vote["round"], vote["voted_at"], vote["participant_id"]))
     return [{"question": vote["question_id"], "round": vote["round"],
-             "participant": pseudonyms[vote["participant_id"]], "group": vote["group_name"],
+             "participant": pseudonyms[vote["participant_id"]],
+             "group": "" if (vote["question_id"], vote["round"], vote["group_name"]) in hidden else vote["group_name"],
              "value": vote["value"], "voted_at": vote["voted_at"], "removed": bool(vote["removed"])}
             for vote in ordered]

@@ -14,7 +14,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 COLUMNS = ("session", "kind", "kind_name", "status", "direction", "strategy", "strategy_name", "warnings",
            "notes", "dissent", "sla_input", "sla", "clauses", "owner", "due", "round", "rounds", "n", "present",
-           "abstain", "mean", "median", "iqr", "consensus", "agreement", "reached", "verdict", "group_gap",
+           "abstain", "quorum_needed", "mean", "median", "iqr", "consensus", "agreement", "reached", "verdict",
+           "certainty", "interval_low", "interval_high", "small_room", "amended", "group_gap",
            "impact_mean", "strategy_leader", "strategy_share", "examples", "example_texts", "dissent_texts",
            "recorded_at")
 LIST_SEPARATOR = " | "
@@ -53,14 +54,22 @@ def headline(code: str, entry: dict) -> dict:
         "n": direction.get("n"), "present": _present(direction, entry), "abstain": direction.get("abstain"),
         "mean": direction.get("mean"), "median": direction.get("median"), "iqr": direction.get("iqr"),
         "consensus": direction.get("consensus"), "agreement": direction.get("agreement"),
+        "quorum_needed": direction.get("quorum_needed"),
         "reached": direction.get("reached") if direction else None, "verdict": direction.get("verdict"),
+        "certainty": direction.get("certainty"), **_interval(direction),
+        "small_room": direction.get("small_room"), "amended": direction.get("amended"),
         "group_gap": direction.get("group_gap"), "impact_mean": impact.get("mean"),
-        "strategy_leader": strategy.get("leader"), "strategy_share": strategy.get("agreement"),
+        "strategy_leader": strategy.get("leader"), "strategy_share": strategy.get("leader_share", strategy.get("agreement")),
         "examples": len(entry["examples"]),
         "example_texts": _joined(example["text"] for example in entry["examples"]),
         "dissent_texts": _joined(entry.get("dissent_texts", [])),
         "recorded_at": record.get("recorded_at"),
     }
+
+
+def _interval(figures: dict) -> dict:
+    low, high = ((figures.get("interval") or {}).get("agreement") or (None, None))
+    return {"interval_low": low, "interval_high": high}
 
 
 def _joined(texts: Iterable[str]) -> str | None:
@@ -75,7 +84,7 @@ def _present(direction: dict, entry: dict) -> int | None:
 def records_csv(data: dict) -> str:
     """One row per kind: the record and the headline figures it rests on."""
     code = data["session"]["code"]
-    rows = ([_text(key, value) for key, value in headline(code, entry).items()] for entry in data["kinds"])
+    rows = ([_text(key, row[key]) for key in COLUMNS] for row in (headline(code, entry) for entry in data["kinds"]))
     return _csv(COLUMNS, rows)
 
 
@@ -101,6 +110,6 @@ def _text(key: str, value: object) -> object:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        places = 3 if key in ("consensus", "agreement", "strategy_share") else 2
+        places = 3 if key in ("consensus", "agreement", "strategy_share", "interval_low", "interval_high") else 2
         return f"{value:.{places}f}".rstrip("0").rstrip(".") if key in ("median", "iqr") else f"{value:.{places}f}"
     return value

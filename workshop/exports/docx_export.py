@@ -65,9 +65,7 @@ def _meta_lines(data: dict) -> list[str]:
         f"Service: {session['service'] or 'not named'}",
         f"Session: {session['code']}, held on {brief.held_on(data)}, plan {session['plan_title']}",
         f"Participants: {session['participants']} ({groups})",
-        (f"Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more with "
-         f"{brief.percent(thresholds['agreement'])} agreement or more, from at least {thresholds['min_votes']} "
-         f"votes and {brief.percent(thresholds['quorum'])} of the phones present."),
+        f"{brief.rule_sentence(thresholds)}",
     ]
 
 
@@ -100,8 +98,8 @@ def _kind(document: DocumentObject, section: dict) -> None:
                                  if section["verdict"] else "")
     _labelled(document, "Status", status)
     _labelled(document, "Position", section["position"])
-    for warning in section["warnings"]:
-        _labelled(document, "Check", warning)
+    for label, warning in section["ranked"]:
+        _labelled(document, label, warning)
     _draft(document, section)
     document.add_heading("Evidence", 2)
     _labelled(document, "Strength of consensus", section["evidence"][0])

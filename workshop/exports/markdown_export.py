@@ -60,9 +60,7 @@ def _meta(data: dict) -> list[str]:
         f"- Service: {escape(session['service']) or 'not named'}",
         f"- Session: {session['code']}, held on {brief.held_on(data)}, plan {escape(session['plan_title'])}",
         f"- Participants: {session['participants']} ({groups})",
-        (f"- Consensus counts as reached at Cns {brief.number(thresholds['consensus'])} or more "
-         f"with {brief.percent(thresholds['agreement'])} agreement or more, from at least "
-         f"{thresholds['min_votes']} votes and {brief.percent(thresholds['quorum'])} of the phones present."),
+        f"- {brief.rule_sentence(thresholds)}",
     ]
 
 
@@ -95,8 +93,8 @@ def _kind(section: dict) -> list[str]:
         lines += [f"- {escape(voice, line_start=True)}" for voice in section["voices"]] + [""]
     if section["notes"]:
         lines += [f"**Notes.** {escape_block(section['notes'])}", ""]
-    for warning in section["warnings"]:
-        lines += [f"**Check.** {escape(warning)}", ""]
+    for label, warning in section["ranked"]:
+        lines += [f"**{label}.** {escape(warning)}", ""]
     if section["examples"]:
         lines += ["**Examples from the room.**", ""]
         lines += [f"- {escape(example, line_start=True)}" for example in section["examples"]] + [""]

@@ -17,7 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .brief import VERDICT_NAMES
+from ..vocabulary import CERTAINTY_LABELS, VERDICT_LABELS
 from .csv_export import FORMULA_STARTS, VOTE_COLUMNS, headline
 
 # (key of the CSV headline, column heading); ids give way to the names beside them
@@ -26,7 +26,9 @@ RECORD_COLUMNS = (
     ("strategy_name", "Strategy"), ("warnings", "Warnings"), ("sla", "SLA clauses"),
     ("clauses", "Committed tactics"), ("sla_input", "SLA input"), ("owner", "Owner"), ("due", "Due"),
     ("notes", "Notes"), ("dissent", "Dissent"), ("dissent_texts", "What would change their vote"),
-    ("verdict_name", "Verdict"), ("n", "Votes (n)"), ("present", "Present (N)"), ("abstain", "Abstained"),
+    ("verdict_name", "Verdict"), ("certainty_name", "Certainty"), ("n", "Votes (n)"), ("present", "Present (N)"),
+    ("abstain", "Abstained"), ("quorum_needed", "Quorum (taking part)"), ("interval_low", "Interval low"),
+    ("interval_high", "Interval high"),
     ("round", "Round"), ("rounds", "Rounds"), ("mean", "Mean"), ("median", "Median"), ("iqr", "IQR"),
     ("consensus", "Cns"), ("agreement", "Agreement"), ("reached", "Reached"), ("group_gap", "Group gap"),
     ("impact_mean", "Impact (mean)"), ("strategy_leader_name", "Strategy vote leader"),
@@ -38,10 +40,12 @@ DATES = {"recorded_at": "yyyy-mm-dd hh:mm", "voted_at": "yyyy-mm-dd h:mm:ss",
          "submitted_at": "yyyy-mm-dd hh:mm", "due": "yyyy-mm-dd"}
 WRAPPED = frozenset({"warnings", "sla", "clauses", "sla_input", "notes", "dissent", "dissent_texts", "text"})
 
-FIGURE_COLUMNS = ("kind", "question", "round", "group", "n", "abstain", "mean", "median", "iqr",
-                  "consensus", "agreement", "reached", "leader", "group_gap", "counts")
+FIGURE_COLUMNS = ("kind", "question", "round", "group", "n", "abstain", "present", "quorum_needed", "mean",
+                  "median", "iqr", "consensus", "agreement", "reached", "verdict", "certainty", "interval_low",
+                  "interval_high", "leader", "group_gap", "counts")
 SESSION_FIELDS = ("code", "title", "service", "plan", "plan_title", "held_at", "participants")
-FRACTIONS = {"consensus": "0.000", "agreement": "0.0%", "strategy_share": "0.0%"}
+FRACTIONS = {"consensus": "0.000", "agreement": "0.0%", "strategy_share": "0.0%", "interval_low": "0.0%",
+             "interval_high": "0.0%"}
 DECIMALS = {"mean": "0.00", "median": "0.0", "iqr": "0.0", "group_gap": "0.00", "impact_mean": "0.00"}
 WIDE = {"notes": 40, "dissent": 40, "sla_input": 40, "counts": 50, "question": 24, "title": 40, "warnings": 60,
         "sla": 60, "clauses": 50, "dissent_texts": 50, "text": 80, "kind_name": 22, "strategy_name": 26,
@@ -128,7 +132,8 @@ def _record_rows(data: dict) -> Iterable[list]:
         row = headline(code, entry)
         record = entry["record"] or {}
         row.update(status_name=record.get("status_name", "Open"), direction_name=record.get("direction_name"),
-                   verdict_name=VERDICT_NAMES.get(row["verdict"] or ""),
+                   verdict_name=VERDICT_LABELS.get(row["verdict"] or ""),
+                   certainty_name=CERTAINTY_LABELS.get(row["certainty"] or ""),
                    strategy_leader_name=_option_name(entry, row["strategy_leader"]))
         yield [row[key] for key, _ in RECORD_COLUMNS]
 
@@ -172,10 +177,14 @@ def _figure_rows(data: dict) -> Iterable[list]:
 
 
 def _figure_row(kind: str, qid: str, round_: int, group: str, figures: dict, gap: float | None) -> list:
+    """A round's (or a group's) figures; the verdict, presence and interval belong to the whole round."""
     counts = ", ".join(f"{value}: {count}" for value, count in figures["counts"].items())
-    return [kind, qid, round_, group, figures["n"], figures["abstain"], figures["mean"], figures["median"],
-            figures["iqr"], figures["consensus"], figures["agreement"], figures["reached"],
-            figures.get("leader"), gap, counts]
+    low, high = ((figures.get("interval") or {}).get("agreement") or (None, None)) if group == ALL_GROUPS \
+        else (None, None)
+    return [kind, qid, round_, group, figures["n"], figures["abstain"], figures.get("present"),
+            figures.get("quorum_needed"), figures["mean"], figures["median"], figures["iqr"], figures["consensus"],
+            figures["agreement"], figures["reached"], VERDICT_LABELS.get(figures.get("verdict") or ""),
+            CERTAINTY_LABELS.get(figures.get("certainty") or ""), low, high, figures.get("leader"), gap, counts]
 
 
 def _vote_row(vote: dict) -> list:

@@ -16,6 +16,7 @@ class Ballots:
         self._code = code
         self._rounds: dict[tuple[str, int], RoundBallots] = {}
         self._groups: dict[int, str] | None = None
+        self._attendance: dict[tuple[str, int], dict] | None = None
 
     def round(self, qid: str, round_: int) -> RoundBallots:
         key = (qid, round_)
@@ -24,9 +25,24 @@ class Ballots:
             if self._groups is None:
                 self._groups = self._store.groups_of(self._code)
             earlier = self.round(qid, round_ - 1).votes if round_ > 1 else None
+            stored = self.stored_attendance(key)
+            # A closed round counts its voters in the groups stored with it when it closed.
+            groups = self._groups if stored is None else {**self._groups, **stored["groups"]}
             found = self._rounds[key] = RoundBallots(
-                self._store.votes(self._code, qid, round_), self._groups, earlier)
+                self._store.votes(self._code, qid, round_), groups, earlier, fixed=stored is not None)
         return found
+
+    def stored_attendance(self, key: tuple[str, int]) -> dict | None:
+        """Who was present for a closed round, as stored when it closed (None for a round never closed)."""
+        if self._attendance is None:
+            self._attendance = self._store.attendance(self._code)
+        return self._attendance.get(key)
+
+    def closed(self, keys: list[tuple[str, int]]) -> None:
+        """Rounds have closed (here or elsewhere): read them again, fixed, with who was present."""
+        self._attendance = None
+        for key in keys:
+            self._rounds.pop(key, None)
 
     def rounds(self, qid: str, count: int) -> list[RoundBallots]:
         """Rounds 1..count of a question."""
@@ -44,7 +60,9 @@ class Ballots:
             found.record(participant_id, value, self._groups.get(participant_id, ""))
 
     def forget(self, participant_id: int) -> None:
-        """A participant was removed: their votes leave every loaded round (the store stops counting them)."""
+        """A participant was removed: their votes leave every loaded round (the store stops counting them),
+        and the closed rounds they were present for are amended."""
+        self._attendance = None
         group = self._groups.get(participant_id, "") if self._groups is not None else ""
         # Latest rounds first: a round reads the one before it to undo the participant's move between them.
         for key in sorted(self._rounds, key=lambda key: key[1], reverse=True):

@@ -12,21 +12,25 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..domain.plans import Question
-from ..domain.records import ConsensusInput, record_warnings
+from ..domain.records import ConsensusInput, RecordError, record_warnings, round_to_rest_on
 from ..domain.refusal import Refusal
 from ..domain.session import (
     PARTICIPANT_COMMANDS,
     SUBMISSION_COMMANDS,
     Command,
     SessionRecord,
+    SessionState,
     apply_command,
+    closed_rounds,
+    open_rounds,
     parse_command,
 )
-from ..domain.tally import question_results
+from ..domain.tally import UNKNOWN, Attendance, question_results
 from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.interface import RecordStore
 from ..store.shaping import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
+from .attendance import Attendance as OpenAttendance
 from .audience import Audience
 from .ballots import Ballots
 from .broker import Broker
@@ -63,14 +67,16 @@ class Room:
         self.audience = Audience()
         self._lock = asyncio.Lock()
         self._broadcasts = Conflation(self._flush)
-        # Per question: (phones present, results), dropped when its votes or state change.
-        self._results: dict[str, tuple[int, dict]] = {}
+        # Per question: (each round's attendance, results), dropped when its votes or state change.
+        self._results: dict[str, tuple[tuple[Attendance, ...], dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
         self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
         self.reads = RoomReads(store, self.code)
         self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
         self.timers = Countdowns(self.expire)
+        self.attendance = OpenAttendance()
+        self._follow_rounds()
         self._remote_events: dict[str, Callable[[dict], None]] = {
             "vote": self._remote_vote, "join": self._remote_join, "removed": self._remote_removal,
             "replaced": self._remote_replacement}  # any other kind: the state changed (_remote_state)
@@ -152,8 +158,10 @@ class Room:
         else:
             updated = apply_command(self.plan, self.state, command)
             if updated is not self.state:
-                await committed(self.store.save_state(self.code, self.state, updated))
-                self.state = updated
+                closing = closed_rounds(self.state, updated)
+                present = {key: self.attendance.present(key, self.ballots.round(*key).votes) for key in closing}
+                await committed(self.store.save_state(self.code, self.state, updated, present))
+                self._new_state(updated, closing)
                 self._results.pop(command.question or "", None)
                 self.reads.forget()  # rare, and a command may change what any screen reads
                 self.timers.follow(self.state)
@@ -175,8 +183,19 @@ class Room:
         self._forget(participant_id)
         self._publish({"kind": "removed", "participant": participant_id})
 
+    def _new_state(self, state: SessionState, closing: list[tuple[str, int]]) -> None:
+        self.state = state
+        self.ballots.closed(closing)
+        self._follow_rounds()
+
+    def _follow_rounds(self) -> None:
+        """Start an attendance list for each round that opened, with the phones here now."""
+        self.attendance.follow(open_rounds(self.state), self.audience.connected.keys() | self.audience.elsewhere,
+                               lambda key: (self.ballots.stored_attendance(key) or {}).get("groups", {}))
+
     def _forget(self, participant_id: int) -> None:
         self.ballots.forget(participant_id)
+        self.attendance.forget(participant_id)
         self.reads.forget(PEOPLE, MODERATION)  # a removed phone's waiting examples are rejected
         self._results.clear()
         self._close_phones_of(participant_id, REMOVED, "removed by the facilitator")
@@ -188,7 +207,7 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput, version: str | None | object = ANY_VERSION) -> dict:
         """Store the record; with `version`, only if the stored record is still that one (see Store.save_record)."""
-        evidence = self._evidence(record.kind)
+        evidence = self._evidence(record.kind, record.round)
         warnings = record_warnings(record, evidence)
         evidence["warnings"] = [warning["message"] for warning in warnings]
         stored = await committed(self.store.save_record(self.code, {
@@ -201,19 +220,21 @@ class Room:
 
     def check_consensus(self, record: ConsensusInput) -> list[str]:
         """The warnings `record_consensus` would store with this record, from the same figures; writes nothing."""
-        return [warning["message"] for warning in record_warnings(record, self._evidence(record.kind))]
+        return [warning["message"] for warning in record_warnings(record, self._evidence(record.kind, record.round))]
 
-    def _evidence(self, kind: str) -> dict:
-        """The latest round's figures of the kind's direction and strategy questions."""
+    def _evidence(self, kind: str, named_round: int | None = None) -> dict:
+        """The judged rounds a record of this kind rests on: the direction vote's round it names (else its
+        latest closed round with votes), and the latest closed round with votes of impact and strategy."""
         evidence: dict[str, Any] = {}
         for suffix in ("impact", "direction", "strategy"):
             question = self.plan.question(f"{kind}.{suffix}")
             if question is None or self.state.question(question.id).status == "pending":
+                if suffix == "direction" and named_round is not None:
+                    raise RecordError("round", "the direction vote has not been opened yet")
                 continue
-            found = self.results(question.id)
-            if self.state.question(question.id).status == "open":  # a decision needs the interval now
-                found = self._question_results(question, last_open=False)
-            evidence[suffix] = {"question": question.id, **found["rounds"][-1]} if found["rounds"] else None
+            rounds = self.results(question.id)["rounds"]
+            chosen = round_to_rest_on(rounds, named_round if suffix == "direction" else None)
+            evidence[suffix] = {"question": question.id, **chosen} if chosen else None
         dissent = self.plan.question(f"{kind}.dissent")
         evidence["dissent_texts"] = [item["text"] for item in self.store.submissions(self.code, "approved")
                                      if dissent is not None and item["question_id"] == dissent.id]
@@ -224,17 +245,29 @@ class Room:
         question = self.question(qid)
         if question.kind == "text":
             raise Refusal("invalid_field", f"{question.id} takes text submissions; it has no figures")
-        present = self.present()
+        attendance = self._attendance_of(question.id)
         cached = self._results.get(question.id)
-        if cached is None or cached[0] != present:  # the quorum follows the phones present
+        if cached is None or cached[0] != attendance:  # an open round's quorum follows the phones present
             open_now = self.state.question(question.id).status == "open"
-            cached = self._results[question.id] = (present, self._question_results(question, last_open=open_now))
+            rounds = self.ballots.rounds(question.id, self.state.question(question.id).round)
+            cached = self._results[question.id] = (attendance, question_results(
+                self.plan, self.groups, question, rounds, attendance, last_open=open_now))
         return cached[1]
 
-    def _question_results(self, question: Question, last_open: bool) -> dict:
-        rounds = self.ballots.rounds(question.id, self.state.question(question.id).round)
-        return question_results(self.plan, self.groups, question, rounds,
-                                present=self.present(), last_open=last_open)
+    def _attendance_of(self, qid: str) -> tuple[Attendance, ...]:
+        """Each round's presence: stored for a closed round, counted so far for the open one."""
+        state = self.state.question(qid)
+        found = []
+        for number in range(1, state.round + 1):
+            stored = self.ballots.stored_attendance((qid, number))
+            if stored is not None:
+                found.append(Attendance(len(stored["groups"]), fixed=True, amended=stored["amended"]))
+            elif state.status == "open" and number == state.round:
+                voters = self.ballots.round(qid, number).votes
+                found.append(Attendance(len(self.attendance.present((qid, number), voters))))
+            else:
+                found.append(UNKNOWN)
+        return tuple(found)
 
     # what each audience sees
 
@@ -282,6 +315,7 @@ class Room:
         self._close_phones_of(participant["id"], REPLACED, REPLACED_REASON, keep=connection)
         self._publish({"kind": "replaced", "participant": participant["id"]})
         self.audience.add_phone(connection, participant)
+        self.attendance.saw((participant["id"],))
         self.changed()
 
     def add_console(self, connection: Subscriber) -> None:
@@ -328,6 +362,7 @@ class Room:
     def set_remote_present(self, participants: set[int]) -> None:
         if participants != self.audience.elsewhere:
             self.audience.elsewhere = participants
+            self.attendance.saw(participants)
             self.changed()  # cached results are checked against the count present
 
     def _publish(self, event: dict) -> None:
@@ -364,7 +399,8 @@ class Room:
 
     def _remote_state(self, event: dict) -> None:
         """The session's state or its texts changed elsewhere (or anything this process cannot follow)."""
-        self.state = self.store.session_state(self.code)
+        state = self.store.session_state(self.code)
+        self._new_state(state, closed_rounds(self.state, state))
         self.timers.follow(self.state)
         self._results.clear()
         self.reads.forget()

@@ -2,6 +2,7 @@
 PostgreSQL. Queries are written with `?` placeholders; a backend's `_rows` reads them in its own
 dialect, and `jobs` is its module of write jobs (`sqlite_jobs`, `pg_jobs`)."""
 
+from collections.abc import Collection, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -54,8 +55,25 @@ class StoreBase:
         return [row["session_code"] for row in self._rows(
             "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
-    def save_state(self, code: str, previous: SessionState, state: SessionState) -> Pending:
-        return self.write(self.jobs.save_state, code, previous, state)
+    def save_state(self, code: str, previous: SessionState, state: SessionState,
+                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None) -> Pending:
+        """Store a new state; `attendance` holds, for each round it closes, the participants present."""
+        return self.write(self.jobs.save_state, code, previous, state, dict(attendance or {}))
+
+    def attendance(self, code: str) -> dict[tuple[str, int], dict]:
+        """Who was present for each closed round, as stored when it closed: {(qid, round): {"groups":
+        {participant id: group then}, "amended": True when a participant present has since been removed}}."""
+        found: dict[tuple[str, int], dict] = {}
+        for row in self._rows(
+                "select r.question_id, r.round, r.participant_id, r.group_name, p.removed_at is not null as removed"
+                " from round_presence r join participants p on p.id = r.participant_id"
+                " where r.session_code = ?", (code,)):
+            entry = found.setdefault((row["question_id"], row["round"]), {"groups": {}, "amended": False})
+            if row["removed"]:
+                entry["amended"] = True
+            else:
+                entry["groups"][row["participant_id"]] = row["group_name"]
+        return found
 
     def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
         return self.write(self.jobs.join, code, token, name, group)

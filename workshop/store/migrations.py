@@ -124,6 +124,25 @@ def flow(db: Database) -> None:
     """)
 
 
+# Who was present for each round of a question, stored when the round closes, with the group each
+# was in then: a closed round's figures are made from its votes and this list, never from later joins.
+ROUND_PRESENCE_005 = """
+        CREATE TABLE round_presence (
+            session_code TEXT NOT NULL REFERENCES sessions(code),
+            question_id TEXT NOT NULL,
+            round INTEGER NOT NULL,
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            group_name TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (session_code, question_id, round, participant_id)
+        )
+"""
+
+
+@migrations(name="005_round_presence")
+def round_presence(db: Database) -> None:
+    _run_statements(db, ROUND_PRESENCE_005)
+
+
 def _run_statements(db: Database, script: str) -> None:
     # executescript() would commit the migration's transaction; run statements one by one instead.
     for statement in script.split(";\n"):

@@ -6,6 +6,7 @@ they wrote. Votes and submissions also run together as one pipelined statement (
 
 import json
 import secrets
+from collections.abc import Collection, Mapping
 from functools import partial
 from typing import Any, cast
 
@@ -43,7 +44,17 @@ def create_session(tx: Transaction, title: str, service: str, plan_id: str, plan
     return code
 
 
-def save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState) -> None:
+def save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState,
+               attendance: Mapping[tuple[str, int], Collection[int]]) -> None:
+    """Store a new state and, in the same transaction, who was present for each round it closes."""
+    for (qid, round_), present in attendance.items():
+        tx.execute("delete from round_presence where session_code = %s and question_id = %s and round = %s",
+                   (code, qid, round_))
+        tx.execute("insert into round_presence (session_code, question_id, round, participant_id, group_name)"
+                   " select %s, %s, %s, id, group_name from participants"
+                   " where session_code = %s and (id = any(%s) or id in"
+                   "  (select participant_id from votes where session_code = %s and question_id = %s and round = %s))",
+                   (code, qid, round_, code, sorted(present), code, qid, round_))
     if state.current_step != previous.current_step:
         tx.execute("update sessions set current_step = %s where code = %s", (state.current_step, code))
     if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,

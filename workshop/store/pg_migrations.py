@@ -109,12 +109,25 @@ FLOW_004 = """
     ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0
 """
 
+# Who was present for each round, stored when it closes (see the SQLite migration of the same name).
+ROUND_PRESENCE_005 = """
+    CREATE TABLE round_presence (
+        session_code TEXT NOT NULL REFERENCES sessions(code),
+        question_id TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        participant_id BIGINT NOT NULL REFERENCES participants(id),
+        group_name TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (session_code, question_id, round, participant_id)
+    )
+"""
+
 # The same names as the SQLite migrations, so both record the same steps.
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_initial", SCHEMA_001),
     ("002_room_controls", ROOM_CONTROLS_002),
     ("003_record_clauses", RECORD_CLAUSES_003),
     ("004_flow", FLOW_004),
+    ("005_round_presence", ROUND_PRESENCE_005),
 ]
 
 

@@ -5,6 +5,7 @@ They are the only code that changes the SQLite record; `Store` queues them and r
 
 import json
 import secrets
+from collections.abc import Collection, Mapping
 
 from sqlite_utils import Database
 
@@ -39,7 +40,17 @@ def create_session(db: Database, title: str, service: str, plan_id: str, plan_so
     return code
 
 
-def save_state(db: Database, code: str, previous: SessionState, state: SessionState) -> None:
+def save_state(db: Database, code: str, previous: SessionState, state: SessionState,
+               attendance: Mapping[tuple[str, int], Collection[int]]) -> None:
+    """Store a new state and, in the same transaction, who was present for each round it closes."""
+    for (qid, round_), present in attendance.items():
+        db.execute("delete from round_presence where session_code = ? and question_id = ? and round = ?",
+                   (code, qid, round_))
+        db.execute("insert into round_presence (session_code, question_id, round, participant_id, group_name)"
+                   " select ?, ?, ?, id, group_name from participants"
+                   " where session_code = ? and (id in (select value from json_each(?)) or id in"
+                   "  (select participant_id from votes where session_code = ? and question_id = ? and round = ?))",
+                   (code, qid, round_, code, json.dumps(sorted(present)), code, qid, round_))
     if state.current_step != previous.current_step:
         db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
     if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
