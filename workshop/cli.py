@@ -186,10 +186,13 @@ def _hold_database(db_path: Path) -> BinaryIO | None:
 def _open_app(settings: Settings) -> "Starlette":
     import sqlite3
 
+    from .store.schema import SchemaTooNew
     from .web.app import create_app
 
     try:
         return create_app(settings)
+    except SchemaTooNew as error:
+        raise CommandError(str(error)) from None
     except (sqlite3.Error, OSError) as error:
         raise CommandError(f"cannot open the database {settings.db_path}: {error}") from None
 
