@@ -20,7 +20,7 @@ from ..resources import TEMPLATES, shipped
 from ..store import open_store
 from ..vocabulary import vocabulary
 from . import api, health, pages, signin, sockets
-from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
+from .auth import FacilitatorAuth, cookie_name, key_source, server_identity, sign_out_on_rotation
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
@@ -105,7 +105,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.settings = settings
-    app.state.auth = FacilitatorAuth(key_source(store, settings.key))
+    app.state.auth = FacilitatorAuth(key_source(store, settings.key), cookie_name(server_identity(store)))
     app.state.store = store
     app.state.broker = broker
     app.state.rooms = Rooms(store, broker)
