@@ -421,7 +421,7 @@ function renderQuestions() {
 function renderExamples() {
   const examples = state.examples || [];
   el.examples.hidden = examples.length === 0;
-  renderIfChanged(el.examplesList, examples, () => examples.map((item) => h('li', {}, item.text)));
+  renderIfChanged(el.examplesList, examples, () => examples.map((item) => h('li', {}, h('bdi', {}, item.text))));
 }
 
 function buildQuestion(question) {
@@ -542,7 +542,7 @@ function refreshChoice(qid) {
     clear(view.submitted);
     for (const item of mine) {
       view.submitted.append(h('li', { class: item.status === 'received' ? 'is-received' : 'is-pending' },
-        h('span', { class: 'submitted-text' }, item.text),
+        h('span', { class: 'submitted-text' }, h('bdi', {}, item.text)),
         h('span', { class: 'submitted-status' }, item.status === 'received' ? 'Sent for review' : (joined ? 'Sending…' : 'Waiting for connection…'))));
     }
     return;
