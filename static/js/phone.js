@@ -22,6 +22,7 @@ const JOIN_RETRY = 15000;
 const ERROR_TEXT = {
   question_closed: 'Voting has closed',
   rate_limited: 'Too many taps at once. Wait a moment and try again.',
+  session_ended: 'This workshop has ended. Only phones that took part in it can come back.',
   unknown_question: 'That question is no longer available',
   unavailable: 'The server could not save that just now. Try again.',
 };

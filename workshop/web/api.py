@@ -84,10 +84,9 @@ def _text_field(body: dict, field: str, required: bool = False) -> str:
     value = body.get(field)
     if value is None and not required:
         return ""
-    cleaned = normal_name(value) if isinstance(value, str) else ""
-    if not cleaned or len(value) > MAX_TITLE:
+    if not isinstance(value, str) or len(value) > MAX_TITLE or not normal_name(value):
         raise Refusal("invalid_field", f"{field}: must be a non-empty string of at most {MAX_TITLE} characters")
-    return cleaned
+    return normal_name(value)
 
 
 def _groups_field(body: dict, plan: Plan) -> list[str]:

@@ -16,17 +16,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import protocol
 from ..domain.refusal import Refusal
 from ..live.room import Room
-from ..live.rooms import Rooms
 from ..live.subscribers import Subscriber
 from ..store.writer import StorageError
 from ..vocabulary import CLOSE_CODES
 from .auth import FacilitatorAuth
+from .codes import guest_room
 from .limits import JoinLimit, MessageLimit
 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 UNKNOWN_SESSION = CLOSE_CODES["unknown_session"]
+TOO_MANY_WRONG_CODES = CLOSE_CODES["too_many_wrong_codes"]
 
 
 @dataclass
@@ -103,7 +104,7 @@ CONSOLE_HANDLERS: dict[str, Callable[[ConsoleConnection, dict], Awaitable[None]]
 
 
 async def participant_socket(websocket: WebSocket) -> None:
-    room = await _open_room(websocket)
+    room = await _open_room(websocket, guest=True)
     if room is None:
         return
     phone = PhoneConnection(room, websocket, Subscriber(websocket))
@@ -176,12 +177,18 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
 
 
-async def _open_room(websocket: WebSocket) -> Room | None:
+async def _open_room(websocket: WebSocket, guest: bool = False) -> Room | None:
+    """The socket's room, accepted; None once refused. A guest's code counts against its address if wrong."""
     if not _same_origin(websocket):
         await websocket.close(code=POLICY_VIOLATION, reason="cross-origin sockets are refused")
         return None
-    rooms: Rooms = websocket.app.state.rooms
-    room = rooms.get(websocket.path_params["code"])
+    code = websocket.path_params["code"]
+    try:
+        room = guest_room(websocket, code.upper()) if guest else websocket.app.state.rooms.get(code)
+    except Refusal as refusal:
+        await websocket.accept()
+        await websocket.close(code=TOO_MANY_WRONG_CODES, reason=refusal.message)
+        return None
     await websocket.accept()
     if room is None:
         # Refused after accepting: a browser sees this close code only on an accepted socket.
