@@ -30,6 +30,7 @@ def _wrong_codes(right: str):
 
 def _refused(client, path: str) -> tuple[int, str]:
     with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(path) as socket:
+        socket.send_json({"type": "join"})  # as a new phone does on opening
         socket.receive_json()
     return refused.value.code, refused.value.reason
 
@@ -84,6 +85,7 @@ def test_an_ipv6_machine_counts_as_its_whole_64():
 async def _close_code(url: str) -> int:
     async with websockets.connect(url) as socket:
         with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.send('{"type": "join"}')  # as a new phone does on opening
             await asyncio.wait_for(socket.recv(), 10)
     return closed.value.rcvd.code
 
@@ -121,3 +123,24 @@ def test_an_ended_session_admits_only_the_phones_that_took_part(client, session_
     command(client, session_code, command="reopen")
     with client.websocket_connect(f"/ws/{session_code}") as newcomer:
         join(newcomer, name="Ben")  # reopened: new phones may join again
+
+
+def test_while_its_address_is_held_back_a_phone_that_joined_still_comes_back(strict):
+    code = strict.post("/api/sessions", json={"title": "Room behind one address"}, headers=AUTH).json()["code"]
+    with strict.websocket_connect(f"/ws/{code}") as phone:
+        token = join(phone, name="Ana")["participant"]["token"]
+    wrong = _wrong_codes(code)
+    for _ in range(3):
+        _refused(strict, f"/ws/{next(wrong)}")
+    with strict.websocket_connect(f"/ws/{code}") as back:  # its first message, a join with its token
+        assert join(back, token=token)["participant"]["name"] == "Ana"
+    # Without a token of the session, the right code and a wrong one are refused alike.
+    answers = []
+    for path, frame in ((f"/ws/{code}", {"type": "join", "name": "Mallory"}),
+                        (f"/ws/{next(wrong)}", {"type": "join", "token": token}),
+                        (f"/ws/{code}", {"type": "join", "token": "guessed"})):
+        with pytest.raises(WebSocketDisconnect) as refused, strict.websocket_connect(path) as socket:
+            socket.send_json(frame)
+            socket.receive_json()
+        answers.append((refused.value.code, refused.value.reason))
+    assert len(set(answers)) == 1 and answers[0][0] == THROTTLED
