@@ -338,6 +338,9 @@ def test_serve_and_export_refuse_a_database_from_a_newer_version_in_one_line(tmp
     exported = _workshop("export", "ABCDEF", "--format", "json", "--db", str(db))
     assert exported.returncode == 2
     _one_line(exported.stderr, "newer version")
+    rotated = _workshop("rotate-key", "--db", str(db))
+    assert rotated.returncode == 2
+    _one_line(rotated.stderr, "newer version")
     assert db.read_bytes() == before  # refused before anything was written
 
 
