@@ -144,3 +144,24 @@ def test_while_its_address_is_held_back_a_phone_that_joined_still_comes_back(str
             socket.receive_json()
         answers.append((refused.value.code, refused.value.reason))
     assert len(set(answers)) == 1 and answers[0][0] == THROTTLED
+
+
+async def test_several_processes_share_one_wrong_code_budget(tmp_path, postgres_url, redis_server):
+    servers = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        servers.append(Server(tmp_path / name, "--db", postgres_url, "--broker", redis_server.url))
+    try:
+        wrong = _wrong_codes("")
+        started = time.monotonic()
+        answers = []
+        for round_ in range(int(WRONG_CODES_BURST) + 10):  # taking turns, as a guesser spreading its tries
+            server = servers[round_ % 2]
+            answers.append(await _close_code(f"ws://127.0.0.1:{server.port}/ws/{next(wrong)}"))
+        refill = (time.monotonic() - started) * WRONG_CODES_PER_MINUTE / 60
+        # One budget for both: not twice the burst, and past it both processes refuse.
+        assert answers.count(UNKNOWN) <= WRONG_CODES_BURST + refill + 2, answers
+        assert answers[-2:] == [THROTTLED, THROTTLED], answers
+    finally:
+        for server in servers:
+            server.stop()

@@ -24,7 +24,7 @@ from .auth import FacilitatorAuth, cookie_name, key_source, server_identity, sig
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
-from .limits import MessageLimits, WrongCodeLimit, join_limit
+from .limits import MessageLimits, join_limit, wrong_code_limit
 
 log = logging.getLogger("workshop")
 
@@ -112,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.signin_tokens = signin.SignInTokens()
     app.state.join_limit = join_limit(broker)
     app.state.message_limits = MessageLimits(broker)
-    app.state.wrong_codes = WrongCodeLimit()
+    app.state.wrong_codes = wrong_code_limit(broker)
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

@@ -20,7 +20,7 @@ def client_address(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-def guest_room(connection: HTTPConnection, code: str) -> Room | None:
+async def guest_room(connection: HTTPConnection, code: str) -> Room | None:
     """The session `code` names, or None; raises Refusal(too_many_wrong_codes) while the address is throttled."""
     limit: WrongCodeLimit = connection.app.state.wrong_codes
     address = client_address(connection)
@@ -29,5 +29,5 @@ def guest_room(connection: HTTPConnection, code: str) -> Room | None:
     room = connection.app.state.rooms.get(code) if len(code) == CODE_LENGTH else None
     if room is None and len(code) == CODE_LENGTH:
         # Only a code of the right length could have named a session: a typo of another length costs nothing.
-        limit.missed(address)
+        await limit.miss(address)
     return room

@@ -179,8 +179,8 @@ class WrongCodeLimit:
             return False
         return min(bucket.burst, bucket.tokens + (time.monotonic() - bucket.updated) * bucket.rate) < 1
 
-    def missed(self, host: str) -> None:
-        """Count a code the address tried that names no session."""
+    def missed(self, host: str) -> TokenBucket:
+        """Count a code the address tried that names no session; return the address's bucket."""
         key = address_key(host)
         bucket = self.buckets.get(key)
         if bucket is None:
@@ -188,8 +188,34 @@ class WrongCodeLimit:
                 self.buckets.clear()  # bounded memory; losing old buckets only forgives old misses
             bucket = self.buckets[key] = TokenBucket(self.rate, self.burst)
         bucket.take()
+        return bucket
+
+    async def miss(self, host: str) -> None:
+        """Count a wrong code (with a broker, against the budget every process shares)."""
+        self.missed(host)
 
     @property
     def wait(self) -> int:
         """Seconds until a blocked address may try one code again."""
         return math.ceil(1 / self.rate)
+
+
+class SharedWrongCodeLimit(WrongCodeLimit):
+    """The wrong-code budget kept in Redis too, so an address gets no more guesses by reaching several
+    processes: once the shared budget is spent, this process holds the address back as well. While
+    Redis cannot answer, the process's own count stands."""
+
+    def __init__(self, broker: Any, **budget: float) -> None:
+        super().__init__(**budget)
+        self.broker = broker
+
+    async def miss(self, host: str) -> None:
+        bucket = self.missed(host)
+        shared = await self.broker.take_token(f"wrong-codes:{address_key(host)}", self.rate, self.burst)
+        if shared is False:
+            bucket.tokens = 0.0  # spent on other processes: held back here until a token refills
+
+
+def wrong_code_limit(broker: Any = None) -> WrongCodeLimit:
+    """The wrong-code budget of this process, shared with the others when there is a broker."""
+    return WrongCodeLimit() if broker is None else SharedWrongCodeLimit(broker)

@@ -85,7 +85,7 @@ async def join_form(request: Request) -> Response:
     code = typed_code(request.query_params.get("code", ""))
     if not code:
         return render(request, "participant/join.html")
-    room = _guest_room_or_page(request, code)
+    room = await _guest_room_or_page(request, code)
     if isinstance(room, Response):
         return room
     return RedirectResponse(f"/j/{code}", status_code=303)
@@ -97,16 +97,16 @@ async def phone(request: Request) -> Response:
     if code != given and len(code) == CODE_LENGTH:
         # One address per session, so a phone keeps one token for it however the code was typed.
         return RedirectResponse(f"/j/{code}", status_code=307)
-    room = _guest_room_or_page(request, code)
+    room = await _guest_room_or_page(request, code)
     if isinstance(room, Response):
         return room
     return render(request, "participant/phone.html", {"room": room})
 
 
-def _guest_room_or_page(request: Request, code: str) -> Room | Response:
+async def _guest_room_or_page(request: Request, code: str) -> Room | Response:
     """The room a guest's code names, else the join form saying why (no such session, or too many tries)."""
     try:
-        room = guest_room(request, code)
+        room = await guest_room(request, code)
     except Refusal as refusal:
         return render(request, "participant/join.html", {"error": _TOO_MANY_TEXT, "code": code},
                       status=status_of(refusal.code))
@@ -120,7 +120,7 @@ _TOO_MANY_TEXT = "Too many wrong codes were tried from this network. Wait a minu
 
 
 async def join_qr(request: Request) -> Response:
-    room = guest_room(request, request.path_params["code"].upper())
+    room = await guest_room(request, request.path_params["code"].upper())
     if room is None:
         raise Refusal("unknown_session", "no session with this code")
     buffer = io.BytesIO()

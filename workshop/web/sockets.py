@@ -194,7 +194,7 @@ async def _open_guest_room(websocket: WebSocket) -> tuple[Room, str | bytes | No
         return None
     code = websocket.path_params["code"].upper()
     try:
-        room = guest_room(websocket, code)
+        room = await guest_room(websocket, code)
     except Refusal as refusal:
         await websocket.accept()
         return await _returning_phone(websocket, code, refusal.message)
