@@ -143,7 +143,8 @@ def bring_up_to_date(db: Database, location: str) -> None:
     check_schema(db, location)
     migrations.apply(db)
     # The count of steps, readable without knowing their names (`sqlite3 workshop.db "pragma user_version"`).
-    db.execute(f"PRAGMA user_version = {len(known_steps())}")
+    if db.execute("PRAGMA user_version").fetchone()[0] != len(known_steps()):
+        db.execute(f"PRAGMA user_version = {len(known_steps())}")
 
 
 def _run_statements(db: Database, script: str) -> None:
