@@ -165,3 +165,15 @@ async def test_several_processes_share_one_wrong_code_budget(tmp_path, postgres_
     finally:
         for server in servers:
             server.stop()
+
+
+def test_a_hostile_first_message_from_a_held_back_address_is_refused_like_any_other(strict):
+    code = strict.post("/api/sessions", json={"title": "Hostile"}, headers=AUTH).json()["code"]
+    wrong = _wrong_codes(code)
+    for _ in range(3):
+        _refused(strict, f"/ws/{next(wrong)}")
+    for frame in ("[" * 100_000 + "]" * 100_000, '{"type": "join", "token": NaN}', "\x00", '{"type": "join"'):
+        with pytest.raises(WebSocketDisconnect) as refused, strict.websocket_connect(f"/ws/{code}") as socket:
+            socket.send_text(frame)
+            socket.receive_json()
+        assert refused.value.code == THROTTLED, frame

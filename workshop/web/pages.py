@@ -18,6 +18,8 @@ from .api import session_urls
 from .codes import guest_room
 from .errors import status_of
 
+TOO_MANY_TEXT = "Too many wrong codes were tried from this network. Wait a minute, then check the code."
+
 # What the Export menu calls each format; a format added to the exporters without a label shows its name.
 EXPORT_LABELS = {
     "json": "JSON (records and evidence)", "csv": "CSV (one row per kind)", "votes.csv": "CSV of every vote",
@@ -108,15 +110,12 @@ async def _guest_room_or_page(request: Request, code: str) -> Room | Response:
     try:
         room = await guest_room(request, code)
     except Refusal as refusal:
-        return render(request, "participant/join.html", {"error": _TOO_MANY_TEXT, "code": code},
+        return render(request, "participant/join.html", {"error": TOO_MANY_TEXT, "code": code},
                       status=status_of(refusal.code))
     if room is None:
         return render(request, "participant/join.html",
                       {"error": "There is no session with that code.", "code": code}, status=404)
     return room
-
-
-_TOO_MANY_TEXT = "Too many wrong codes were tried from this network. Wait a minute, then check the code."
 
 
 async def join_qr(request: Request) -> Response:

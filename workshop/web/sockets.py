@@ -7,7 +7,6 @@ facilitator guard (`web/guard.py`), like every facilitator route.
 """
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -224,8 +223,8 @@ async def _returning_phone(websocket: WebSocket, code: str, refusal: str) -> tup
 
 def _join_token(frame: str | bytes | None) -> str | None:
     try:
-        message = json.loads(frame) if frame is not None else None
-    except ValueError:
+        message = protocol.decode_json(frame, "bad_message", "the first message") if frame is not None else None
+    except Refusal:
         return None
     if isinstance(message, dict) and message.get("type") == "join" and isinstance(message.get("token"), str):
         return message["token"]
