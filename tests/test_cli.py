@@ -302,3 +302,72 @@ def test_the_unreachable_address_warning_is_for_guessed_addresses_only(tmp_path,
     _announce(local, "workshop.db", "k", 8000, public_url_given=True)  # a tunnel or proxy the facilitator chose
     out = capsys.readouterr().out
     assert "Phones cannot reach" not in out and "http://127.0.0.1:8000/join" in out
+
+
+# --- schema versions -------------------------------------------------------------------------------
+
+def _database_from_a_newer_version(path: Path, step: str = "999_from_a_later_release") -> bytes:
+    from workshop.store.store import Store
+
+    Store(path).close()  # every step this version knows
+    with sqlite3.connect(path) as connection:
+        connection.execute("insert into _sqlite_migrations (migration_set, name, applied_at)"
+                           " values ('workshop', ?, '2027-01-01 00:00:00+00:00')", (step,))
+    connection.close()
+    return path.read_bytes()
+
+
+def test_a_database_records_its_schema_version(tmp_path):
+    from workshop.store.migrations import known_steps
+    from workshop.store.store import Store
+
+    Store(tmp_path / "workshop.db").close()
+    with sqlite3.connect(tmp_path / "workshop.db") as connection:
+        assert connection.execute("pragma user_version").fetchone()[0] == len(known_steps()) >= 4
+        names = [row[0] for row in connection.execute("select name from _sqlite_migrations order by id")]
+    connection.close()
+    assert names == known_steps()
+
+
+def test_serve_and_export_refuse_a_database_from_a_newer_version_in_one_line(tmp_path):
+    db = tmp_path / "workshop.db"
+    before = _database_from_a_newer_version(db)
+    served = _workshop("serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db))
+    assert served.returncode == 2
+    _one_line(served.stderr, "was written by a newer version of workshop (schema step 999_from_a_later_release")
+    exported = _workshop("export", "ABCDEF", "--format", "json", "--db", str(db))
+    assert exported.returncode == 2
+    _one_line(exported.stderr, "newer version")
+    rotated = _workshop("rotate-key", "--db", str(db))
+    assert rotated.returncode == 2
+    _one_line(rotated.stderr, "newer version")
+    assert db.read_bytes() == before  # refused before anything was written
+
+
+def test_serve_refuses_a_database_whose_recorded_version_is_beyond_its_own(tmp_path):
+    from workshop.store.store import Store
+
+    db = tmp_path / "workshop.db"
+    Store(db).close()
+    with sqlite3.connect(db) as connection:
+        connection.execute("pragma user_version = 99")
+    connection.close()
+    served = _workshop("serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db))
+    assert served.returncode == 2
+    _one_line(served.stderr, "schema version 99")
+
+
+def test_serve_refuses_a_postgres_database_from_a_newer_version_in_one_line(tmp_path, postgres_url):
+    import psycopg
+
+    from workshop.store import open_store
+    from workshop.store.schema import SchemaTooNew
+
+    open_store(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("insert into schema_migrations (name) values ('999_from_a_later_release')")
+    served = _workshop("serve", "--host", "127.0.0.1", "--port", "0", "--db", postgres_url)
+    assert served.returncode == 2
+    _one_line(served.stderr, "was written by a newer version of workshop (schema step 999_from_a_later_release")
+    with pytest.raises(SchemaTooNew):
+        open_store(postgres_url)

@@ -121,3 +121,43 @@ async def test_rotating_the_key_closes_the_facilitator_sockets_opened_with_the_o
         assert server.api("GET", f"/api/sessions/{code}", key=new_key).json()["current_step"] == 0
     finally:
         server.stop()
+
+
+def _sign_in_to(client, server) -> None:
+    page = client.get(f"{server.base}/?key={server.key}")
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    response = client.post(f"{server.base}/login", json={"token": token}, headers={"Origin": server.base})
+    assert response.status_code == 200, response.text
+
+
+def test_two_workshops_on_one_host_keep_their_own_sign_in(tmp_path):
+    import httpx2 as httpx
+
+    from servers import Server
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = Server(tmp_path / "a", key=None), Server(tmp_path / "b", key=None)
+    try:
+        # One browser: its cookie jar, like a browser's, keeps cookies per host whatever the port.
+        with httpx.Client(timeout=10) as browser:
+            _sign_in_to(browser, first)
+            assert browser.get(f"{first.base}/api/sessions").status_code == 200
+            _sign_in_to(browser, second)
+            assert browser.get(f"{second.base}/api/sessions").status_code == 200
+            assert browser.get(f"{first.base}/api/sessions").status_code == 200  # still signed in
+            names = {cookie.name for cookie in browser.cookies.jar}
+            assert len(names) == 2 and all(name.startswith("workshop_facilitator_") for name in names)
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_the_cookie_name_is_the_records_and_survives_a_restart(tmp_path):
+    from workshop.config import Settings
+    from workshop.web.app import create_app
+
+    first = create_app(Settings(db_path=tmp_path / "workshop.db", key="k")).state.auth.cookie
+    again = create_app(Settings(db_path=tmp_path / "workshop.db", key="k")).state.auth.cookie
+    other = create_app(Settings(db_path=tmp_path / "other.db", key="k")).state.auth.cookie
+    assert first == again != other

@@ -70,3 +70,32 @@ def test_hostile_frames_get_a_typed_error_and_the_socket_stays_open(client, sess
     assert snapshot["participants"]["joined"] == 1 and snapshot["submissions"] == []
     assert snapshot["questions"]["arrival.direction"]["tally"]["counts"]["1"] == 1
     assert json.dumps(snapshot).count('"voted": 1') >= 1
+
+
+def _stored(client, sql: str, params: tuple = ()) -> list:
+    return [tuple(row.values()) for row in client.app.state.store._rows(sql, params)]
+
+
+def test_spoofing_names_groups_and_examples_are_stored_in_their_normal_form(client):
+    created = client.post("/api/sessions", json={"title": "Desk\u202e", "groups": ["IT\u2067", "Ops"]}, headers=AUTH)
+    assert created.status_code == 201, created.text
+    code = created.json()["code"]
+    assert client.get(f"/api/sessions/{code}", headers=AUTH).json()["groups"] == ["IT", "Ops"]
+    command(client, code, command="goto", step=1)
+    command(client, code, command="open", question="arrival.examples")
+    with client.websocket_connect(f"/ws/{code}") as phone:
+        welcome = join(phone, name="Ana\u202e", group="IT\u2069")
+        assert (welcome["participant"]["name"], welcome["participant"]["group"]) == ("Ana", "IT")
+        phone.send_json({"type": "submit", "id": "s1", "question": "arrival.examples",
+                         "text": "late\u202e trucks" + "\u0301" * 40})
+        assert receive_until(phone, "ack")["id"] == "s1"
+        phone.send_json({"type": "submit", "id": "s2", "question": "arrival.examples", "text": "\u200b\u3164"})
+        refused = receive_until(phone, "error")
+        assert (refused["code"], refused["id"]) == ("invalid_value", "s2")
+    with client.websocket_connect(f"/ws/{code}") as blank:
+        assert join(blank, name="\u200b\u200d\u2800")["participant"]["name"] == ""
+    names = _stored(client, "select name, group_name from participants where session_code = ? order by id", (code,))
+    assert names == [("Ana", "IT"), ("", "")]
+    texts = _stored(client, "select text from submissions where session_code = ?", (code,))
+    assert texts == [("late truck\u015b\u0301\u0301\u0301\u0301",)]  # s and the first mark compose
+    assert _stored(client, "select title from sessions where code = ?", (code,)) == [("Desk",)]

@@ -55,3 +55,35 @@ def test_a_record_made_before_the_new_columns_reads_back_with_its_old_warnings(t
         store.close()
     columns = {row[1] for row in sqlite3.connect(path).execute("pragma table_info(consensus_records)")}
     assert {"sla_json", "clauses_json", "owner", "due", "warnings_json"} <= columns
+
+
+def test_an_upgrade_from_the_first_release_keeps_every_row_and_records_the_version(tmp_path):
+    path = tmp_path / "workshop.db"
+    old = Database(path)
+    first_release = Migrations("workshop")
+    first_release(name="001_initial")(initial)
+    first_release.apply(old)
+    at = "2025-01-01T09:00:00.000+00:00"
+    old.execute("insert into sessions (code, title, plan_id, plan_json, groups_json, created_at)"
+                " values ('ABC123', 'T', 'plan', '{}', '[\"IT\"]', ?)", (at,))
+    old.execute("insert into questions (session_code, question_id, status, round) values ('ABC123', 'q1', 'closed', 2)")
+    for person in (1, 2, 3):
+        old.execute("insert into participants (id, session_code, token, name, group_name, joined_at)"
+                    " values (?, 'ABC123', ?, ?, 'IT', ?)", (person, f"token-{person}", f"P{person}", at))
+        old.execute("insert into votes values ('ABC123', 'q1', 2, ?, 'less', ?)", (person, at))
+        old.execute("insert into messages values (?, ?, 'q1', 2)", (person, f"m{person}"))
+        old.execute("insert into submissions (session_code, question_id, round, participant_id, text, created_at)"
+                    " values ('ABC123', 'q1', 2, ?, 'late trucks', ?)", (person, at))
+    old.conn.commit()
+    tables = ("sessions", "questions", "participants", "votes", "messages", "submissions")
+    before = {table: list(old.execute(f"select * from {table} order by 1, 2")) for table in tables}
+    old.conn.close()
+    Store(path).close()  # applies every later step
+    upgraded = sqlite3.connect(path)
+    try:
+        for table in tables:
+            rows = upgraded.execute(f"select * from {table} order by 1, 2").fetchall()
+            assert [row[:len(before[table][0])] for row in rows] == before[table], table
+        assert upgraded.execute("pragma user_version").fetchone()[0] >= 4
+    finally:
+        upgraded.close()

@@ -109,6 +109,7 @@ def test_the_session_record_and_a_records_structured_fields_read_back(store):
 
 def test_countdowns_the_end_and_recent_people_are_kept(store):
     code, opened = opened_session(store)
+    people = [store.join(code, None, name, "IT").result() for name in ("Ann", "Bob", "Cy")]  # before the end
     timed = SessionState(0, {**opened.questions, "q.scale": QuestionState("open", 1, False, "2030-01-01T00:00:00+00:00")},
                          ended=False)
     store.save_state(code, opened, timed).result()
@@ -116,7 +117,8 @@ def test_countdowns_the_end_and_recent_people_are_kept(store):
     ended = SessionState(0, {**timed.questions, "q.scale": QuestionState("closed")}, ended=True)
     store.save_state(code, timed, ended).result()
     assert store.session_state(code) == ended and store.timed_sessions() == []
-    people = [store.join(code, None, name, "IT").result() for name in ("Ann", "Bob", "Cy")]
+    assert refusal_code(store.join(code, None, "Dee", "IT")) == "session_ended"  # no newcomer once ended
+    assert store.join(code, people[0]["token"], "", "").result()["id"] == people[0]["id"]  # a returning phone
     store.remove_participant(code, people[2]["id"]).result()
     assert store.recent_people(code, 5) == [{"id": people[1]["id"], "name": "Bob", "group": "IT"},
                                            {"id": people[0]["id"], "name": "Ann", "group": "IT"}]

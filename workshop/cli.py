@@ -186,10 +186,13 @@ def _hold_database(db_path: Path) -> BinaryIO | None:
 def _open_app(settings: Settings) -> "Starlette":
     import sqlite3
 
+    from .store.schema import SchemaTooNew
     from .web.app import create_app
 
     try:
         return create_app(settings)
+    except SchemaTooNew as error:
+        raise CommandError(str(error)) from None
     except (sqlite3.Error, OSError) as error:
         raise CommandError(f"cannot open the database {settings.db_path}: {error}") from None
 
@@ -304,13 +307,17 @@ def _write_export(data: bytes, target: Path | None) -> None:
 
 def _rotate_key(args: argparse.Namespace) -> int:
     from .store import open_store
+    from .store.schema import SchemaTooNew
     from .web.auth import KEY_SETTING, new_key
 
     settings = _settings(args)
     if settings.db_url is None and not settings.db_path.is_file():
         # A mistyped path must not create a fresh database with a key nobody's server uses.
         raise CommandError(f"no database at {settings.db_path}")
-    store = open_store(settings.db)
+    try:
+        store = open_store(settings.db)
+    except SchemaTooNew as error:
+        raise CommandError(str(error)) from None
     store.start()
     key = new_key()
     try:

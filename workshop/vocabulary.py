@@ -29,6 +29,7 @@ CLOSE_CODES: dict[str, int] = {
     "removed": 4403,  # the facilitator removed this phone from the session
     "unknown_session": 4404,
     "replaced": 4409,  # the same phone opened the session on a newer connection
+    "too_many_wrong_codes": 4429,  # this network tried too many codes that name no session; try later
 }
 
 DIRECTION_LABELS: dict[str, str] = {"less": "Less variability", "same": "As today", "more": "More variability"}

@@ -5,10 +5,12 @@ import { h, renderIfChanged } from './dom.js';
 const $ = (id) => document.getElementById(id);
 
 function submissionItem(item, actions, command) {
-  const who = [item.name, item.group_name].filter(Boolean).join(', ') || 'anonymous';
+  // Each piece of the participant's own text isolated (<bdi>), so none reorders its neighbours.
+  const parts = [item.name, item.group_name].filter(Boolean).map((text) => h('bdi', {}, text));
+  const who = parts.length ? parts.flatMap((part, index) => (index ? [', ', part] : [part])) : 'anonymous';
   return h('li', { class: 'submission' },
-    h('p', { class: 'submission-text' }, item.text),
-    h('p', { class: 'submission-meta' }, `${who} · ${item.question_id}`),
+    h('p', { class: 'submission-text' }, h('bdi', {}, item.text)),
+    h('p', { class: 'submission-meta' }, who, ` · ${item.question_id}`),
     h('div', { class: 'submission-actions' }, actions.map(([name, text, className]) => h('button', {
       type: 'button', class: className, 'aria-label': `${text}: ${item.text.slice(0, 60)}`,
       on: { click: (event) => command({ command: name, submission: item.id }, event.currentTarget) },

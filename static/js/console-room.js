@@ -1,6 +1,7 @@
 // The console's room panel: joins per network address, the "Lock joining" toggle, the expected room
 // size (which sets how fast new phones from one address may join) and the people, each with Remove.
-// Names are the participants' own text: they go in as text nodes through h(), never as HTML.
+// Names are the participants' own text: they go in as text nodes through h(), never as HTML, each in
+// its own <bdi> so a right-to-left name cannot reorder what is drawn after it.
 
 import { h, renderIfChanged } from './dom.js';
 
@@ -9,9 +10,9 @@ const $ = (id) => document.getElementById(id);
 function personItem(person, command) {
   const who = person.name || `Anonymous #${person.id}`;
   return h('li', { class: ['person', person.connected ? 'is-connected' : 'is-away'] },
-    h('span', { class: 'person-name' }, who),
-    h('span', { class: 'person-meta' },
-      [person.group, person.address, person.connected ? 'connected' : 'away'].filter(Boolean).join(' · ')),
+    h('span', { class: 'person-name' }, h('bdi', {}, who)),
+    h('span', { class: 'person-meta' }, person.group ? [h('bdi', {}, person.group), ' · '] : null,
+      [person.address, person.connected ? 'connected' : 'away'].filter(Boolean).join(' · ')),
     h('button', {
       type: 'button', class: 'button button--small', 'aria-label': `Remove ${who}`,
       on: {

@@ -22,6 +22,7 @@ const JOIN_RETRY = 15000;
 const ERROR_TEXT = {
   question_closed: 'Voting has closed',
   rate_limited: 'Too many taps at once. Wait a moment and try again.',
+  session_ended: 'This workshop has ended. Only phones that took part in it can come back.',
   unknown_question: 'That question is no longer available',
   unavailable: 'The server could not save that just now. Try again.',
 };
@@ -421,7 +422,7 @@ function renderQuestions() {
 function renderExamples() {
   const examples = state.examples || [];
   el.examples.hidden = examples.length === 0;
-  renderIfChanged(el.examplesList, examples, () => examples.map((item) => h('li', {}, item.text)));
+  renderIfChanged(el.examplesList, examples, () => examples.map((item) => h('li', {}, h('bdi', {}, item.text))));
 }
 
 function buildQuestion(question) {
@@ -542,7 +543,7 @@ function refreshChoice(qid) {
     clear(view.submitted);
     for (const item of mine) {
       view.submitted.append(h('li', { class: item.status === 'received' ? 'is-received' : 'is-pending' },
-        h('span', { class: 'submitted-text' }, item.text),
+        h('span', { class: 'submitted-text' }, h('bdi', {}, item.text)),
         h('span', { class: 'submitted-status' }, item.status === 'received' ? 'Sent for review' : (joined ? 'Sending…' : 'Waiting for connection…'))));
     }
     return;

@@ -104,7 +104,7 @@ export function examplesWall(texts, { words = true } = {}) {
       frequent.map(({ word, count }) => h('span', { class: ['pj-word', `pj-word--${Math.ceil((count / top) * 3)}`] }, word))) : null,
     h('ul', { class: 'pj-wall' }, texts.map((text) => h('li', {
       class: ['pj-card', `pj-card--${SIZES.find(([limit]) => text.length <= limit)[1]}`],
-    }, text))),
+    }, h('bdi', {}, text)))),
     h('p', { class: 'pj-wall-more', hidden: true }));
 }
 

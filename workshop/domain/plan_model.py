@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .framework import KINDS_BY_ID, STRATEGIES_BY_ID
+from .text import blank, normal_text
 
 STEP_KINDS: tuple[str, ...] = ("intro", "category", "summary", "content")
 QUESTION_KINDS: tuple[str, ...] = ("scale", "choice", "text")
@@ -101,12 +102,12 @@ class Question:
             raise ValueError(f"question {self.id!r} takes votes, not text submissions")
         if not isinstance(text, str):
             raise ValueError(f"a submission to {self.id!r} must be a string")
-        stripped = text.strip()
-        if not stripped:
-            raise ValueError(f"a submission to {self.id!r} must not be empty")
-        if len(stripped) > self.max_length:
+        if len(text.strip()) > self.max_length:
             raise ValueError(f"a submission to {self.id!r} must be at most {self.max_length} characters "
-                             f"(got {len(stripped)})")
+                             f"(got {len(text.strip())})")
+        stripped = normal_text(text).strip()
+        if blank(stripped):
+            raise ValueError(f"a submission to {self.id!r} must not be empty")
         return stripped
 
     def _check_scale(self, value: object) -> int:

@@ -26,6 +26,7 @@ from ..domain.session import (
     parse_command,
 )
 from ..domain.tally import UNKNOWN, Attendance, question_results
+from ..domain.text import normal_name
 from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.interface import RecordStore
 from ..store.shaping import ANY_VERSION
@@ -412,7 +413,6 @@ def _optional_text(value: object, field: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise Refusal("invalid_field", f"'{field}' must be a string")
-    value = value.strip()
-    if len(value) > limit:
+    if len(value.strip()) > limit:
         raise Refusal("invalid_field", f"'{field}' must be at most {limit} characters")
-    return value
+    return normal_name(value)  # no bidi controls, capped marks; nothing visible is no name

@@ -3,6 +3,8 @@
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .schema import refuse_unknown_steps
+
 migrations = Migrations("workshop")
 
 
@@ -141,6 +143,25 @@ ROUND_PRESENCE_005 = """
 @migrations(name="005_round_presence")
 def round_presence(db: Database) -> None:
     _run_statements(db, ROUND_PRESENCE_005)
+def known_steps() -> list[str]:
+    """The names of the schema steps this version knows, in order."""
+    return [migration.name for migration in migrations._migrations]
+
+
+def check_schema(db: Database, location: str) -> None:
+    """Refuse (SchemaTooNew) a database carrying a schema step this version does not know."""
+    applied = [migration.name for migration in migrations.applied(db)]
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    refuse_unknown_steps(applied, known_steps(), location, version)
+
+
+def bring_up_to_date(db: Database, location: str) -> None:
+    """Apply the steps this database lacks and record the schema version; refuse a newer database."""
+    check_schema(db, location)
+    migrations.apply(db)
+    # The count of steps, readable without knowing their names (`sqlite3 workshop.db "pragma user_version"`).
+    if db.execute("PRAGMA user_version").fetchone()[0] != len(known_steps()):
+        db.execute(f"PRAGMA user_version = {len(known_steps())}")
 
 
 def _run_statements(db: Database, script: str) -> None:

@@ -17,7 +17,16 @@ from ..domain.session import SessionState
 from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
 from .pg_writer import Transaction
-from .shaping import ANY_VERSION, CODE_ALPHABET, check_pending, check_version, now, record_from_row, record_to_row
+from .shaping import (
+    ANY_VERSION,
+    CODE_ALPHABET,
+    check_pending,
+    check_version,
+    now,
+    record_from_row,
+    record_to_row,
+    refuse_newcomers,
+)
 
 
 def set_setting(tx: Transaction, key: str, value: str) -> None:
@@ -77,9 +86,9 @@ def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
             return _rejoin(tx, row[:4], name, group)
-    locked = tx.execute("select joining_locked from sessions where code = %s", (code,)).fetchone()
-    if locked and locked[0]:
-        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
+    session = tx.execute("select joining_locked, ended from sessions where code = %s", (code,)).fetchone()
+    if session:
+        refuse_newcomers(bool(session[0]), bool(session[1]))
     token = secrets.token_urlsafe(18)
     inserted = tx.execute(
         "insert into participants (session_code, token, name, group_name, joined_at)"

@@ -7,6 +7,8 @@ schema_migrations; a process that waited finds them applied and does nothing.
 
 import psycopg
 
+from .schema import refuse_unknown_steps
+
 MIGRATION_LOCK = 0x776B73686F70  # "wkshop": an arbitrary key shared by every process of this app
 
 SCHEMA_001 = """
@@ -131,14 +133,18 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
-def apply_migrations(connection: psycopg.Connection) -> list[str]:
-    """Apply the migrations this database lacks, in order; return the names applied now."""
+def apply_migrations(connection: psycopg.Connection, location: str = "the database") -> list[str]:
+    """Apply the migrations this database lacks, in order; return the names applied now.
+
+    Raises SchemaTooNew, having written nothing, if the database carries a migration this version does
+    not know (it was written by a newer release)."""
     applied_now = []
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                            " name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
         done = {row[0] for row in connection.execute("SELECT name FROM schema_migrations")}
+        refuse_unknown_steps(done, [name for name, _ in MIGRATIONS], location)
         for name, script in MIGRATIONS:
             if name in done:
                 continue

@@ -42,7 +42,7 @@ class PostgresStore(StoreBase):
         self._readers: ConnectionPool | None = None
         self._readers_lock = threading.Lock()
         with self._connect() as connection:
-            applied = apply_migrations(connection)
+            applied = apply_migrations(connection, self.location)
         if applied:
             log.info("applied migrations %s to %s", ", ".join(applied), self.location)
         self.writer = PostgresWriter(self._connect)

@@ -92,3 +92,12 @@ def check_pending(mine: int, everyone: int) -> None:
                                       " send more once they are read")
     if everyone >= PENDING_PER_QUESTION:
         raise Refusal("rate_limited", "the facilitator has too many examples to read; try again later")
+
+
+def refuse_newcomers(joining_locked: bool, ended: bool) -> None:
+    """Refuse a new participant (a phone without a known token) to a locked or ended session."""
+    if ended:
+        # An ended workshop shows its records to the phones that took part; a stranger has no business there.
+        raise Refusal("session_ended", "this workshop has ended; only phones that took part in it can come back")
+    if joining_locked:
+        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")

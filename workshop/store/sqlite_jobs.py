@@ -12,7 +12,16 @@ from sqlite_utils import Database
 from ..domain.refusal import Refusal
 from ..domain.session import SessionState
 from ..vocabulary import CODE_LENGTH
-from .shaping import ANY_VERSION, CODE_ALPHABET, check_pending, check_version, now, record_from_row, record_to_row
+from .shaping import (
+    ANY_VERSION,
+    CODE_ALPHABET,
+    check_pending,
+    check_version,
+    now,
+    record_from_row,
+    record_to_row,
+    refuse_newcomers,
+)
 
 
 def set_setting(db: Database, key: str, value: str) -> None:
@@ -73,8 +82,8 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
             return _rejoin(db, row[:4], name, group)
-    if db.execute("select joining_locked from sessions where code = ?", (code,)).fetchone()[0]:
-        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
+    locked, ended = db.execute("select joining_locked, ended from sessions where code = ?", (code,)).fetchone()
+    refuse_newcomers(bool(locked), bool(ended))
     token = secrets.token_urlsafe(18)
     cursor = db.execute(
         "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",

@@ -17,7 +17,7 @@ from . import sqlite_jobs as jobs
 from .common import StoreBase
 from .errors import StorageError
 from .interface import Pending
-from .migrations import migrations
+from .migrations import bring_up_to_date, check_schema, migrations
 from .shaping import (
     MODERATION_PAGE,
     moderation_page,
@@ -43,6 +43,11 @@ class Store(StoreBase):
         Raises StorageError if the file's schema is older than this version's (a server run upgrades it).
         """
         store = cls(path, read_only=True)
+        try:
+            check_schema(store.reader, str(path))
+        except StorageError:
+            store.close()
+            raise
         pending = migrations.pending(store.reader)
         if pending:
             store.close()
@@ -67,7 +72,7 @@ class Store(StoreBase):
             check = db.conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise RuntimeError(f"{self.path} failed its integrity check: {check}")
-            migrations.apply(db)
+            bring_up_to_date(db, self.path)
         finally:
             db.close()
 

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from ..domain.plans import Plan
 from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
+from ..domain.text import normal_name
 from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room
 from ..live.rooms import Rooms
@@ -83,9 +84,9 @@ def _text_field(body: dict, field: str, required: bool = False) -> str:
     value = body.get(field)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
+    if not isinstance(value, str) or len(value) > MAX_TITLE or not normal_name(value):
         raise Refusal("invalid_field", f"{field}: must be a non-empty string of at most {MAX_TITLE} characters")
-    return value.strip()
+    return normal_name(value)
 
 
 def _groups_field(body: dict, plan: Plan) -> list[str]:
@@ -93,9 +94,9 @@ def _groups_field(body: dict, plan: Plan) -> list[str]:
     if groups is None:
         return list(plan.groups)
     if (not isinstance(groups, list) or not 1 <= len(groups) <= MAX_GROUPS
-            or not all(isinstance(group, str) and 0 < len(group.strip()) <= 40 for group in groups)):
+            or not all(isinstance(group, str) and 0 < len(normal_name(group)) <= 40 for group in groups)):
         raise Refusal("invalid_field", f"groups: must be a list of 1 to {MAX_GROUPS} names of at most 40 characters")
-    cleaned = [group.strip() for group in groups]
+    cleaned = [normal_name(group) for group in groups]
     if len(set(cleaned)) != len(cleaned):
         raise Refusal("invalid_field", "groups: names must be different")
     return cleaned

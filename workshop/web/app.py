@@ -20,11 +20,11 @@ from ..resources import TEMPLATES, shipped
 from ..store import open_store
 from ..vocabulary import vocabulary
 from . import api, health, pages, signin, sockets
-from .auth import FacilitatorAuth, key_source, sign_out_on_rotation
+from .auth import FacilitatorAuth, cookie_name, key_source, server_identity, sign_out_on_rotation
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
 from .headers import SecurityHeaders
-from .limits import MessageLimits, join_limit
+from .limits import MessageLimits, join_limit, wrong_code_limit
 
 log = logging.getLogger("workshop")
 
@@ -105,13 +105,14 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.settings = settings
-    app.state.auth = FacilitatorAuth(key_source(store, settings.key))
+    app.state.auth = FacilitatorAuth(key_source(store, settings.key), cookie_name(server_identity(store)))
     app.state.store = store
     app.state.broker = broker
     app.state.rooms = Rooms(store, broker)
     app.state.signin_tokens = signin.SignInTokens()
     app.state.join_limit = join_limit(broker)
     app.state.message_limits = MessageLimits(broker)
+    app.state.wrong_codes = wrong_code_limit(broker)
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

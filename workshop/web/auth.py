@@ -17,8 +17,9 @@ from ..vocabulary import CLOSE_CODES
 log = logging.getLogger(__name__)
 POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 
-COOKIE = "workshop_facilitator"
+COOKIE_PREFIX = "workshop_facilitator_"
 KEY_SETTING = "facilitator_key"
+IDENTITY_SETTING = "server_identity"
 
 
 def new_key() -> str:
@@ -36,9 +37,25 @@ def key_source(store: RecordStore, explicit: str | None) -> Callable[[], str]:
     return lambda: store.setting(KEY_SETTING) or ""
 
 
+def server_identity(store: RecordStore) -> str:
+    """A random name for this record, made on first start and kept in it: every process serving the same
+    database shares it, and two servers on different databases differ."""
+    return store.setting_or_default(IDENTITY_SETTING, secrets.token_hex(8))
+
+
+def cookie_name(identity: str) -> str:
+    """The facilitator cookie's name for the server whose record has this identity.
+
+    Browsers keep cookies per host, whatever the port, so two workshops on one machine would overwrite
+    each other's cookie under one name; a name per record keeps each server's sign-in its own.
+    """
+    return COOKIE_PREFIX + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
 class FacilitatorAuth:
-    def __init__(self, current_key: Callable[[], str]) -> None:
+    def __init__(self, current_key: Callable[[], str], cookie: str = COOKIE_PREFIX.rstrip("_")) -> None:
         self._current_key = current_key
+        self.cookie = cookie
 
     @property
     def key(self) -> str:
@@ -58,7 +75,7 @@ class FacilitatorAuth:
         if header:
             scheme, _, token = header.partition(" ")
             return "ok" if scheme.lower() == "bearer" and self.key_matches(token.strip()) else "wrong"
-        cookie = connection.cookies.get(COOKIE)
+        cookie = connection.cookies.get(self.cookie)
         if cookie is not None:
             return "ok" if hmac.compare_digest(cookie.encode(), self.cookie_value.encode()) else "wrong"
         return "missing"

@@ -31,6 +31,7 @@ HTTP_STATUS: dict[str, int] = {
     "too_large": 413,
     "unsupported_media_type": 415,
     "rate_limited": 429,
+    "too_many_wrong_codes": 429,
     "unavailable": 503,
 }
 DEFAULT_STATUS = 422

@@ -1,5 +1,7 @@
 """Rate limits: a token bucket per phone for messages, and one per network address for new joins."""
 
+import ipaddress
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,3 +140,82 @@ class SharedJoinLimit(JoinLimit):
 def join_limit(broker: Any = None) -> JoinLimit:
     """The join budgets of this process, shared with the others when there is a broker."""
     return JoinLimit() if broker is None else SharedJoinLimit(broker)
+
+
+# --- Guessing session codes ------------------------------------------------------------------------
+# Kept apart from the budgets above: it counts wrong codes per network address, whatever the session.
+
+WRONG_CODES_BURST = 20.0  # wrong codes one address may try at once: typos, a room behind one address
+WRONG_CODES_PER_MINUTE = 10.0  # then one every 6 seconds
+
+
+def address_key(host: str) -> str:
+    """The network an address speaks for: itself for IPv4, its /64 for IPv6 (one machine holds a whole /64)."""
+    try:
+        parsed = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{host}/64", strict=False))
+    return str(parsed)
+
+
+class WrongCodeLimit:
+    """Wrong session codes per network address. Once an address has spent its budget, every code it
+    tries is refused, right or wrong, until the budget refills: were right codes still let through, the
+    refusal itself would tell a guesser which codes exist."""
+
+    def __init__(self, burst: float = WRONG_CODES_BURST, per_minute: float = WRONG_CODES_PER_MINUTE) -> None:
+        self.burst = burst
+        self.rate = per_minute / 60
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def blocked(self, host: str) -> bool:
+        """True while the address may try no code at all."""
+        bucket = self.buckets.get(address_key(host))
+        if bucket is None:
+            return False
+        return min(bucket.burst, bucket.tokens + (time.monotonic() - bucket.updated) * bucket.rate) < 1
+
+    def missed(self, host: str) -> TokenBucket:
+        """Count a code the address tried that names no session; return the address's bucket."""
+        key = address_key(host)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) >= MAX_ADDRESSES:
+                self.buckets.clear()  # bounded memory; losing old buckets only forgives old misses
+            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst)
+        bucket.take()
+        return bucket
+
+    async def miss(self, host: str) -> None:
+        """Count a wrong code (with a broker, against the budget every process shares)."""
+        self.missed(host)
+
+    @property
+    def wait(self) -> int:
+        """Seconds until a blocked address may try one code again."""
+        return math.ceil(1 / self.rate)
+
+
+class SharedWrongCodeLimit(WrongCodeLimit):
+    """The wrong-code budget kept in Redis too, so an address gets no more guesses by reaching several
+    processes: once the shared budget is spent, this process holds the address back as well. While
+    Redis cannot answer, the process's own count stands."""
+
+    def __init__(self, broker: Any, **budget: float) -> None:
+        super().__init__(**budget)
+        self.broker = broker
+
+    async def miss(self, host: str) -> None:
+        bucket = self.missed(host)
+        shared = await self.broker.take_token(f"wrong-codes:{address_key(host)}", self.rate, self.burst)
+        if shared is False:
+            bucket.tokens = 0.0  # spent on other processes: held back here until a token refills
+
+
+def wrong_code_limit(broker: Any = None) -> WrongCodeLimit:
+    """The wrong-code budget of this process, shared with the others when there is a broker."""
+    return WrongCodeLimit() if broker is None else SharedWrongCodeLimit(broker)

@@ -15,6 +15,10 @@ from ..exports.html_export import render_report
 from ..live.room import Room
 from ..vocabulary import CODE_LENGTH
 from .api import session_urls
+from .codes import guest_room
+from .errors import status_of
+
+TOO_MANY_TEXT = "Too many wrong codes were tried from this network. Wait a minute, then check the code."
 
 # What the Export menu calls each format; a format added to the exporters without a label shows its name.
 EXPORT_LABELS = {
@@ -26,13 +30,6 @@ EXPORT_LABELS = {
 def render(request: Request, name: str, context: dict | None = None, status: int = 200) -> Response:
     templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context or {}, status_code=status)
-
-
-def _room(request: Request) -> Room:
-    room = request.app.state.rooms.get(request.path_params["code"])
-    if room is None:
-        raise Refusal("unknown_session", "no session with this code")
-    return room
 
 
 async def home(request: Request) -> Response:
@@ -90,10 +87,10 @@ async def join_form(request: Request) -> Response:
     code = typed_code(request.query_params.get("code", ""))
     if not code:
         return render(request, "participant/join.html")
-    if len(code) == CODE_LENGTH and request.app.state.rooms.get(code) is not None:
-        return RedirectResponse(f"/j/{code}", status_code=303)
-    return render(request, "participant/join.html",
-                  {"error": "There is no session with that code.", "code": code}, status=404)
+    room = await _guest_room_or_page(request, code)
+    if isinstance(room, Response):
+        return room
+    return RedirectResponse(f"/j/{code}", status_code=303)
 
 
 async def phone(request: Request) -> Response:
@@ -102,14 +99,29 @@ async def phone(request: Request) -> Response:
     if code != given and len(code) == CODE_LENGTH:
         # One address per session, so a phone keeps one token for it however the code was typed.
         return RedirectResponse(f"/j/{code}", status_code=307)
-    room = _session_room_or_404(request)
+    room = await _guest_room_or_page(request, code)
     if isinstance(room, Response):
         return room
     return render(request, "participant/phone.html", {"room": room})
 
 
+async def _guest_room_or_page(request: Request, code: str) -> Room | Response:
+    """The room a guest's code names, else the join form saying why (no such session, or too many tries)."""
+    try:
+        room = await guest_room(request, code)
+    except Refusal as refusal:
+        return render(request, "participant/join.html", {"error": TOO_MANY_TEXT, "code": code},
+                      status=status_of(refusal.code))
+    if room is None:
+        return render(request, "participant/join.html",
+                      {"error": "There is no session with that code.", "code": code}, status=404)
+    return room
+
+
 async def join_qr(request: Request) -> Response:
-    room = _room(request)
+    room = await guest_room(request, request.path_params["code"].upper())
+    if room is None:
+        raise Refusal("unknown_session", "no session with this code")
     buffer = io.BytesIO()
     qr = segno.make(session_urls(request, room.code)["join_url"], error="m")
     qr.save(buffer, kind="svg", scale=10, border=2, xmldecl=False, title="Join code QR")

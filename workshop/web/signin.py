@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..domain.refusal import Refusal
 from ..protocol import decode_json
-from .auth import COOKIE, FacilitatorAuth
+from .auth import FacilitatorAuth
 from .errors import error_response
 
 TOKEN_LIFETIME = 60.0  # seconds between opening the printed address and the page's exchange
@@ -59,7 +59,7 @@ async def login(request: Request) -> Response:
     response: Response = (JSONResponse({"signed_in": True}) if form.get("json")
                           else RedirectResponse(target, status_code=303))
     auth: FacilitatorAuth = request.app.state.auth
-    response.set_cookie(COOKIE, auth.cookie_value, httponly=True, samesite="strict",
+    response.set_cookie(auth.cookie, auth.cookie_value, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,6 +6,7 @@ become typed `error` messages and the socket stays open. Every frame a socket is
 facilitator guard (`web/guard.py`), like every facilitator route.
 """
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,17 +17,19 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import protocol
 from ..domain.refusal import Refusal
 from ..live.room import Room
-from ..live.rooms import Rooms
 from ..live.subscribers import Subscriber
 from ..store.writer import StorageError
 from ..vocabulary import CLOSE_CODES
 from .auth import FacilitatorAuth
+from .codes import guest_room
 from .limits import JoinLimit, MessageLimit
 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 UNKNOWN_SESSION = CLOSE_CODES["unknown_session"]
+TOO_MANY_WRONG_CODES = CLOSE_CODES["too_many_wrong_codes"]
+RETURNING_WAIT = 5.0  # seconds a socket from a held-back address has to show a token of the session
 
 
 @dataclass
@@ -103,13 +106,15 @@ CONSOLE_HANDLERS: dict[str, Callable[[ConsoleConnection, dict], Awaitable[None]]
 
 
 async def participant_socket(websocket: WebSocket) -> None:
-    room = await _open_room(websocket)
-    if room is None:
+    opened = await _open_guest_room(websocket)
+    if opened is None:
         return
+    room, first = opened
     phone = PhoneConnection(room, websocket, Subscriber(websocket))
     try:
         while True:
-            text = await _receive(websocket)
+            text = first if first is not None else await _receive(websocket)
+            first = None
             if not await phone.limit.check():
                 if phone.limit.exhausted:
                     await websocket.close(code=POLICY_VIOLATION, reason="too many messages")
@@ -176,12 +181,61 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
 
 
+async def _open_guest_room(websocket: WebSocket) -> tuple[Room, str | bytes | None] | None:
+    """A phone socket's room, accepted, and a first message already read; None once refused.
+
+    A wrong code counts against the address (`codes.guest_room`). While the address is held back, only
+    a phone returning with its token gets in (its first message, a join, is read and handed on), so a
+    room behind one address keeps reconnecting while someone on it guesses codes.
+    """
+    if not _same_origin(websocket):
+        await websocket.close(code=POLICY_VIOLATION, reason="cross-origin sockets are refused")
+        return None
+    code = websocket.path_params["code"].upper()
+    try:
+        room = await guest_room(websocket, code)
+    except Refusal as refusal:
+        await websocket.accept()
+        return await _returning_phone(websocket, code, refusal.message)
+    await websocket.accept()
+    if room is None:
+        await websocket.close(code=UNKNOWN_SESSION, reason="no session with this code")
+        return None
+    return room, None
+
+
+async def _returning_phone(websocket: WebSocket, code: str, refusal: str) -> tuple[Room, str | bytes | None] | None:
+    try:
+        first = await asyncio.wait_for(_receive(websocket), RETURNING_WAIT)
+    except WebSocketDisconnect:
+        return None
+    except TimeoutError:
+        first = None
+    token = _join_token(first)
+    known = token is not None and websocket.app.state.store.participant_by_token(code, token) is not None
+    room = websocket.app.state.rooms.get(code) if known else None
+    if room is None:
+        # The same answer for a wrong code and a right one without a token of it: nothing to tell apart.
+        await websocket.close(code=TOO_MANY_WRONG_CODES, reason=refusal)
+        return None
+    return room, first
+
+
+def _join_token(frame: str | bytes | None) -> str | None:
+    try:
+        message = protocol.decode_json(frame, "bad_message", "the first message") if frame is not None else None
+    except Refusal:
+        return None
+    if isinstance(message, dict) and message.get("type") == "join" and isinstance(message.get("token"), str):
+        return message["token"]
+    return None
+
+
 async def _open_room(websocket: WebSocket) -> Room | None:
     if not _same_origin(websocket):
         await websocket.close(code=POLICY_VIOLATION, reason="cross-origin sockets are refused")
         return None
-    rooms: Rooms = websocket.app.state.rooms
-    room = rooms.get(websocket.path_params["code"])
+    room = websocket.app.state.rooms.get(websocket.path_params["code"])
     await websocket.accept()
     if room is None:
         # Refused after accepting: a browser sees this close code only on an accepted socket.
