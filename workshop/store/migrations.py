@@ -124,6 +124,18 @@ def flow(db: Database) -> None:
     """)
 
 
+# One-time sign-in tokens, kept in the record so that whichever process serves the exchange finds the
+# token another issued (several processes behind a balancer); only a hash is kept.
+@migrations(name="005_signin_tokens")
+def signin_tokens(db: Database) -> None:
+    _run_statements(db, """
+        CREATE TABLE signin_tokens (
+            token_hash TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID
+    """)
+
+
 def _run_statements(db: Database, script: str) -> None:
     # executescript() would commit the migration's transaction; run statements one by one instead.
     for statement in script.split(";\n"):

@@ -109,12 +109,21 @@ FLOW_004 = """
     ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0
 """
 
+# One-time sign-in tokens, so whichever process serves the exchange finds the token another issued.
+SIGNIN_TOKENS_005 = """
+    CREATE TABLE signin_tokens (
+        token_hash TEXT PRIMARY KEY,
+        expires_at DOUBLE PRECISION NOT NULL
+    )
+"""
+
 # The same names as the SQLite migrations, so both record the same steps.
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_initial", SCHEMA_001),
     ("002_room_controls", ROOM_CONTROLS_002),
     ("003_record_clauses", RECORD_CLAUSES_003),
     ("004_flow", FLOW_004),
+    ("005_signin_tokens", SIGNIN_TOKENS_005),
 ]
 
 
