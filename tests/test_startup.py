@@ -2,6 +2,7 @@
 so, and otherwise exits with one line; the facilitator address can go to a file instead of the log."""
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -38,10 +39,16 @@ def test_the_app_waits_for_a_database_that_starts_later(tmp_path):
     try:
         later = threading.Timer(3, database.start)
         later.start()
+        port = free_port()
+        refused: list[bool] = []
+        probe = threading.Timer(1.5, lambda: refused.append(_refuses(port)))
+        probe.start()
         started = time.monotonic()
-        server = Server(tmp_path, "--db", database.url(), "--start-wait", "30")
+        server = Server(tmp_path, "--db", database.url(), "--start-wait", "30", "--port", str(port))
         try:
             assert time.monotonic() - started >= 2.5  # it did wait
+            probe.join()
+            assert refused == [True]  # while it waited, a balancer was turned away, not queued
             printed = "".join(server.output)
             assert "waiting for the database at" in printed and "answered after" in printed
             assert server.api("GET", "/readyz").json() == {"status": "ready"}
@@ -50,6 +57,14 @@ def test_the_app_waits_for_a_database_that_starts_later(tmp_path):
             later.join()
     finally:
         database.remove()
+
+
+def _refuses(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def test_no_database_means_one_line_after_the_wait(tmp_path):

@@ -149,6 +149,7 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
     lock = None if settings.db_url else _hold_database(settings.db_path)  # noqa: F841 -- held until exit
     _wait_for_services(settings, args.wait)
     app = _open_app(settings)
+    _start_listening(listener)
     _announce(settings, app.state.store.location, app.state.auth.key, port, public_url_given=bool(given_url),
               key_file=args.key_file)
     _warn_about_forwarding(args.trusted)
@@ -234,8 +235,17 @@ def _listen(host: str, port: int) -> socket.socket:
         if error.errno == errno.EADDRINUSE:
             raise CommandError(f"port {port} is already in use on {host}; pass another --port") from None
         raise CommandError(f"cannot listen on {host} port {port}: {error.strerror or error}") from None
-    listener.listen(2048)  # connections made before the server has started wait in the backlog
+    # Bound only: until the record is open (which may mean waiting for PostgreSQL), connections are
+    # refused, so a balancer moves on to another process instead of queueing phones behind this one.
     return listener
+
+
+def _start_listening(listener: socket.socket) -> None:
+    try:
+        listener.listen(2048)  # connections made before uvicorn has started wait in the backlog
+    except OSError as error:
+        port = listener.getsockname()[1]
+        raise CommandError(f"cannot listen on port {port}: {error.strerror or error}") from None
 
 
 def _hold_database(db_path: Path) -> BinaryIO | None:
