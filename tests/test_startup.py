@@ -83,6 +83,27 @@ def test_no_broker_means_one_line_after_the_wait(tmp_path, postgres_url):
     _one_line_exit(done, "the broker at redis://", "did not answer within 1 s")
 
 
+@pytest.mark.skipif(not redis_available(), reason="redis-server is not installed here")
+def test_the_app_waits_for_a_broker_that_starts_later(tmp_path, postgres_url):
+    from services import Redis
+
+    broker = Redis()
+    broker.kill()  # its port is known; it comes back 2 s after the app starts
+    later = threading.Timer(2, broker.start)
+    later.start()
+    try:
+        server = Server(tmp_path, "--db", postgres_url, "--broker", broker.url, "--start-wait", "30")
+        try:
+            printed = "".join(server.output)
+            assert "waiting for the broker at redis://" in printed and "answered after" in printed
+            assert server.api("GET", "/readyz").json() == {"status": "ready"}
+        finally:
+            server.stop()
+    finally:
+        later.join()
+        broker.remove()
+
+
 def test_the_start_wait_must_be_a_number(tmp_path):
     done = _serve(tmp_path, "--start-wait", "-1")
     _one_line_exit(done, "--start-wait")
