@@ -32,6 +32,14 @@ def test_a_token_is_redeemed_once_and_not_after_its_minute(store):
     assert store.redeem_signin("fresh", now + TOKEN_LIFETIME + 1).result() is False  # redeemed too late
 
 
+def test_a_token_never_issued_is_refused_without_a_write(store):
+    tokens = SignInTokens(store)
+    store.set_setting("warm", "up").result()
+    before = store.writer.batches
+    assert [asyncio.run(tokens.redeem(f"guess-{number}")) for number in range(20)] == [False] * 20
+    assert store.writer.batches == before
+
+
 def test_only_a_hash_of_the_token_is_kept(store):
     token = asyncio.run(SignInTokens(store).issue())
     rows = store._rows("select token_hash from signin_tokens")

@@ -41,6 +41,10 @@ class StoreBase:
         """Keep a one-time sign-in token (its hash) until `expires_at`, dropping those expired by `now`."""
         return self.write(self.jobs.keep_signin, token_hash, expires_at, now)
 
+    def signin_kept(self, token_hash: str) -> bool:
+        """Whether a sign-in token is kept (a read: the writer is asked only for tokens that exist)."""
+        return self._one("select 1 as kept from signin_tokens where token_hash = ?", (token_hash,)) is not None
+
     def redeem_signin(self, token_hash: str, now: float) -> Pending:
         """Take a sign-in token out of the record; result: True if it was there and not expired, once only."""
         return self.write(self.jobs.redeem_signin, token_hash, now)

@@ -42,7 +42,12 @@ class SignInTokens:
         """True once for a token issued less than TOKEN_LIFETIME ago, by this process or another."""
         if not isinstance(token, str) or not token or len(token) > 100:
             return False
-        return bool(await committed(self.store.redeem_signin(_digest(token), time.time())))
+        digest = _digest(token)
+        # Anyone may post a token: one that was never issued costs a read, never a place in the
+        # writer's queue beside the votes.
+        if not self.store.signin_kept(digest):
+            return False
+        return bool(await committed(self.store.redeem_signin(digest, time.time())))
 
 
 def _digest(token: str) -> str:
