@@ -3,51 +3,15 @@ sockets pass through the proxy, requests go round robin, and a command reaches p
 
 import asyncio
 import json
-import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 import websockets
-from services import free_port
+from proxy import NGINX, Proxy
 
-from servers import KEY, ROOT, Server
+from servers import Server
 
 QUESTION = "arrival.direction"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-
-
-class Proxy:
-    """nginx with the shipped configuration, its two upstreams pointed at local app processes."""
-
-    def __init__(self, upstreams: list[int]) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="workshop-nginx-"))
-        self.port = free_port()
-        config = (ROOT / "deploy" / "nginx.conf").read_text()
-        for name, port in zip(("app1", "app2"), upstreams):
-            config = config.replace(f"server {name}:8000", f"server 127.0.0.1:{port}")
-        temp_paths = "".join(f"    {kind}_temp_path {self.folder / kind};\n"
-                             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        config = config.replace("listen 80;", f"listen 127.0.0.1:{self.port};").replace(
-            "http {\n", "http {\n" + temp_paths, 1)
-        (self.folder / "nginx.conf").write_text(config)
-        self._nginx("-g", f"pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'};")
-
-    def _nginx(self, *args: str) -> None:
-        subprocess.run([NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf"), *args],
-                       check=True, capture_output=True)
-
-    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
-        return httpx.request(method, f"http://127.0.0.1:{self.port}{path}",
-                             headers={"Authorization": f"Bearer {KEY}"}, timeout=10, **kwargs)
-
-    def stop(self) -> None:
-        self._nginx("-g", f"pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'};",
-                    "-s", "quit")
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture

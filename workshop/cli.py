@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from .config import Settings
+from .startup import START_WAIT
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -62,7 +63,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="close a connection whose request head is not complete in time (default 5)")
     serve.add_argument("--max-per-address", type=int, metavar="N",
                        help="open connections from one address before only the facilitator is served "
-                            "(default 256)")
+                            "(default 256; the room size set in a console raises it)")
+    serve.add_argument("--trusted-proxies", metavar="ADDRESSES",
+                       help="comma-separated addresses or networks of your reverse proxies, whose "
+                            "X-Forwarded-For names the client (default: WORKSHOP_TRUSTED_PROXIES, else none)")
+    serve.add_argument("--start-wait", type=float, metavar="SECONDS",
+                       help="how long to keep trying PostgreSQL and Redis at start before giving up "
+                            f"(default: WORKSHOP_START_WAIT, else {START_WAIT:g})")
+    serve.add_argument("--key-file", type=Path, metavar="PATH",
+                       help="write the facilitator address (with its key) to this file, readable by you "
+                            "only, instead of printing it (default: WORKSHOP_KEY_FILE)")
     serve.set_defaults(run=_serve, command="serve")
 
     export = commands.add_parser("export", help="export a session's consensus records")
@@ -108,6 +118,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535 (got {args.port})")
     limits = _connection_limits(args)
+    args.trusted = trusted_proxies(args.trusted_proxies or os.environ.get("WORKSHOP_TRUSTED_PROXIES", ""))
+    args.wait = _start_wait(args)
+    args.key_file = args.key_file or (Path(os.environ["WORKSHOP_KEY_FILE"]) if os.environ.get("WORKSHOP_KEY_FILE")
+                                      else None)
     _raise_open_file_limit()
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack: what a stuck server is doing
         faulthandler.register(signal.SIGUSR1, all_threads=True)
@@ -133,12 +147,19 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # One server per SQLite file; PostgreSQL is built for several processes sharing one record.
     lock = None if settings.db_url else _hold_database(settings.db_path)  # noqa: F841 -- held until exit
+    _wait_for_services(settings, args.wait)
     app = _open_app(settings)
-    _announce(settings, app.state.store.location, app.state.auth.key, port, public_url_given=bool(given_url))
-    http = guarded_http(Census(limits), facilitator_check(app.state.auth))
+    _start_listening(listener)
+    _announce(settings, app.state.store.location, app.state.auth.key, port, public_url_given=bool(given_url),
+              key_file=args.key_file)
+    _warn_about_forwarding(args.trusted)
+    http = guarded_http(Census(limits, app.state.rooms.expected_phones), facilitator_check(app.state.auth))
+    # Forwarded headers are believed only from the listed proxies (uvicorn's default would trust
+    # 127.0.0.1, or FORWARDED_ALLOW_IPS): nothing else may name its own client address.
     config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on",
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+                            proxy_headers=bool(args.trusted), forwarded_allow_ips=args.trusted)
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 
@@ -155,6 +176,55 @@ def _connection_limits(args: argparse.Namespace) -> "ConnectionLimits":
     return limits
 
 
+def trusted_proxies(value: str) -> list[str]:
+    """The addresses and networks in a comma-separated list, or CommandError naming the first bad one."""
+    import ipaddress
+
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        if entry == "*":
+            raise CommandError("--trusted-proxies '*' would let any client name its own address; "
+                               "list your proxies' addresses or networks (e.g. 10.0.0.0/8)")
+        try:
+            ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+        except ValueError:
+            raise CommandError(f"--trusted-proxies: {entry!r} is not an IP address or network") from None
+    return entries
+
+
+def _start_wait(args: argparse.Namespace) -> float:
+    given = args.start_wait if args.start_wait is not None else os.environ.get("WORKSHOP_START_WAIT")
+    try:
+        wait = float(given) if given is not None and given != "" else START_WAIT
+    except ValueError:
+        raise CommandError(f"WORKSHOP_START_WAIT must be a number of seconds (got {given!r})") from None
+    if not wait >= 0:
+        raise CommandError(f"--start-wait must be 0 seconds or more (got {wait:g})")
+    return wait
+
+
+def _warn_about_forwarding(trusted: list[str]) -> None:
+    if os.environ.get("FORWARDED_ALLOW_IPS") and not trusted:
+        logging.getLogger("workshop").warning(
+            "FORWARDED_ALLOW_IPS is not read: set WORKSHOP_TRUSTED_PROXIES (or --trusted-proxies) to your "
+            "proxy's address; until then every client is counted by the address it connects from")
+    elif trusted:
+        logging.getLogger("workshop").info("client addresses are taken from X-Forwarded-For when the request "
+                                           "comes from %s", ", ".join(trusted))
+
+
+def _wait_for_services(settings: Settings, seconds: float) -> None:
+    from .startup import ServiceUnavailable, wait_for_postgres, wait_for_redis
+
+    try:
+        if settings.db_url:
+            wait_for_postgres(settings.db_url, seconds)
+        if settings.broker:
+            wait_for_redis(settings.broker, seconds)
+    except ServiceUnavailable as error:
+        raise CommandError(str(error)) from None
+
+
 def _listen(host: str, port: int) -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -165,8 +235,17 @@ def _listen(host: str, port: int) -> socket.socket:
         if error.errno == errno.EADDRINUSE:
             raise CommandError(f"port {port} is already in use on {host}; pass another --port") from None
         raise CommandError(f"cannot listen on {host} port {port}: {error.strerror or error}") from None
-    listener.listen(2048)  # connections made before the server has started wait in the backlog
+    # Bound only: until the record is open (which may mean waiting for PostgreSQL), connections are
+    # refused, so a balancer moves on to another process instead of queueing phones behind this one.
     return listener
+
+
+def _start_listening(listener: socket.socket) -> None:
+    try:
+        listener.listen(2048)  # connections made before uvicorn has started wait in the backlog
+    except OSError as error:
+        port = listener.getsockname()[1]
+        raise CommandError(f"cannot listen on port {port}: {error.strerror or error}") from None
 
 
 def _hold_database(db_path: Path) -> BinaryIO | None:
@@ -195,6 +274,21 @@ def _open_app(settings: Settings) -> "Starlette":
         raise CommandError(str(error)) from None
     except (sqlite3.Error, OSError) as error:
         raise CommandError(f"cannot open the database {settings.db_path}: {error}") from None
+    except Exception as error:
+        if settings.db_url is None or type(error).__module__.split(".")[0] != "psycopg":
+            raise
+        raise CommandError(_postgres_problem(settings.db_url, error)) from None
+
+
+def _postgres_problem(url: str, error: Exception) -> str:
+    """One line for a PostgreSQL error at start (migrations, the key), with what to do for the usual one."""
+    from .startup import first_line, masked
+
+    where = masked(url)
+    if getattr(error, "sqlstate", None) == "42501":  # insufficient_privilege, e.g. CREATE in schema public
+        return (f"the database role cannot create the tables in {where}: {first_line(error)}; make the role "
+                "the database's owner or GRANT CREATE ON SCHEMA public to it (README, 'Running past one machine')")
+    return f"cannot prepare the database {where}: {first_line(error)}"
 
 
 def _reachable_address(host: str) -> str:
@@ -225,16 +319,32 @@ def _named_address() -> str | None:
     return next((address for address in addresses if not address.startswith("127.")), None)
 
 
-def _announce(settings: Settings, record: str, key: str, port: int, public_url_given: bool = False) -> None:
+def _announce(settings: Settings, record: str, key: str, port: int, public_url_given: bool = False,
+              key_file: Path | None = None) -> None:
     base = (settings.public_url or "").rstrip("/")
     print(f"variability-workshop is running. Record: {record}", flush=True)
-    print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
+    if key_file is None:
+        print(f"Facilitator (keep this private): {base}/?key={key}", flush=True)
+    else:
+        _write_key_file(key_file, f"{base}/?key={key}\n")
+        print(f"Facilitator address (with its key) written to {key_file}, readable by its owner only", flush=True)
     print(f"Phones join at: {base}/join (or scan this QR code)", flush=True)
     print(join_qr(f"{base}/join", colour=sys.stdout.isatty() and os.name != "nt"), flush=True)
     # An address given with --public-url is the facilitator's choice (a tunnel, a proxy): no warning.
     if not public_url_given and ("://127." in base or "://localhost" in base):
         print("Phones cannot reach this address: pass --public-url http://YOUR-LAN-ADDRESS:PORT", flush=True)
     print(f"Listening on port {port}", flush=True)
+
+
+def _write_key_file(path: Path, text: str) -> None:
+    # Created 0600; an existing file is narrowed to 0600 before the key goes in.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+    except OSError as error:
+        raise CommandError(f"cannot write the key file {path}: {error.strerror or error}") from None
 
 
 def join_qr(url: str, colour: bool = False) -> str:

@@ -17,6 +17,10 @@ class Rooms:
     def loaded(self) -> list[Room]:
         return list(self._rooms.values())
 
+    def expected_phones(self) -> int:
+        """The phones the facilitator expects in the rooms loaded here and not ended (their room sizes)."""
+        return sum(room.state.room_size for room in self._rooms.values() if not room.state.ended)
+
     def get(self, code: str) -> Room | None:
         code = code.upper()
         room = self._rooms.get(code)

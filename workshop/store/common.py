@@ -38,6 +38,18 @@ class StoreBase:
     def set_setting(self, key: str, value: str) -> Pending:
         return self.write(self.jobs.set_setting, key, value)
 
+    def keep_signin(self, token_hash: str, expires_at: float, now: float) -> Pending:
+        """Keep a one-time sign-in token (its hash) until `expires_at`, dropping those expired by `now`."""
+        return self.write(self.jobs.keep_signin, token_hash, expires_at, now)
+
+    def signin_kept(self, token_hash: str) -> bool:
+        """Whether a sign-in token is kept (a read: the writer is asked only for tokens that exist)."""
+        return self._one("select 1 as kept from signin_tokens where token_hash = ?", (token_hash,)) is not None
+
+    def redeem_signin(self, token_hash: str, now: float) -> Pending:
+        """Take a sign-in token out of the record; result: True if it was there and not expired, once only."""
+        return self.write(self.jobs.redeem_signin, token_hash, now)
+
     def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
                        groups: list[str], question_ids: list[str]) -> Pending:
         return self.write(self.jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)

@@ -162,6 +162,16 @@ def bring_up_to_date(db: Database, location: str) -> None:
     # The count of steps, readable without knowing their names (`sqlite3 workshop.db "pragma user_version"`).
     if db.execute("PRAGMA user_version").fetchone()[0] != len(known_steps()):
         db.execute(f"PRAGMA user_version = {len(known_steps())}")
+# One-time sign-in tokens, kept in the record so that whichever process serves the exchange finds the
+# token another issued (several processes behind a balancer); only a hash is kept.
+@migrations(name="006_signin_tokens")
+def signin_tokens(db: Database) -> None:
+    _run_statements(db, """
+        CREATE TABLE signin_tokens (
+            token_hash TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID
+    """)
 
 
 def _run_statements(db: Database, script: str) -> None:

@@ -34,6 +34,19 @@ def set_setting(tx: Transaction, key: str, value: str) -> None:
                " on conflict (key) do update set value = excluded.value", (key, value))
 
 
+def keep_signin(tx: Transaction, token_hash: str, expires_at: float, now: float) -> None:
+    tx.execute("delete from signin_tokens where expires_at <= %s", (now,))
+    tx.execute("insert into signin_tokens (token_hash, expires_at) values (%s, %s)", (token_hash, expires_at))
+
+
+def redeem_signin(tx: Transaction, token_hash: str, now: float) -> bool:
+    # One statement takes the token out and says whether it was there: of two processes redeeming it
+    # at once, the second waits for the first's row lock, then finds the row gone.
+    row = tx.execute("delete from signin_tokens where token_hash = %s returning expires_at",
+                     (token_hash,)).fetchone()
+    return row is not None and row[0] > now
+
+
 def _new_code(tx: Transaction) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

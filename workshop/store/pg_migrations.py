@@ -123,6 +123,14 @@ ROUND_PRESENCE_005 = """
     )
 """
 
+# One-time sign-in tokens, so whichever process serves the exchange finds the token another issued.
+SIGNIN_TOKENS_006 = """
+    CREATE TABLE signin_tokens (
+        token_hash TEXT PRIMARY KEY,
+        expires_at DOUBLE PRECISION NOT NULL
+    )
+"""
+
 # The same names as the SQLite migrations, so both record the same steps.
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_initial", SCHEMA_001),
@@ -130,6 +138,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("003_record_clauses", RECORD_CLAUSES_003),
     ("004_flow", FLOW_004),
     ("005_round_presence", ROUND_PRESENCE_005),
+    ("006_signin_tokens", SIGNIN_TOKENS_006),
 ]
 
 

@@ -29,6 +29,17 @@ def set_setting(db: Database, key: str, value: str) -> None:
                " on conflict(key) do update set value = excluded.value", (key, value))
 
 
+def keep_signin(db: Database, token_hash: str, expires_at: float, now: float) -> None:
+    db.execute("delete from signin_tokens where expires_at <= ?", (now,))
+    db.execute("insert into signin_tokens (token_hash, expires_at) values (?, ?)", (token_hash, expires_at))
+
+
+def redeem_signin(db: Database, token_hash: str, now: float) -> bool:
+    # One statement takes the token out and says whether it was there: a second redemption finds nothing.
+    row = db.execute("delete from signin_tokens where token_hash = ? returning expires_at", (token_hash,)).fetchone()
+    return row is not None and row[0] > now
+
+
 def _new_code(db: Database) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -109,7 +109,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.store = store
     app.state.broker = broker
     app.state.rooms = Rooms(store, broker)
-    app.state.signin_tokens = signin.SignInTokens()
+    app.state.signin_tokens = signin.SignInTokens(store)
     app.state.join_limit = join_limit(broker)
     app.state.message_limits = MessageLimits(broker)
     app.state.wrong_codes = wrong_code_limit(broker)

@@ -2,14 +2,18 @@
 cannot take every descriptor, and the facilitator always has a way in.
 
 A connection is admitted if its address has fewer than `per_address` open and the server is below
-`total - reserve`. Past either bound it is admitted on probation: its requests are served only if
-they carry the facilitator key (bearer or cookie); any other gets a 503 and the connection closes.
+`total - reserve`. A room the facilitator expects (its room size) raises the per-address bound, as it
+raises the join budget: a hall behind one NAT address, or every phone behind a proxy, has one address.
+Past either bound it is admitted on probation: its requests are served only if they carry the
+facilitator key (bearer or cookie); any other gets a 503 and the connection closes.
 Each address may hold only a few connections on probation, and nothing is admitted past `total`.
 Every connection must also send a complete request head within `header_timeout` seconds.
 """
 
+import math
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +21,9 @@ Admission = Literal["admitted", "probation", "refused"]
 
 PROBATION_PER_ADDRESS = 8
 DESCRIPTOR_HEADROOM = 64  # the database, its log, the listener, logs and imports
+# Connections per expected phone: its socket, plus the kept-alive page and script loads while it joins,
+# and latecomers (the join budget's margin is 1.2).
+CONNECTIONS_PER_EXPECTED_PHONE = 2.0
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,10 @@ def descriptor_limit() -> int:
 class Census:
     """The connections open now, by client address; used from the event loop's thread only."""
 
-    def __init__(self, limits: ConnectionLimits) -> None:
+    def __init__(self, limits: ConnectionLimits, expected_phones: Callable[[], int] = lambda: 0) -> None:
+        """`expected_phones`: the phones the facilitator expects in the open rooms (their room sizes)."""
         self.limits = limits
+        self.expected_phones = expected_phones
         self.total = limits.total or max(descriptor_limit() - DESCRIPTOR_HEADROOM, 16)
         self._open: Counter[str] = Counter()
         self._probation: Counter[str] = Counter()
@@ -78,13 +87,20 @@ class Census:
         """Count a new connection (`key` identifies it until `release`) and say how it may be used."""
         if self.count >= self.total:
             return "refused"
-        if self._open[address] < self.limits.per_address and self.count < self.total - self.limits.reserve:
+        held = self._open[address]
+        within = held < self.limits.per_address or held < self.per_address()  # the room only past the setting
+        if within and self.count < self.total - self.limits.reserve:
             self._hold(key, address, False)
             return "admitted"
         if self._probation[address] >= PROBATION_PER_ADDRESS:
             return "refused"
         self._hold(key, address, True)
         return "probation"
+
+    def per_address(self) -> int:
+        """Open connections one address may hold before probation: the setting, or the expected room."""
+        expected = math.ceil(self.expected_phones() * CONNECTIONS_PER_EXPECTED_PHONE)
+        return max(self.limits.per_address, expected)
 
     def _hold(self, key: int, address: str, on_probation: bool) -> None:
         (self._probation if on_probation else self._open)[address] += 1

@@ -33,7 +33,8 @@ class FacilitatorGuard:
                 await websocket.close(code=POLICY_VIOLATION, reason="the facilitator key is required")
                 return
         elif scope["type"] == "http":
-            refusal = _refuse(Request(scope, receive))
+            request = Request(scope, receive)
+            refusal = await _key_login(request) if _opens_with_key(request) else _refuse(request)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -50,8 +51,6 @@ def _is_api(request: Request) -> bool:
 
 def _refuse(request: Request) -> Response | None:
     """The response that stops this request, or None to let it through."""
-    if not _is_api(request) and "key" in request.query_params:
-        return _key_login(request)
     status = _auth(request).status(request)
     if status != "ok":
         return _locked(request, status)
@@ -68,14 +67,18 @@ def _locked(request: Request, status: str) -> Response:
     return _page(request, "facilitator/locked.html", {"reason": status}, 401 if status == "missing" else 403)
 
 
-def _key_login(request: Request) -> Response:
+def _opens_with_key(request: Request) -> bool:
+    return not _is_api(request) and "key" in request.query_params
+
+
+async def _key_login(request: Request) -> Response:
     """A `?key=` in the address: a page that drops the key from history and signs in (`signin.py`)."""
     auth = _auth(request)
     if not auth.key_matches(request.query_params["key"]):
         return _page(request, "facilitator/locked.html", {"reason": "wrong"}, 403)
     rest = {name: value for name, value in request.query_params.items() if name != "key"}
     target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-    token = request.app.state.signin_tokens.issue()
+    token = await request.app.state.signin_tokens.issue()
     response = _page(request, "facilitator/signin.html", {"token": token, "target": target}, 200)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -3,9 +3,12 @@
 Opening `/?key=KEY` no longer sets the cookie itself: it answers a page holding a one-time sign-in
 token, whose script first replaces the address (so the key leaves the history entry and a reload
 or Back cannot replay it) and then trades the token for the cookie at `POST /login`. Tokens live for
-a minute, in memory, and work once.
+a minute and work once. They are kept (as hashes) in the record, written through the store's writer,
+so behind a balancer the process that serves the exchange finds the token another process issued;
+redeeming is one delete-and-return statement, so two processes cannot both accept one token.
 """
 
+import hashlib
 import secrets
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -14,30 +17,42 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..domain.refusal import Refusal
+from ..live.room import committed
 from ..protocol import decode_json
+from ..store.interface import RecordStore
 from .auth import FacilitatorAuth
 from .errors import error_response
 
 TOKEN_LIFETIME = 60.0  # seconds between opening the printed address and the page's exchange
-MAX_TOKENS = 1000
 
 
 class SignInTokens:
-    def __init__(self) -> None:
-        self._expiry: dict[str, float] = {}
+    """One-time sign-in tokens kept in the record, where every process on it sees them."""
 
-    def issue(self) -> str:
-        now = time.monotonic()
-        self._expiry = {token: expiry for token, expiry in self._expiry.items() if expiry > now}
-        if len(self._expiry) >= MAX_TOKENS:
-            self._expiry.clear()  # bounded memory; a dropped token only means opening the address again
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+
+    async def issue(self) -> str:
         token = secrets.token_urlsafe(24)
-        self._expiry[token] = now + TOKEN_LIFETIME
+        now = time.time()  # wall clock: another process checks the expiry
+        await committed(self.store.keep_signin(_digest(token), now + TOKEN_LIFETIME, now))
         return token
 
-    def redeem(self, token: object) -> bool:
-        expiry = self._expiry.pop(token, None) if isinstance(token, str) else None
-        return expiry is not None and expiry > time.monotonic()
+    async def redeem(self, token: object) -> bool:
+        """True once for a token issued less than TOKEN_LIFETIME ago, by this process or another."""
+        if not isinstance(token, str) or not token or len(token) > 100:
+            return False
+        digest = _digest(token)
+        # Anyone may post a token: one that was never issued costs a read, never a place in the
+        # writer's queue beside the votes.
+        if not self.store.signin_kept(digest):
+            return False
+        return bool(await committed(self.store.redeem_signin(digest, time.time())))
+
+
+def _digest(token: str) -> str:
+    # Only a hash is kept: a copy of the record does not hold a token that signs a browser in.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def safe_target(target: object) -> str:
@@ -53,7 +68,7 @@ async def login(request: Request) -> Response:
     if not source or urlsplit(source).netloc.lower() != request.headers.get("host", "").lower():
         return error_response("cross_site", "sign in from this server's own page")
     form = await _fields(request)
-    if not request.app.state.signin_tokens.redeem(form.get("token")):
+    if not await request.app.state.signin_tokens.redeem(form.get("token")):
         return error_response("forbidden", "this sign-in has expired or was used; open the printed address again")
     target = safe_target(form.get("target"))
     response: Response = (JSONResponse({"signed_in": True}) if form.get("json")
