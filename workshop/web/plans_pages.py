@@ -1,0 +1,25 @@
+"""The plans page and the plan editor (behind the facilitator guard, like every facilitator page)."""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..domain.refusal import Refusal
+from .pages import render
+from .plans_api import library
+
+
+async def plans_page(request: Request) -> Response:
+    """Every plan the server offers; the list itself is filled in from `GET /api/plans` by plans.js."""
+    return render(request, "facilitator/plans.html", {"folder": str(library(request).own)})
+
+
+async def editor_page(request: Request) -> Response:
+    """The editor of one own plan; a shipped plan is shown read-only, to be duplicated."""
+    plan_id = request.path_params["plan_id"]
+    try:
+        entry = await run_in_threadpool(library(request).get, plan_id)
+    except Refusal:
+        return render(request, "facilitator/plans.html",
+                      {"folder": str(library(request).own), "missing": plan_id}, status=404)
+    return render(request, "facilitator/plan-editor.html", {"entry": entry, "plan_id": plan_id})
