@@ -37,9 +37,12 @@ def _room(request: Request) -> Room:
 
 async def home(request: Request) -> Response:
     sessions = request.app.state.store.list_sessions()
+    plans = request.app.state.plans
+    # "Use for a new session" on the plans page comes here with ?plan=ID.
+    chosen = request.query_params.get("plan", "frei-variability")
     return render(request, "facilitator/home.html", {
-        "sessions": sessions, "plans": list(request.app.state.plans.values()),
-        "plan_errors": request.app.state.plan_errors,
+        "sessions": sessions, "plans": list(plans.values()), "plan_errors": request.app.state.plan_errors,
+        "chosen": chosen if chosen in plans else "frei-variability",
     })
 
 

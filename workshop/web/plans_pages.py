@@ -6,12 +6,20 @@ from starlette.responses import Response
 
 from ..domain.refusal import Refusal
 from .pages import render
-from .plans_api import library
+from .plans_api import library, plans_in_use, refresh
 
 
 async def plans_page(request: Request) -> Response:
-    """Every plan the server offers; the list itself is filled in from `GET /api/plans` by plans.js."""
-    return render(request, "facilitator/plans.html", {"folder": str(library(request).own)})
+    """Every plan the server offers, with what can be done to each; plans.js runs the actions."""
+    return render(request, "facilitator/plans.html", await _listing(request))
+
+
+async def _listing(request: Request) -> dict:
+    entries, errors = await run_in_threadpool(library(request).scan)
+    refresh(request.app)
+    used = plans_in_use(request)
+    plans = [{**entry.summary(), "sessions": len(used.get(plan_id, []))} for plan_id, entry in entries.items()]
+    return {"plans": plans, "plan_errors": errors, "folder": str(library(request).own)}
 
 
 async def editor_page(request: Request) -> Response:
@@ -20,6 +28,6 @@ async def editor_page(request: Request) -> Response:
     try:
         entry = await run_in_threadpool(library(request).get, plan_id)
     except Refusal:
-        return render(request, "facilitator/plans.html",
-                      {"folder": str(library(request).own), "missing": plan_id}, status=404)
+        return render(request, "facilitator/plans.html", {**await _listing(request), "missing": plan_id},
+                      status=404)
     return render(request, "facilitator/plan-editor.html", {"entry": entry, "plan_id": plan_id})
