@@ -7,6 +7,7 @@ import {
   checkField, clearInvalid, controlFor, itemTools, markInvalid, numberField, percentField, selectField,
   textArea, textField,
 } from './plan-fields.js';
+import { drawPreview } from './plan-preview.js';
 import { KINDS, STRATEGIES } from './vocabulary.js';
 
 const main = document.querySelector('.plan-editor');
@@ -20,7 +21,8 @@ const saveError = document.getElementById('save-error');
 const STEP_KINDS = [['intro', 'Introduction'], ['category', 'A kind of variability'], ['content', 'Content'],
   ['summary', 'Summary']];
 const QUESTION_KINDS = [['scale', 'Scale'], ['choice', 'Choice'], ['text', 'Open text']];
-const state = { data: null, version: null, dirty: false };
+const state = { data: null, version: null, dirty: false, previewed: 0 };
+const preview = document.getElementById('plan-preview');
 
 // --- structure -----------------------------------------------------------------------------------
 
@@ -100,13 +102,14 @@ function planSection(data) {
 function strategiesBlock(step, path) {
   step.strategies = step.strategies || [];
   const list = step.strategies;
-  return h('fieldset', { class: 'strategies', dataset: { path: `${path}.strategies` } },
+  return h('fieldset', { class: 'tactics-block', dataset: { path: `${path}.strategies` } },
     h('legend', {}, 'Tactics for each strategy (one per line)'),
     [...STRATEGIES.values()].map((strategy) => {
       const found = list.find((item) => item.id === strategy.id);
       const holder = { tactics: found ? found.tactics : [] };
       const index = found ? list.indexOf(found) : list.length;
-      const field = textArea(strategy.name, `${path}.strategies[${index}].tactics`, holder, 'tactics', { rows: 3, lines: true });
+      const field = textArea(strategy.name, `${path}.strategies[${index}].tactics`, holder, 'tactics',
+        { rows: 3, lines: true, width: 40 });
       field.querySelector('textarea').addEventListener('input', () => {
         const at = list.findIndex((item) => item.id === strategy.id);
         if (holder.tactics && holder.tactics.length) {
@@ -214,8 +217,8 @@ function stepCard(step, index, steps) {
       { rows: 4, hint: 'A blank line starts a new paragraph.' }),
     isCategory && textArea('Definition', `${path}.definition`, step, 'definition'),
     (isCategory || step.it_example || step.everyday_example) && h('div', { class: 'field-row field-row--wide' },
-      textArea('IT example', `${path}.it_example`, step, 'it_example'),
-      textArea('Everyday example', `${path}.everyday_example`, step, 'everyday_example')),
+      textArea('IT example', `${path}.it_example`, step, 'it_example', { width: 45 }),
+      textArea('Everyday example', `${path}.everyday_example`, step, 'everyday_example', { width: 45 })),
     textArea('Discussion prompts (one per line)', `${path}.prompts`, step, 'prompts', { lines: true }),
     isCategory && textArea('SLA input hint', `${path}.sla_hint`, step, 'sla_hint'),
     isCategory && strategiesBlock(step, path),
@@ -235,12 +238,40 @@ function render(focusKey) {
       data.steps.map((step, index) => stepCard(step, index, data.steps)),
       h('button', { type: 'button', class: 'button', on: { click: addStep } }, 'Add a step')));
   document.getElementById('editor-title').textContent = data.title || planId;
+  showPreview();
   if (focusKey) {
     const target = fields.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`)
       || fields.querySelector(`[data-path="${CSS.escape(focusKey)}"]`);
     if (target && !target.disabled) target.focus();
   }
 }
+
+// --- the preview ---------------------------------------------------------------------------------
+
+let previewTimer = null;
+
+function showPreview() {
+  const steps = state.data.steps;
+  state.previewed = Math.min(state.previewed, steps.length - 1);
+  drawPreview(preview, steps[state.previewed], state.previewed + 1);
+}
+
+function previewSoon() {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(showPreview, 150);
+}
+
+// The preview follows the step being edited.
+fields.addEventListener('focusin', (event) => {
+  const card = event.target.closest('.step-card');
+  const index = card ? [...fields.querySelectorAll('.step-card')].indexOf(card) : -1;
+  if (index >= 0 && index !== state.previewed) {
+    state.previewed = index;
+    showPreview();
+  }
+});
+fields.addEventListener('input', previewSoon);
+fields.addEventListener('change', previewSoon);
 
 // --- loading and saving --------------------------------------------------------------------------
 

@@ -32,12 +32,12 @@ export function textField(label, path, target, key, { hint, optional = true, max
 }
 
 /** A multi-line text field bound to target[key]; `lines` keeps one list item per line. */
-export function textArea(label, path, target, key, { hint, rows = 3, lines = false } = {}) {
+export function textArea(label, path, target, key, { hint, rows = 3, lines = false, width = 70 } = {}) {
   const value = target[key] ?? (lines ? [] : '');
   const area = h('textarea', { id: nextId(), dataset: { path } });
   area.value = lines ? value.join('\n') : value;
-  // Tall enough to read what is there without scrolling the box (about 70 characters a line).
-  const needed = area.value.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 70)), 0);
+  // Tall enough to read what is there without scrolling the box (`width`: characters on a line).
+  const needed = area.value.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / width)), 0);
   area.rows = Math.min(12, Math.max(rows, needed));
   area.addEventListener('input', () => {
     const next = lines ? area.value.split('\n').map((line) => line.trim()).filter(Boolean) : area.value;
