@@ -279,3 +279,13 @@ def test_every_plans_endpoint_needs_the_key(plans_client, method, path):
 @pytest.mark.parametrize("path", ["/plans", f"/plans/{DEFAULT}/edit"])
 def test_the_plans_pages_need_the_key(plans_client, path):
     assert plans_client.get(path).status_code == 401
+
+
+def test_plan_text_is_escaped_on_the_pages(plans_client):
+    hostile = '<img src=x onerror="alert(1)">'
+    text = SHIPPED_TEXT.replace('title = "Customer-introduced variability (Frei)"', f"title = '{hostile}'", 1)
+    assert plans_client.post("/api/plans", json={"id": "hostile", "toml": text}, headers=AUTH).status_code == 201
+    for path in ("/plans", "/plans/hostile/edit", "/"):
+        page = plans_client.get(path, headers=AUTH)
+        assert page.status_code == 200 and hostile not in page.text
+        assert "&lt;img src=x onerror=" in page.text
