@@ -8,6 +8,8 @@ from ..domain.refusal import Refusal
 from .pages import render
 from .plans_api import library, plans_in_use, refresh
 
+DEFAULT_PLAN = "frei-variability"
+
 
 async def plans_page(request: Request) -> Response:
     """Every plan the server offers, with what can be done to each; plans.js runs the actions."""
@@ -19,6 +21,8 @@ async def _listing(request: Request) -> dict:
     refresh(request.app)
     used = plans_in_use(request)
     plans = [{**entry.summary(), "sessions": len(used.get(plan_id, []))} for plan_id, entry in entries.items()]
+    # The default first, then the facilitator's own plans, then the rest of the library, by title.
+    plans.sort(key=lambda plan: (plan["id"] != DEFAULT_PLAN, plan["source"] != "own", plan["title"].casefold()))
     return {"plans": plans, "plan_errors": errors, "folder": str(library(request).own)}
 
 
