@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { h } from './dom.js';
+import { copyId } from './plan-ids.js';
 import {
   checkField, clearInvalid, controlFor, itemTools, markInvalid, numberField, percentField, selectField,
   textArea, textField,
@@ -310,7 +311,24 @@ async function load() {
   }
 }
 
+async function duplicate() {
+  const button = document.getElementById('duplicate-plan');
+  button.disabled = true;
+  try {
+    const listed = await api('GET', '/api/plans');
+    const copy = copyId(planId, new Set(listed.plans.map((plan) => plan.id)));
+    await api('POST', '/api/plans', { id: copy, copy_of: planId });
+    window.location.assign(`/plans/${encodeURIComponent(copy)}/edit`);
+  } catch (problem) {
+    const error = document.getElementById('duplicate-error');
+    error.textContent = problem.message;
+    error.hidden = false;
+    button.disabled = false;
+  }
+}
+
 fields.addEventListener('input', () => { state.dirty = true; });
+if (!own) document.getElementById('duplicate-plan').addEventListener('click', duplicate);
 if (own) form.addEventListener('submit', save);
 window.addEventListener('beforeunload', (event) => {
   if (state.dirty) event.preventDefault();

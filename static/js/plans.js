@@ -1,6 +1,7 @@
 // The plans page: duplicate, delete and upload plans through the plans API.
 
 import { api } from './api.js';
+import { copyId, idFromFileName } from './plan-ids.js';
 
 const MAX_PLAN_BYTES = 1024 * 1024;
 const status = document.getElementById('plans-status');
@@ -10,19 +11,6 @@ const show = (message) => {
   status.textContent = message;
   status.hidden = false;
 };
-
-/** A free id for a copy: "name-copy", then "name-copy-2", ... */
-export function copyId(id, used) {
-  const base = `${id.replace(/-copy(-\d+)?$/, '')}-copy`.slice(0, 64);
-  if (!used.has(base)) return base;
-  for (let n = 2; ; n += 1) if (!used.has(`${base}-${n}`)) return `${base}-${n}`;
-}
-
-/** An id from a file name: "My plan (2).toml" -> "my-plan-2". */
-export function idFromFileName(name) {
-  return name.replace(/\.toml$/i, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/^[-_]+|-+$/g, '').slice(0, 64);
-}
 
 async function duplicate(button) {
   const id = button.closest('[data-plan]').dataset.plan;

@@ -117,3 +117,42 @@ def test_a_facilitator_edits_a_copy_of_the_default_plan_and_runs_a_session_with_
     old_phone = surfaces.phone()
     join_phone(old_phone, f"{server.base}/j/{before}")
     expect(card(old_phone, "arrival.impact").locator(".question-prompt")).to_have_text(OLD_PROMPT)
+
+
+def test_a_shipped_plan_is_read_only_and_plans_are_uploaded_and_deleted_from_the_page(surfaces, server, tmp_path):
+    laptop = surfaces.facilitator()
+    page = laptop.new_page()
+    page.goto(f"{server.base}/plans/one-kind-arrival/edit")
+    expect(page.locator(".step-card")).to_have_count(3)
+    expect(field(page, "Title").first).to_be_disabled()
+    expect(page.get_by_role("button", name="Save plan")).to_have_count(0)
+    page.get_by_role("button", name="Duplicate this plan").click()
+    expect(page).to_have_url(f"{server.base}/plans/one-kind-arrival-copy/edit")
+    expect(field(page, "Title").first).to_be_enabled()
+
+    # Upload a file: it is stored as written, comments and all.
+    upload = tmp_path / "Board Review.toml"
+    text = "# our board's version\n" + server.api("GET", "/api/plans/one-kind-arrival.toml").text
+    upload.write_text(text, encoding="utf-8")
+    page.goto(f"{server.base}/plans")
+    page.get_by_label("TOML file").set_input_files(str(upload))
+    expect(page.get_by_label("Plan id (its file name)")).to_have_value("board-review")
+    page.get_by_role("button", name="Upload").click()
+    expect(page).to_have_url(f"{server.base}/plans/board-review/edit")
+    assert server.api("GET", "/api/plans/board-review.toml").text == text
+
+    # A file that is not a plan is refused with the plan checks' message, and nothing is stored.
+    broken = tmp_path / "broken.toml"
+    broken.write_text('title = "No steps"\ngroups = ["IT"]\n', encoding="utf-8")
+    page.goto(f"{server.base}/plans")
+    surfaces.allow_console_errors(r"status of 422 .*/api/plans")
+    page.get_by_label("TOML file").set_input_files(str(broken))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload-error")).to_contain_text("broken.toml: field 'steps': is required")
+    assert server.api("GET", "/api/plans/broken").status_code == 404
+
+    # Delete, after the browser's confirmation.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator('[data-plan="board-review"]').get_by_role("button", name="Delete").click()
+    expect(page.locator('[data-plan="board-review"]')).to_have_count(0)
+    assert server.api("GET", "/api/plans/board-review").status_code == 404
