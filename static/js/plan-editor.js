@@ -276,6 +276,23 @@ fields.addEventListener('change', previewSoon);
 
 // --- loading and saving --------------------------------------------------------------------------
 
+/** The plan to send: the form adds empty lists and tables to bind its fields; the file needs none. */
+function pruned(data) {
+  const plan = structuredClone(data);
+  const dropEmpty = (table, keys) => {
+    for (const key of keys) {
+      const value = table[key];
+      if (value && typeof value === 'object' && Object.keys(value).length === 0) delete table[key];
+    }
+  };
+  dropEmpty(plan, ['consensus']);
+  for (const step of plan.steps || []) {
+    dropEmpty(step, ['strategies', 'prompts', 'questions']);
+    for (const question of step.questions || []) dropEmpty(question, ['labels']);
+  }
+  return plan;
+}
+
 async function save(event) {
   event.preventDefault();
   clearInvalid(fields);
@@ -284,7 +301,7 @@ async function save(event) {
   button.disabled = true;
   saveStatus.textContent = 'Saving…';
   try {
-    const stored = await api('PUT', `/api/plans/${encodeURIComponent(planId)}`, { version: state.version, plan: state.data });
+    const stored = await api('PUT', `/api/plans/${encodeURIComponent(planId)}`, { version: state.version, plan: pruned(state.data) });
     state.version = stored.version;
     state.dirty = false;
     saveStatus.textContent = `Saved at ${new Date().toLocaleTimeString()}.`;

@@ -73,6 +73,7 @@ def test_a_facilitator_edits_a_copy_of_the_default_plan_and_runs_a_session_with_
     assert arrival_data["questions"][0]["prompt"] == NEW_PROMPT and arrival_data["everyday_example"] == NEW_EXAMPLE
     text = server.api("GET", f"/api/plans/{COPY}.toml").text
     assert tomllib.loads(text) == stored["plan"] and "# The default session plan" in text  # comments kept
+    assert "= []" not in text and "= {}" not in text  # nothing the form added only to bind its fields
 
     # An invalid edit: a scale whose minimum is above its maximum, marked at its field, nothing saved.
     arrival = step_card(page, 3)

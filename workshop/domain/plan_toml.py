@@ -127,10 +127,19 @@ def _merge(target: Container | Table | InlineTable, data: dict) -> None:
             continue
         if isinstance(value, dict) and isinstance(old, Table | InlineTable):
             _merge(old, value)
+        elif isinstance(value, list) and isinstance(old, AoT) and _same_ids(old, value):
+            for table, item in zip(old, value):
+                _merge(table, item)
         elif isinstance(value, list) and isinstance(old, AoT):
             target[key] = _merged_tables(key, old, value)
         else:
             target[key] = _item(key, value)
+
+
+def _same_ids(old: AoT, values: list) -> bool:
+    """The same tables in the same order (by `id`, or by position where there is none): edited in place."""
+    return (len(old) == len(values) and all(isinstance(value, dict) for value in values)
+            and [table.get("id") for table in old] == [value.get("id") for value in values])
 
 
 def _merged_tables(key: str, old: AoT, values: list) -> Any:
