@@ -57,7 +57,7 @@ async def create_session(request: Request) -> JSONResponse:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise Refusal("invalid_field", "the body must be a JSON object")
-    plan = _plan_field(request, body)
+    plan = await _plan_field(request, body)
     title = _text_field(body, "title", required=True)
     service = _text_field(body, "service")
     groups = _groups_field(body, plan)
@@ -66,10 +66,10 @@ async def create_session(request: Request) -> JSONResponse:
                          **session_urls(request, room.code)}, status_code=201)
 
 
-def _plan_field(request: Request, body: dict) -> Plan:
+async def _plan_field(request: Request, body: dict) -> Plan:
     plan_id = body.get("plan", "frei-variability")
     if isinstance(plan_id, str) and plan_id not in request.app.state.plans:
-        refresh(request.app)  # saved since this process last looked, perhaps by another process
+        await refresh(request.app)  # saved since this process last looked, perhaps by another process
     plans: dict[str, Plan] = request.app.state.plans
     if not isinstance(plan_id, str) or plan_id not in plans:
         raise Refusal("invalid_field", f"plan: must be one of {', '.join(plans)}")

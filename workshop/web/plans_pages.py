@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from ..domain.refusal import Refusal
 from .pages import render
-from .plans_api import library, plans_in_use, refresh
+from .plans_api import library, plans_in_use
 
 DEFAULT_PLAN = "frei-variability"
 
@@ -18,7 +18,8 @@ async def plans_page(request: Request) -> Response:
 
 async def _listing(request: Request) -> dict:
     entries, errors = await run_in_threadpool(library(request).scan)
-    refresh(request.app)
+    request.app.state.plans = {plan_id: entry.plan for plan_id, entry in entries.items()}
+    request.app.state.plan_errors = errors
     used = plans_in_use(request)
     plans = [{**entry.summary(), "sessions": len(used.get(plan_id, []))} for plan_id, entry in entries.items()]
     # The default first, then the facilitator's own plans, then the rest of the library, by title.
