@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 
 from helpers import AUTH, KEY
 from workshop.config import Settings
+from workshop.domain.plan_library import PlanLibrary
 from workshop.domain.plans import PlanError, default_plans_dir, plan_from_dict
 from workshop.web.app import create_app
 
@@ -289,3 +290,17 @@ def test_plan_text_is_escaped_on_the_pages(plans_client):
         page = plans_client.get(path, headers=AUTH)
         assert page.status_code == 200 and hostile not in page.text
         assert "&lt;img src=x onerror=" in page.text
+
+
+def test_a_plan_saved_by_another_process_is_used_for_the_next_session(tmp_path):
+    """Two servers on one database share the plans folder: an edit saved by one reaches the other's next session."""
+    settings = Settings(db_path=tmp_path / "workshop.db", plan_dirs=(default_plans_dir(),), key=KEY)
+    with TestClient(create_app(settings)) as client:
+        version = _copy(client)["version"]
+        _session(client, "mine")  # this process has read the plan as it was
+        other = PlanLibrary(settings.plan_dirs, settings.own_plans_dir)  # another process's, on the same folder
+        data = client.get("/api/plans/mine", headers=AUTH).json()["plan"]
+        data["steps"][1]["questions"][0]["prompt"] = "Saved elsewhere"
+        other.save("mine", data, version)
+        snapshot = client.get(f"/api/sessions/{_session(client, 'mine')}", headers=AUTH).json()
+        assert _prompt(snapshot, "arrival.impact") == "Saved elsewhere"

@@ -68,8 +68,7 @@ async def create_session(request: Request) -> JSONResponse:
 
 async def _plan_field(request: Request, body: dict) -> Plan:
     plan_id = body.get("plan", "frei-variability")
-    if isinstance(plan_id, str) and plan_id not in request.app.state.plans:
-        await refresh(request.app)  # saved since this process last looked, perhaps by another process
+    await refresh(request.app)  # a plan may have been saved since, perhaps by another process
     plans: dict[str, Plan] = request.app.state.plans
     if not isinstance(plan_id, str) or plan_id not in plans:
         raise Refusal("invalid_field", f"plan: must be one of {', '.join(plans)}")

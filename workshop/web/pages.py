@@ -15,6 +15,7 @@ from ..exports.html_export import render_report
 from ..live.room import Room
 from ..vocabulary import CODE_LENGTH
 from .api import session_urls
+from .plans_api import refresh
 
 # What the Export menu calls each format; a format added to the exporters without a label shows its name.
 EXPORT_LABELS = {
@@ -37,6 +38,7 @@ def _room(request: Request) -> Room:
 
 async def home(request: Request) -> Response:
     sessions = request.app.state.store.list_sessions()
+    await refresh(request.app)  # the plans as saved now, perhaps by another process
     plans = request.app.state.plans
     # "Use for a new session" on the plans page comes here with ?plan=ID.
     chosen = request.query_params.get("plan", "frei-variability")
