@@ -304,3 +304,15 @@ def test_a_plan_saved_by_another_process_is_used_for_the_next_session(tmp_path):
         other.save("mine", data, version)
         snapshot = client.get(f"/api/sessions/{_session(client, 'mine')}", headers=AUTH).json()
         assert _prompt(snapshot, "arrival.impact") == "Saved elsewhere"
+
+
+def test_a_plan_edited_by_hand_in_the_folder_is_read_afresh(plans_client, tmp_path):
+    _copy(plans_client)
+    assert plans_client.get("/api/plans/mine", headers=AUTH).json()["title"].startswith("Customer")
+    path = tmp_path / "plans" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('title = "Customer', 'title = "Hand-edited customer', 1),
+                    encoding="utf-8")
+    assert plans_client.get("/api/plans/mine", headers=AUTH).json()["title"].startswith("Hand-edited")
+    path.write_text("title = ", encoding="utf-8")  # broken by hand: listed as an error, no longer offered
+    listed = plans_client.get("/api/plans", headers=AUTH).json()
+    assert "mine" not in {plan["id"] for plan in listed["plans"]} and any("mine.toml" in e for e in listed["errors"])

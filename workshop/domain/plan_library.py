@@ -63,6 +63,9 @@ class PlanLibrary:
         self.own = Path(own)
         self.read_only = tuple(Path(folder) for folder in read_only if Path(folder) != self.own)
         self._write_lock = threading.Lock()
+        # Parsed files by path, with the (inode, size, mtime) they were read at: a scan re-reads only
+        # files that changed, so reading the plans before every new session costs a few stat calls.
+        self._cache: dict[Path, tuple[tuple[int, int, int], PlanEntry]] = {}
 
     def scan(self) -> tuple[dict[str, PlanEntry], list[PlanError]]:
         """Every plan the folders hold; invalid files come back as errors, never raised."""
@@ -74,7 +77,7 @@ class PlanLibrary:
                 continue  # created on the first save
             for path in _plan_paths(folder, errors):
                 try:
-                    entries[path.stem] = _entry(path, own)
+                    entries[path.stem] = self._entry(path, own)
                 except PlanError as error:
                     errors.append(error)
         return entries, errors
@@ -147,7 +150,20 @@ class PlanLibrary:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        return _entry(path, True)
+        return self._entry(path, True)
+
+    def _entry(self, path: Path, own: bool) -> PlanEntry:
+        try:
+            info = path.stat()
+        except OSError as error:
+            raise PlanError(str(path), f"cannot be read: {error.strerror or error}") from error
+        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == key and cached[1].own == own:
+            return cached[1]
+        entry = _entry(path, own)
+        self._cache[path] = (key, entry)
+        return entry
 
 
 def _plan_paths(folder: Path, errors: list[PlanError]) -> list[Path]:
