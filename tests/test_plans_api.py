@@ -316,3 +316,14 @@ def test_a_plan_edited_by_hand_in_the_folder_is_read_afresh(plans_client, tmp_pa
     path.write_text("title = ", encoding="utf-8")  # broken by hand: listed as an error, no longer offered
     listed = plans_client.get("/api/plans", headers=AUTH).json()
     assert "mine" not in {plan["id"] for plan in listed["plans"]} and any("mine.toml" in e for e in listed["errors"])
+
+
+def test_a_hand_named_file_downloads_under_a_plain_name(plans_client, tmp_path):
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / 'odd "name"; here.toml').write_text(SHIPPED_TEXT, encoding="utf-8")
+    plan_id = 'odd "name"; here'
+    listed = {plan["id"] for plan in plans_client.get("/api/plans", headers=AUTH).json()["plans"]}
+    assert plan_id in listed
+    download = plans_client.get("/api/plans/odd%20%22name%22%3B%20here.toml", headers=AUTH)
+    assert download.status_code == 200 and download.text == SHIPPED_TEXT
+    assert download.headers["content-disposition"] == 'attachment; filename="plan.toml"'

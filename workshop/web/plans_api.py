@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..domain.plan_library import PlanEntry, PlanLibrary, check_plan_id
+from ..domain.plan_library import PLAN_ID, PlanEntry, PlanLibrary, check_plan_id
 from ..domain.plan_model import MAX_PLAN_BYTES, PlanError
 from ..domain.plan_toml import error_path
 from ..domain.refusal import Refusal
@@ -61,8 +61,10 @@ async def get_plan(request: Request) -> JSONResponse:
 
 async def download_plan(request: Request) -> Response:
     entry = await run_in_threadpool(library(request).get, request.path_params["plan_id"])
+    # A file put in the folder by hand may have any name; a header carries only a plain one.
+    name = entry.plan.id if PLAN_ID.fullmatch(entry.plan.id) else "plan"
     return Response(entry.text.encode("utf-8"), media_type="application/toml",
-                    headers={"Content-Disposition": f'attachment; filename="{entry.plan.id}.toml"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}.toml"'})
 
 
 async def put_plan(request: Request) -> JSONResponse:
