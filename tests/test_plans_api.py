@@ -269,6 +269,7 @@ def test_a_deleted_plan_cannot_start_a_session(plans_client):
 @pytest.mark.parametrize("method, path", [
     ("get", "/api/plans"), ("post", "/api/plans"), ("get", f"/api/plans/{DEFAULT}"),
     ("get", f"/api/plans/{DEFAULT}.toml"), ("put", "/api/plans/mine"), ("delete", "/api/plans/mine"),
+    ("post", "/api/plans/mine/check"),
 ])
 def test_every_plans_endpoint_needs_the_key(plans_client, method, path):
     missing = getattr(plans_client, method)(path)
@@ -327,3 +328,16 @@ def test_a_hand_named_file_downloads_under_a_plain_name(plans_client, tmp_path):
     download = plans_client.get("/api/plans/odd%20%22name%22%3B%20here.toml", headers=AUTH)
     assert download.status_code == 200 and download.text == SHIPPED_TEXT
     assert download.headers["content-disposition"] == 'attachment; filename="plan.toml"'
+
+
+def test_a_check_runs_the_plan_checks_and_writes_nothing(plans_client, tmp_path):
+    version = _copy(plans_client)["version"]
+    data = plans_client.get("/api/plans/mine", headers=AUTH).json()["plan"]
+    assert plans_client.post("/api/plans/mine/check", json={"plan": data}, headers=AUTH).json() == {"valid": True}
+    data["steps"][1]["questions"][0]["min"] = 9
+    checked = plans_client.post("/api/plans/mine/check", json={"plan": data}, headers=AUTH)
+    refused = plans_client.put("/api/plans/mine", json={"version": version, "plan": data}, headers=AUTH).json()
+    assert checked.status_code == 200 and checked.json() == {"valid": False, "error": refused}
+    assert (tmp_path / "plans" / "mine.toml").read_text(encoding="utf-8") == SHIPPED_TEXT
+    bad = plans_client.post("/api/plans/mine/check", json={"plan": []}, headers=AUTH)
+    assert bad.status_code == 422 and bad.json()["error"] == "invalid_field"

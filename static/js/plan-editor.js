@@ -43,6 +43,7 @@ function removeAt(list, index, what) {
 function changed(focusKey) {
   state.dirty = true;
   render(focusKey);
+  checkSoon();
 }
 
 function freeId(prefix, taken) {
@@ -293,8 +294,43 @@ function pruned(data) {
   return plan;
 }
 
+// --- checking as the facilitator types ---------------------------------------------------------
+
+let checkTimer = null;
+let checkRound = 0;
+
+function showRefusal(refusal, focus) {
+  saveError.textContent = refusal.message;
+  saveError.hidden = false;
+  const control = refusal.path ? controlFor(fields, refusal.path) : null;
+  if (control) markInvalid(control, refusal.detail || refusal.message, { focus });
+}
+
+/** The server's plan checks on the plan as it stands, a moment after the last change; nothing is saved. */
+async function check() {
+  const round = (checkRound += 1);
+  let answer;
+  try {
+    answer = await api('POST', `/api/plans/${encodeURIComponent(planId)}/check`, { plan: pruned(state.data) });
+  } catch {
+    return; // the save will say what is wrong
+  }
+  if (round !== checkRound) return; // a later change or a save is already under way
+  clearInvalid(fields);
+  saveError.hidden = true;
+  if (!answer.valid) showRefusal(answer.error, false);
+}
+
+function checkSoon() {
+  if (!own) return;
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(check, 500);
+}
+
 async function save(event) {
   event.preventDefault();
+  clearTimeout(checkTimer);
+  checkRound += 1;
   clearInvalid(fields);
   saveError.hidden = true;
   const button = document.getElementById('save-plan');
@@ -308,10 +344,7 @@ async function save(event) {
     render(null);
   } catch (problem) {
     saveStatus.textContent = '';
-    saveError.textContent = problem.message;
-    saveError.hidden = false;
-    const control = problem.path ? controlFor(fields, problem.path) : null;
-    if (control) markInvalid(control, problem.detail || problem.message);
+    showRefusal(problem, true);
   } finally {
     button.disabled = false;
   }
@@ -344,7 +377,11 @@ async function duplicate() {
   }
 }
 
-fields.addEventListener('input', () => { state.dirty = true; });
+fields.addEventListener('input', () => {
+  state.dirty = true;
+  checkSoon();
+});
+fields.addEventListener('change', checkSoon);
 if (!own) document.getElementById('duplicate-plan').addEventListener('click', duplicate);
 if (own) form.addEventListener('submit', save);
 window.addEventListener('beforeunload', (event) => {

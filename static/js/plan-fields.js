@@ -117,8 +117,8 @@ export function controlFor(root, path) {
   return null;
 }
 
-/** Mark `control` as refused with `message` (shown below it and read out with it). */
-export function markInvalid(control, message) {
+/** Mark `control` as refused with `message` (shown below it and read out with it); `focus` moves there. */
+export function markInvalid(control, message, { focus = true } = {}) {
   control.setAttribute('aria-invalid', 'true');
   const slot = control.id && document.getElementById(`${control.id}-error`);
   if (slot) {
@@ -127,6 +127,7 @@ export function markInvalid(control, message) {
     const described = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
     if (!described.includes(slot.id)) control.setAttribute('aria-describedby', [...described, slot.id].join(' '));
   }
+  if (!focus) return;
   control.scrollIntoView({ block: 'center' });
   if (typeof control.focus === 'function') control.focus({ preventScroll: true });
 }

@@ -80,9 +80,12 @@ def test_a_facilitator_edits_a_copy_of_the_default_plan_and_runs_a_session_with_
     lowest = field(arrival, "Lowest").first
     lowest.fill("9")
     lowest.blur()
-    surfaces.allow_console_errors(r"status of 422 .*/api/plans/")  # the refusal, as the browser logs it
-    page.get_by_role("button", name="Save plan").click()
+    # Checked as typed: marked at once, without taking the focus from where the facilitator is.
     highest = field(step_card(page, 3), "Highest").first
+    expect(highest).to_have_attribute("aria-invalid", "true")
+    expect(highest).not_to_be_focused()
+    surfaces.allow_console_errors(r"status of 422 .*/api/plans/")  # the refused save, as the browser logs it
+    page.get_by_role("button", name="Save plan").click()
     expect(highest).to_have_attribute("aria-invalid", "true")
     expect(highest).to_be_focused()
     message = "step 'arrival' (#3), field 'questions[0].max': must be greater than min (min is 9, max is 5)"
@@ -91,6 +94,11 @@ def test_a_facilitator_edits_a_copy_of_the_default_plan_and_runs_a_session_with_
     page.set_viewport_size({"width": 1280, "height": 720})
     screenshot(page, "plan-editor-refused-1280", tmp_path)
     assert saved(server)["version"] == stored["version"]
+    lowest = field(step_card(page, 3), "Lowest").first
+    lowest.fill("1")
+    lowest.blur()
+    expect(highest).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#save-error")).to_be_hidden()
 
     # A new session with the plan, from "Use for a new session" on the plans page (in a new tab: the
     # editor holds an unsaved change and would ask before it is left).

@@ -58,6 +58,7 @@ def facilitator_routes() -> list[BaseRoute]:
         Route("/api/plans/{plan_id}", plans_api.get_plan, methods=["GET"]),
         Route("/api/plans/{plan_id}", plans_api.put_plan, methods=["PUT"]),
         Route("/api/plans/{plan_id}", plans_api.delete_plan, methods=["DELETE"]),
+        Route("/api/plans/{plan_id}/check", plans_api.check_plan, methods=["POST"]),
         Route("/api/sessions", api.list_sessions, methods=["GET"]),
         Route("/api/sessions", api.create_session, methods=["POST"]),
         Route("/api/sessions/{code}", api.get_session),

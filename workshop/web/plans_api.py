@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..domain.plan_checks import plan_from_dict
 from ..domain.plan_library import PLAN_ID, PlanEntry, PlanLibrary, check_plan_id
 from ..domain.plan_model import MAX_PLAN_BYTES, PlanError
 from ..domain.plan_toml import error_path
@@ -79,6 +80,20 @@ async def put_plan(request: Request) -> JSONResponse:
     return await _stored(request, library(request).save, plan_id, body["plan"], body["version"])
 
 
+async def check_plan(request: Request) -> JSONResponse:
+    """The plan checks on a plan as the editor holds it, writing nothing: 200 `{"valid": true}`, or
+    `{"valid": false, "error": {...}}` with what a PUT would answer with 422."""
+    body = await _json_body(request)
+    if not isinstance(body.get("plan"), dict):
+        raise Refusal("invalid_field", "plan: must be the whole plan as a JSON object")
+    plan_id = request.path_params["plan_id"]
+    try:
+        await run_in_threadpool(plan_from_dict, body["plan"], plan_id, f"{plan_id}.toml")
+    except PlanError as error:
+        return JSONResponse({"valid": False, "error": _invalid(error)})
+    return JSONResponse({"valid": True})
+
+
 async def create_plan(request: Request) -> JSONResponse:
     """A new own plan: a TOML body (`?id=NAME`), or JSON `{"id", "toml"}` (an upload from the page),
     `{"id", "copy_of"}` (a duplicate) or `{"id", "plan"}` (plan data)."""
@@ -128,9 +143,12 @@ async def _stored(request: Request, write: Callable[..., PlanEntry], *args: obje
 
 def invalid_plan(error: PlanError) -> JSONResponse:
     """422 with the plan checks' own message, and where the editor shows it."""
-    return JSONResponse({"error": "invalid_plan", "message": str(error), "detail": error.message,
-                         "step": error.step, "field": error.field, "path": error_path(error)},
-                        status_code=status_of("invalid_plan"))
+    return JSONResponse(_invalid(error), status_code=status_of("invalid_plan"))
+
+
+def _invalid(error: PlanError) -> dict:
+    return {"error": "invalid_plan", "message": str(error), "detail": error.message,
+            "step": error.step, "field": error.field, "path": error_path(error)}
 
 
 def _full(request: Request, entry: PlanEntry) -> dict:
