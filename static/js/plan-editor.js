@@ -34,6 +34,47 @@ function move(list, index, by, focus) {
   changed(focus(to));
 }
 
+/** Move an item to another position (by drag and drop), the others keeping their order. */
+function moveTo(list, from, to, focus) {
+  if (from === to || from < 0 || to < 0 || from >= list.length || to >= list.length) return;
+  const [item] = list.splice(from, 1);
+  list.splice(to, 0, item);
+  changed(focus(to));
+}
+
+// Steps are dragged by their handle; the buttons beside it do the same from the keyboard.
+let dragged = null;
+
+function dragHandle(index) {
+  return h('span', {
+    class: 'drag-handle', draggable: 'true', title: 'Drag to move this step', 'aria-hidden': 'true',
+    on: {
+      dragstart: (event) => {
+        dragged = index;
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setData('text/plain', String(index));
+      },
+      dragend: () => { dragged = null; },
+    },
+  }, '⠿');
+}
+
+function dropTarget(card, index) {
+  card.addEventListener('dragover', (event) => {
+    if (dragged === null || dragged === index) return;
+    event.preventDefault();
+    card.classList.add('drop-target');
+  });
+  card.addEventListener('dragleave', () => card.classList.remove('drop-target'));
+  card.addEventListener('drop', (event) => {
+    event.preventDefault();
+    const from = dragged;
+    dragged = null;
+    moveTo(state.data.steps, from, index, (to) => `steps[${to}].title`);
+  });
+  return card;
+}
+
 function removeAt(list, index, what) {
   if (!window.confirm(`Remove ${what}?`)) return;
   list.splice(index, 1);
@@ -196,9 +237,9 @@ function stepCard(step, index, steps) {
   const questions = step.questions || [];
   const kindPicker = h('select', { 'aria-label': `Kind of the new question in step ${index + 1}` },
     QUESTION_KINDS.map(([value, text]) => h('option', { value }, text)));
-  return h('section', { class: 'panel step-card', 'aria-labelledby': `step-${index}-title`, dataset: { path } },
+  return dropTarget(h('section', { class: 'panel step-card', 'aria-labelledby': `step-${index}-title`, dataset: { path } },
     h('div', { class: 'card-head' },
-      h('h3', { id: `step-${index}-title` }, `Step ${index + 1}: ${step.title || step.id}`),
+      h('h3', { id: `step-${index}-title` }, own && dragHandle(index), `Step ${index + 1}: ${step.title || step.id}`),
       itemTools(`step ${index + 1}`, index, steps.length, {
         focusKey: path,
         onMove: (by) => move(steps, index, by, (to) => `steps[${to}].${by < 0 ? 'up' : 'down'}`),
@@ -228,7 +269,7 @@ function stepCard(step, index, steps) {
       h('h4', { class: 'questions-title' }, `Questions (${questions.length})`),
       questions.map((question, at) => questionCard(question, at, questions, path)),
       h('div', { class: 'add-row' }, kindPicker, h('button', { type: 'button', class: 'button button--small',
-        on: { click: () => addQuestion(step, index, kindPicker.value) } }, 'Add a question'))));
+        on: { click: () => addQuestion(step, index, kindPicker.value) } }, 'Add a question')))), index);
 }
 
 function render(focusKey) {

@@ -138,6 +138,14 @@ def test_a_shipped_plan_is_read_only_and_plans_are_uploaded_and_deleted_from_the
     page.get_by_role("button", name="Duplicate this plan").click()
     expect(page).to_have_url(f"{server.base}/plans/one-kind-arrival-copy/edit")
     expect(field(page, "Title").first).to_be_enabled()
+    # Steps move by drag and drop too: the summary dragged onto the introduction goes first. (The
+    # events are dispatched: a pointer drag across a page taller than the window scrolls it away.)
+    transfer = page.evaluate_handle("() => new DataTransfer()")
+    step_card(page, 3).locator(".drag-handle").dispatch_event("dragstart", {"dataTransfer": transfer})
+    step_card(page, 1).dispatch_event("dragover", {"dataTransfer": transfer})
+    step_card(page, 1).dispatch_event("drop", {"dataTransfer": transfer})
+    expect(step_card(page, 1).locator("h3")).to_contain_text("What we agreed")
+    expect(step_card(page, 2).locator("h3")).to_contain_text("When customers turn up")
 
     # Upload a file: it is stored as written, comments and all.
     upload = tmp_path / "Board Review.toml"
