@@ -26,8 +26,17 @@ def test_plans_lists_the_default_and_reports_invalid_ones(tmp_path, capsys):
     (tmp_path / "broken.toml").write_text('title = "Broken"\ngroups = ["IT"]\n[[steps]]\nid = "x"\nkind = "nope"\ntitle = "X"\n')
     assert main(["plans", "--plans", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
-    assert out.startswith("frei-variability\t")
+    assert any(line.startswith("frei-variability\t") for line in out.splitlines())
     assert "broken.toml" in err and "step 'x'" in err and "kind" in err
+
+
+def test_plans_lists_the_plans_saved_beside_the_database(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("WORKSHOP_PLANS", raising=False)
+    (tmp_path / "plans").mkdir()
+    shipped = (ROOT / "sessions" / "frei-variability.toml").read_text(encoding="utf-8")
+    (tmp_path / "plans" / "ours.toml").write_text(shipped.replace('title = "Customer-', 'title = "Our customer-', 1))
+    assert main(["plans", "--db", str(tmp_path / "workshop.db")]) == 0
+    assert "ours\tOur customer-introduced variability (Frei)\t7 steps" in capsys.readouterr().out
 
 
 def test_rotate_key_signs_out_the_old_key_without_a_restart(tmp_path, capsys, monkeypatch):

@@ -11,7 +11,7 @@ from workshop.web.app import facilitator_routes, public_routes, routes
 from workshop.web.guard import FacilitatorGuard
 
 PUBLIC_PATHS = {"/healthz", "/readyz", "/join", "/login", "/j/{code}", "/j/{code}/qr.svg", "/ws/{code}", "/static"}
-PATH_VALUES = {"code": None, "qid": "arrival.direction", "kind": "arrival", "fmt": "json"}
+PATH_VALUES = {"code": None, "qid": "arrival.direction", "kind": "arrival", "fmt": "json", "plan_id": "frei-variability"}
 
 
 def _guarded() -> list:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from .web.connections import ConnectionLimits
-from .domain.plans import default_plans_dir, discover_plans
+from .domain.plan_library import PlanLibrary
+from .domain.plans import default_plans_dir
 
 MAX_MESSAGE = 64 * 1024
 # seconds SIGTERM waits for open requests and sockets before closing them; the writer then drains
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
     plans = commands.add_parser("plans", help="list the session plans and report invalid ones")
     plans.add_argument("--plans", type=Path, help="a folder of your own session plans")
+    plans.add_argument("--db", help="the database beside whose `plans` folder saved plans are (without --plans)")
     plans.set_defaults(run=_plans, command="plans")
     return parser
 
@@ -443,7 +445,8 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 def _plans(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    plans, errors = discover_plans(settings.plan_dirs)
+    # The plans the server offers: the shipped ones and the folder the plans page saves into.
+    plans, errors = PlanLibrary(settings.plan_dirs, settings.own_plans_dir).plans()
     for plan in plans.values():
         print(f"{plan.id}\t{plan.title}\t{len(plan.steps)} steps, {len(plan.questions)} questions")
     for error in errors:

@@ -23,6 +23,13 @@ class Settings:
         """Where the record lives, as open_store takes it: the PostgreSQL URL if set, else the file."""
         return self.db_url or self.db_path
 
+    @property
+    def own_plans_dir(self) -> Path:
+        """Where the facilitator's own plans are saved: the `--plans` folder, else `plans` beside the database."""
+        if self.plan_dirs and self.plan_dirs[-1] != default_plans_dir():
+            return self.plan_dirs[-1]
+        return self.db_path.parent / "plans"
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Settings from WORKSHOP_* variables, with explicit values (e.g. command-line flags) on top."""

@@ -25,6 +25,9 @@ export async function api(method, path, body) {
     const error = new Error(message);
     error.code = data && data.error;
     error.status = response.status;
+    // A refused plan names where it went wrong, for the editor to mark the field.
+    if (data && typeof data.path === 'string') error.path = data.path;
+    if (data && typeof data.detail === 'string') error.detail = data.detail;
     throw error;
   }
   return data;

@@ -7,35 +7,26 @@ The plan's parts are in `plan_model`, the checks in `plan_checks`.
 
 import os
 import stat
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from .plan_checks import plan_from_dict
-from .plan_model import MAX_DEPTH, MAX_PLAN_BYTES, Option, Plan, PlanError, Question, Step, StrategyTactics
+from .plan_model import MAX_PLAN_BYTES, Option, Plan, PlanError, Question, Step, StrategyTactics
+from .plan_toml import plan_from_toml
 
 __all__ = ["Option", "Plan", "PlanError", "Question", "Step", "StrategyTactics", "default_plans_dir",
-           "discover_plans", "load_plan", "plan_from_dict"]
+           "discover_plans", "load_plan", "plan_from_dict", "plan_from_toml", "read_plan_file"]
 
 # --- files and folders -----------------------------------------------------------------------------
 
 def load_plan(path: Path) -> Plan:
     """Read and validate one plan file; its id is the file's stem. Raises PlanError."""
     path = Path(path)
-    name = str(path)
-    text = _read_plan_file(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        # tomllib's message carries the position, e.g. "(at line 3, column 7)".
-        raise PlanError(name, f"invalid TOML: {error}") from error
-    except RecursionError:
-        # tomllib parses nested arrays and inline tables recursively.
-        raise PlanError(name, f"tables and arrays may nest at most {MAX_DEPTH} deep") from None
-    return plan_from_dict(data, path.stem, name)
+    return plan_from_toml(read_plan_file(path), path.stem, str(path))
 
 
-def _read_plan_file(path: Path) -> str:
+def read_plan_file(path: Path) -> str:
+    """A plan file's text, refused (PlanError) when it is not a regular UTF-8 file of at most 1 MiB."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; the file type is checked on the open
     # descriptor, so a file swapped after a check cannot slip through.
     name = str(path)

@@ -14,6 +14,7 @@ from ..live.rooms import Rooms
 from ..protocol import decode_json
 from ..store.shaping import ANY_VERSION
 from ..vocabulary import MAX_TITLE
+from .plans_api import refresh
 
 MAX_BODY = 64 * 1024
 MAX_GROUPS = 8
@@ -53,17 +54,11 @@ async def list_sessions(request: Request) -> JSONResponse:
     return JSONResponse({"sessions": [{**row, **session_urls(request, row["code"])} for row in sessions]})
 
 
-async def list_plans(request: Request) -> JSONResponse:
-    plans: dict[str, Plan] = request.app.state.plans
-    return JSONResponse({"plans": [{"id": plan.id, "title": plan.title, "groups": list(plan.groups)}
-                                   for plan in plans.values()]})
-
-
 async def create_session(request: Request) -> JSONResponse:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise Refusal("invalid_field", "the body must be a JSON object")
-    plan = _plan_field(request, body)
+    plan = await _plan_field(request, body)
     title = _text_field(body, "title", required=True)
     service = _text_field(body, "service")
     groups = _groups_field(body, plan)
@@ -72,9 +67,10 @@ async def create_session(request: Request) -> JSONResponse:
                          **session_urls(request, room.code)}, status_code=201)
 
 
-def _plan_field(request: Request, body: dict) -> Plan:
-    plans: dict[str, Plan] = request.app.state.plans
+async def _plan_field(request: Request, body: dict) -> Plan:
     plan_id = body.get("plan", "frei-variability")
+    await refresh(request.app)  # a plan may have been saved since, perhaps by another process
+    plans: dict[str, Plan] = request.app.state.plans
     if not isinstance(plan_id, str) or plan_id not in plans:
         raise Refusal("invalid_field", f"plan: must be one of {', '.join(plans)}")
     return plans[plan_id]

@@ -12,14 +12,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..config import Settings
-from ..domain.plans import discover_plans
+from ..domain.plan_library import PlanLibrary
 from ..live.broker import Broker
 from ..live.collector import keep_frozen
 from ..live.rooms import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store import open_store
 from ..vocabulary import vocabulary
-from . import api, health, pages, signin, sockets
+from . import api, health, pages, plans_api, plans_pages, signin, sockets
 from .auth import FacilitatorAuth, cookie_name, key_source, server_identity, sign_out_on_rotation
 from .errors import EXCEPTION_HANDLERS
 from .guard import FacilitatorGuard
@@ -50,7 +50,15 @@ def facilitator_routes() -> list[BaseRoute]:
         Route("/s/{code}/facilitate", pages.console),
         Route("/s/{code}/present", pages.present),
         Route("/s/{code}/report", pages.report),
-        Route("/api/plans", api.list_plans),
+        Route("/plans", plans_pages.plans_page),
+        Route("/plans/{plan_id}/edit", plans_pages.editor_page),
+        Route("/api/plans", plans_api.list_plans, methods=["GET"]),
+        Route("/api/plans", plans_api.create_plan, methods=["POST"]),
+        Route("/api/plans/{plan_id}.toml", plans_api.download_plan, methods=["GET"]),
+        Route("/api/plans/{plan_id}", plans_api.get_plan, methods=["GET"]),
+        Route("/api/plans/{plan_id}", plans_api.put_plan, methods=["PUT"]),
+        Route("/api/plans/{plan_id}", plans_api.delete_plan, methods=["DELETE"]),
+        Route("/api/plans/{plan_id}/check", plans_api.check_plan, methods=["POST"]),
         Route("/api/sessions", api.list_sessions, methods=["GET"]),
         Route("/api/sessions", api.create_session, methods=["POST"]),
         Route("/api/sessions/{code}", api.get_session),
@@ -77,7 +85,8 @@ def create_app(settings: Settings) -> Starlette:
         raise ValueError(problem)
     store = open_store(settings.db)
     broker = Broker(settings.broker) if settings.broker else None
-    plans, plan_errors = discover_plans(settings.plan_dirs)
+    plan_library = PlanLibrary(settings.plan_dirs, settings.own_plans_dir)
+    plans, plan_errors = plan_library.plans()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,6 +122,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.join_limit = join_limit(broker)
     app.state.message_limits = MessageLimits(broker)
     app.state.wrong_codes = wrong_code_limit(broker)
+    app.state.plan_library = plan_library
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

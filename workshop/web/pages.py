@@ -17,6 +17,7 @@ from ..vocabulary import CODE_LENGTH
 from .api import session_urls
 from .codes import guest_room
 from .errors import status_of
+from .plans_api import refresh
 
 TOO_MANY_TEXT = "Too many wrong codes were tried from this network. Wait a minute, then check the code."
 
@@ -34,9 +35,13 @@ def render(request: Request, name: str, context: dict | None = None, status: int
 
 async def home(request: Request) -> Response:
     sessions = request.app.state.store.list_sessions()
+    await refresh(request.app)  # the plans as saved now, perhaps by another process
+    plans = request.app.state.plans
+    # "Use for a new session" on the plans page comes here with ?plan=ID.
+    chosen = request.query_params.get("plan", "frei-variability")
     return render(request, "facilitator/home.html", {
-        "sessions": sessions, "plans": list(request.app.state.plans.values()),
-        "plan_errors": request.app.state.plan_errors,
+        "sessions": sessions, "plans": list(plans.values()), "plan_errors": request.app.state.plan_errors,
+        "chosen": chosen if chosen in plans else "frei-variability",
     })
 
 
