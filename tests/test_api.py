@@ -306,3 +306,29 @@ def test_two_groups_two_rounds_match_a_hand_computation(client, session_code):
     assert entry["tally"]["round"] == 2 and len(entry["rounds"]) == 2 and entry["shift"] == shift
     assert snapshot["summary"][0]["kind"] == "arrival"
     assert snapshot["summary"][0]["consensus"] == pytest.approx(second["consensus"])
+
+
+def test_a_record_names_its_round_and_never_rests_on_an_open_or_empty_one(client, session_code):
+    command(client, session_code, command="open", question="arrival.direction")
+    phones = [client.websocket_connect(f"/ws/{session_code}").__enter__() for _ in range(6)]
+    try:
+        for index, phone in enumerate(phones):
+            join(phone, group="IT")
+            phone.send_json({"type": "vote", "id": f"v{index}", "question": "arrival.direction", "value": -1})
+            receive_until(phone, "ack")
+        command(client, session_code, command="new_round", question="arrival.direction")  # round 2, empty
+        url = f"/api/sessions/{session_code}/consensus/arrival"
+        body = {"direction": "less", "strategy": "classic_reduction", "status": "agreed"}
+        for named, message in ((2, "still open"), (3, "rounds held"), (0, "round number")):
+            refused = client.put(url, json={**body, "round": named}, headers=AUTH)
+            assert refused.status_code == 422 and message in refused.json()["message"], refused.text
+        saved = client.put(url, json=body, headers=AUTH).json()  # by default: the latest closed round with votes
+        assert saved["evidence"]["direction"]["round"] == 1 and saved["evidence"]["direction"]["verdict"] == "reached"
+        command(client, session_code, command="close", question="arrival.direction")
+        refused = client.put(url, json={**body, "round": 2}, headers=AUTH)
+        assert refused.status_code == 422 and "no votes" in refused.json()["message"]
+        named = client.put(url, json={**body, "round": 1}, headers=AUTH).json()
+        assert named["evidence"]["direction"]["round"] == 1
+    finally:
+        for phone in phones:
+            phone.__exit__(None, None, None)

@@ -190,7 +190,9 @@ function buildRows(bars) {
 function apply(chart, question, figures, { mine = null, title = '', labels = true, lengths = true } = {}) {
   const bars = barsOf(question, figures);
   const { total, text } = summaryOf(bars, title);
-  const max = Math.max(1, ...bars.map((bar) => bar.count));
+  // Every bar is a share of its round's votes on a 0-100% axis, so two rounds side by side (or a
+  // strategy led by 50% and one led by 83%) are drawn on the same scale.
+  const max = Math.max(1, total);
   if (labels) {
     chart.root.setAttribute('aria-label', text);
     chart.title.textContent = text;

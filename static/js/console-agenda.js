@@ -60,7 +60,7 @@ function renderSummaryMap(snapshot) {
   const rows = step.kind === 'summary' ? snapshot.summary || [] : null;
   section.hidden = !rows;
   renderIfChanged(section, rows, () => (rows ? [
-    h('h3', {}, 'Impact against consensus'),
+    h('h3', {}, 'Impact against agreement'),
     heatMap(rows),
     h('p', { class: 'hint' }, 'Top left is hottest: the variability hurts and the room does not agree on it yet.'),
   ] : []));

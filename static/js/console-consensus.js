@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { h, renderIfChanged } from './dom.js';
 import { percent, time } from './format.js';
-import { DIRECTIONS, KINDS, RECORD_STATUSES, label, strategyName } from './vocabulary.js';
+import { CERTAINTIES, DIRECTIONS, KINDS, RECORD_STATUSES, VERDICTS, label, strategyName } from './vocabulary.js';
 
 const CHECK_DELAY = 250; // ms of quiet in the form before the server is asked for its warnings
 const CHOICES = ['direction', 'strategy', 'status'];
@@ -99,16 +99,32 @@ function recordView(record) {
     ['SLA input', record.sla_input],
     ['Owner', record.owner],
     ['Due', record.due],
-    ['Evidence', direction
-      ? `Round ${direction.round}: ${direction.n} votes, consensus ${percent(direction.consensus)}, agreement ${percent(direction.agreement)}, ${direction.reached ? 'reached' : 'not reached'}`
-      : 'No direction votes'],
+    ['Evidence', direction ? evidenceText(direction) : 'No closed round of direction votes'],
     ['Recorded', time(record.recorded_at)],
   ].filter(([, value]) => value);
   return [
     h('h4', {}, 'Saved record'),
     h('dl', { class: 'record-list' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value)))),
-    (evidence.warnings || []).length ? h('ul', { class: 'warnings' }, evidence.warnings.map((text) => h('li', {}, text))) : null,
+    (record.warnings || []).length ? h('ul', { class: 'warnings' }, record.warnings.map((warning) => h('li', {},
+      h('strong', {}, warning.severity === 'to_note' ? 'To note: ' : 'To resolve: '), warning.message))) : null,
   ];
+}
+
+/** "Round 1: 6 of 6 present voted, agreement 83% · Consensus reached (narrow)": the round a record rests on. */
+function evidenceText(direction) {
+  const present = direction.present != null ? `${direction.n} of ${direction.present} present voted` : `${direction.n} voted`;
+  const certainty = direction.certainty ? ` (${label(CERTAINTIES, direction.certainty).split(':')[0].toLowerCase()})` : '';
+  return `Round ${direction.round}: ${present}, agreement ${percent(direction.agreement)}, consensus ${percent(direction.consensus)}`
+    + ` · ${label(VERDICTS, direction.verdict)}${certainty}`;
+}
+
+/** What the warnings depend on besides the form: where each of the kind's votes stands. */
+function roundsOf(snapshot, kind) {
+  return ['impact', 'direction', 'strategy'].map((role) => {
+    const question = snapshot.questions[`${kind}.${role}`];
+    const tally = question && question.tally;
+    return question ? [question.status, question.round, tally && tally.n, tally && tally.abstain, tally && tally.verdict] : null;
+  });
 }
 
 function slaLabel(field) {
@@ -156,8 +172,8 @@ class ConsensusPanel {
   async checkWarnings() {
     const kind = this.form.kind;
     const choices = formBody();
-    const reached = kind && this.snapshot ? (this.snapshot.proposals[kind] || {}).reached : null;
-    const key = JSON.stringify([kind, choices, reached]);
+    const rounds = kind && this.snapshot ? roundsOf(this.snapshot, kind) : null;
+    const key = JSON.stringify([kind, choices, rounds]);
     if (key === this.checked) return;
     this.checked = key;
     this.asked += 1;

@@ -6,7 +6,7 @@ import { forgetCharts, liveChart } from './chart.js';
 import { h, renderIfChanged } from './dom.js';
 import { figuresList, groupsLine } from './figures.js';
 import { decimal, percent, valueLabel } from './format.js';
-import { QUESTION_STATUSES, label } from './vocabulary.js';
+import { QUESTION_STATUSES, VERDICTS, label } from './vocabulary.js';
 import { countdownText, everySecond } from './countdown.js';
 
 const RESULTS_THROTTLE = 2000;
@@ -167,7 +167,7 @@ function roundsView(question, data) {
     scale ? h('td', {}, decimal(round.mean)) : h('td', {}, round.leader ? valueLabel(question, round.leader) : '–'),
     scale ? h('td', {}, percent(round.consensus)) : null,
     h('td', {}, percent(round.agreement)),
-    h('td', {}, round.reached ? 'Yes' : 'No')));
+    h('td', {}, label(VERDICTS, round.verdict) || (round.reached ? 'Yes' : 'No'))));
   return [
     h('table', { class: 'rounds-table' },
       h('caption', {}, 'Rounds compared'),
@@ -175,7 +175,7 @@ function roundsView(question, data) {
         h('th', { scope: 'col' }, 'Round'), h('th', { scope: 'col' }, 'Votes'),
         h('th', { scope: 'col' }, scale ? 'Mean' : 'Leading'),
         scale ? h('th', { scope: 'col' }, 'Consensus') : null,
-        h('th', { scope: 'col' }, 'Agreement'), h('th', { scope: 'col' }, 'Reached'))),
+        h('th', { scope: 'col' }, 'Agreement'), h('th', { scope: 'col' }, 'Verdict'))),
       h('tbody', {}, rows)),
     data.shift ? shiftLine(data.shift) : null,
   ];

@@ -2,7 +2,7 @@
 
 import { h } from './dom.js';
 import { decimal, percent, valueLabel } from './format.js';
-import { VERDICTS, label } from './vocabulary.js';
+import { CERTAINTIES, VERDICTS, label } from './vocabulary.js';
 
 function range(pair) {
   return pair ? `${percent(pair[0])}–${percent(pair[1])}` : null;
@@ -26,15 +26,15 @@ export function figuresList(question, figures, { full = false } = {}) {
     add('Agreement', percent(figures.agreement));
   } else if (question.kind === 'choice') {
     add('Leading', figures.leader ? valueLabel(question, figures.leader) : (figures.n ? 'Tied' : '–'));
-    add('Leader’s share', percent(figures.agreement));
+    add('Leader’s share', percent(figures.leader_share ?? figures.agreement));
+    if (figures.side_counts) add('Family', `${figures.side || 'tied'} ${percent(figures.agreement)}`);
   }
-  if (full && figures.interval) {
-    const interval = [range(figures.interval.consensus) && `consensus ${range(figures.interval.consensus)}`,
-      range(figures.interval.agreement) && `agreement ${range(figures.interval.agreement)}`].filter(Boolean);
-    if (interval.length) add('95% interval', interval.join(', '));
+  if (full && figures.interval && figures.interval.agreement) {
+    add('95% interval', `agreement ${range(figures.interval.agreement)}`);
   }
   if (figures.n && figures.verdict) {
     add('Verdict', label(VERDICTS, figures.verdict), figures.reached ? 'figure--yes' : 'figure--no');
+    if (figures.certainty) add('Certainty', label(CERTAINTIES, figures.certainty));
   } else if (figures.n) {
     add('Consensus reached', figures.reached ? 'Yes' : 'Not yet', figures.reached ? 'figure--yes' : 'figure--no');
   }

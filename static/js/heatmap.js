@@ -1,5 +1,5 @@
 // The summary heat map: each kind of variability placed by how much it hurts today (mean impact,
-// 1..5) against how strongly the room agrees on its direction (Tastle-Wierman consensus, 0..1).
+// 1..5) against how strongly the room agrees on its direction (the agreement its verdict rests on, 0..1).
 // The top-left cells (hurts a lot, little agreement) are the hottest: where the SLA is most at risk.
 // Colours come from CSS classes (`heat-0` .. `heat-4`), never inline styles, to suit the CSP.
 
@@ -10,14 +10,14 @@ import { HEAT_BANDS } from './vocabulary.js';
 
 const SIZE = { width: 520, height: 360, left: 70, right: 20, top: 20, bottom: 56 };
 // The same bands on every surface, the report's heat map included (workshop/vocabulary.py).
-const COLUMNS = HEAT_BANDS;  // consensus: weak ... strong
+const COLUMNS = HEAT_BANDS;  // agreement: weak ... strong
 const ROWS = HEAT_BANDS;     // impact: mild ... hurts
 
 function place(row) {
   const plotWidth = SIZE.width - SIZE.left - SIZE.right;
   const plotHeight = SIZE.height - SIZE.top - SIZE.bottom;
   return {
-    x: SIZE.left + row.consensus * plotWidth,
+    x: SIZE.left + row.agreement * plotWidth,
     y: SIZE.top + (1 - (row.impact - 1) / 4) * plotHeight,
   };
 }
@@ -28,7 +28,7 @@ function cells() {
   const group = svg('g', { class: 'heat-cells' });
   for (let row = 0; row < ROWS; row += 1) {
     for (let column = 0; column < COLUMNS; column += 1) {
-      // Heat grows with impact (rows from the bottom) and with the lack of consensus (columns from the right).
+      // Heat grows with impact (rows from the bottom) and with the lack of agreement (columns from the right).
       const heat = (ROWS - 1 - row) + (COLUMNS - 1 - column);
       group.append(svg('rect', {
         class: `heat-cell heat-${heat}`,
@@ -46,7 +46,7 @@ function axes() {
     svg('text', { class: 'heat-axis', x: SIZE.left, y: bottom + 22 }, 'weak'),
     svg('text', { class: 'heat-axis', x: SIZE.width - SIZE.right, y: bottom + 22, 'text-anchor': 'end' }, 'strong'),
     svg('text', { class: 'heat-axis heat-axis--title', x: (SIZE.left + SIZE.width - SIZE.right) / 2, y: bottom + 44, 'text-anchor': 'middle' },
-      'Consensus on direction'),
+      'Agreement on direction'),
     svg('text', { class: 'heat-axis', x: SIZE.left - 8, y: SIZE.top + 12, 'text-anchor': 'end' }, 'hurts'),
     svg('text', { class: 'heat-axis', x: SIZE.left - 8, y: bottom, 'text-anchor': 'end' }, 'mild'),
     svg('text', { class: 'heat-axis heat-axis--title', x: 16, y: (SIZE.top + bottom) / 2, 'text-anchor': 'middle',
@@ -93,12 +93,12 @@ function labelBoxes(placed) {
   return found;
 }
 
-/** An SVG heat map of the summary rows [{kind, title, impact, consensus, reached}]. */
+/** An SVG heat map of the summary rows [{kind, title, impact, agreement, reached}]. */
 export function heatMap(rows) {
-  const placed = rows.filter((row) => row.impact != null && row.consensus != null);
+  const placed = rows.filter((row) => row.impact != null && row.agreement != null);
   const chart = svg('svg', {
     class: 'heatmap', viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: 'img',
-    'aria-label': `Heat map of impact against consensus: ${placed.map((row) => `${row.title}, impact ${row.impact.toFixed(1)}, consensus ${Math.round(row.consensus * 100)}%`).join('; ') || 'no votes yet'}`,
+    'aria-label': `Heat map of impact against agreement: ${placed.map((row) => `${row.title}, impact ${row.impact.toFixed(1)}, agreement ${Math.round(row.agreement * 100)}%`).join('; ') || 'no votes yet'}`,
   });
   chart.append(cells(), ...axes());
   const labels = labelBoxes(placed);

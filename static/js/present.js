@@ -100,12 +100,13 @@ const SCREENS = {
   record: (view, step) => {
     const record = view.consensus[step.category];
     const direction = step.questions.find((question) => question.id.endsWith('.direction'));
+    $('record').dataset.status = record.status;  // only an agreement is drawn in green
     return renderIfChanged($('record'), { record, direction: direction ? view.questions[direction.id] : null },
       () => recordScreen(record, step, view));
   },
   summary: (view) => {
     const rows = (view.summary || []).map((row) => ({
-      title: row.title, impact: row.impact, consensus: row.consensus, reached: row.reached, record: row.record,
+      title: row.title, impact: row.impact, agreement: row.agreement, reached: row.reached, record: row.record,
     }));
     return renderIfChanged($('summary'), rows, () => summaryScreen(rows));
   },

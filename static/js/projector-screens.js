@@ -8,7 +8,7 @@ import { signed, isCentred } from './format.js';
 import { stepContent, strategiesGrid } from './step-view.js';
 import { countdownText } from './countdown.js';
 import { frequentWords, groupsSentence, resultSentence, shiftSentence, votedSentence } from './plain-words.js';
-import { DIRECTIONS, RECORD_STATUSES, label, strategyName } from './vocabulary.js';
+import { CERTAINTIES, DIRECTIONS, RECORD_STATUSES, VERDICTS, label, strategyName } from './vocabulary.js';
 
 /** What a centred scale on this step is about: "arrival variability". */
 export function subjectOf(step) {
@@ -74,7 +74,12 @@ export function resultScreen(question, live, step) {
   const tally = live.tally;
   const subject = subjectOf(step);
   const earlier = (live.rounds || []).filter((figures) => figures.round < live.round).slice(-1);
-  const meta = [`${tally.n} ${tally.n === 1 ? 'vote' : 'votes'}`];
+  const meta = [tally.present != null ? `${tally.n} of ${tally.present} present voted`
+    : `${tally.n} ${tally.n === 1 ? 'vote' : 'votes'}`];
+  if (tally.verdict) {
+    const certainty = tally.certainty ? ` (${label(CERTAINTIES, tally.certainty).split(':')[0].toLowerCase()})` : '';
+    meta.push(`${label(VERDICTS, tally.verdict)}${certainty}`);
+  }
   if (tally.abstain) meta.push(`${tally.abstain} abstained`);
   if (live.round > 1) meta.push(`round ${live.round}`);
   if (live.status === 'open') meta.push('voting still open');
@@ -88,8 +93,10 @@ export function resultScreen(question, live, step) {
       earlier.map((figures) => earlierRound(question, figures, step)),
       h('figure', { class: 'pj-round' },
         earlier.length ? h('figcaption', { class: 'pj-round-label' }, `Round ${live.round}`) : null,
-        h('div', { class: 'pj-chart' }, liveChart(`projector:${question.id}`, question, tally, { title: question.prompt })))),
-    groups ? h('p', { class: 'groups-line' }, groups) : null,
+        h('div', { class: 'pj-chart' }, liveChart(`projector:${question.id}`, question, tally, { title: question.prompt })),
+        // under the round it describes, never under an earlier round's chart
+        groups && earlier.length ? h('p', { class: 'groups-line' }, groups) : null)),
+    groups && !earlier.length ? h('p', { class: 'groups-line' }, groups) : null,
     h('p', { class: 'pj-result-meta' }, [...meta, shift].filter(Boolean).join(' · ')));
 }
 
@@ -118,12 +125,23 @@ export function recordScreen(record, step, view) {
   const live = direction ? view.questions[direction.id] : null;
   const context = live && live.revealed && live.tally
     ? `The room: ${resultSentence(direction, live.tally, { subject: subjectOf(step) })}` : '';
+  const position = `${label(DIRECTIONS, record.direction)} · ${strategyName(record.strategy)}`;
+  const agreed = record.status === 'agreed';
+  // Only an agreement is headed by its position; otherwise the status is the headline.
   return [
     h('p', { class: 'pj-record-label' }, `Recorded · ${label(RECORD_STATUSES, record.status)}`),
-    h('p', { class: 'pj-record-decision' }, `${label(DIRECTIONS, record.direction)} · ${strategyName(record.strategy)}`),
-    record.notes ? h('p', { class: 'pj-record-notes' }, record.notes) : null,
+    h('p', { class: 'pj-record-decision' }, agreed ? position : label(RECORD_STATUSES, record.status)),
+    agreed ? null : h('p', { class: 'pj-record-working' }, `Working position, not agreed: ${position}`),
+    record.basis ? h('p', { class: 'pj-record-basis' }, basisWords(record.basis)) : null,
     context ? h('p', { class: 'pj-record-context' }, context) : null,
   ];
+}
+
+/** "Round 2: 5 of 6 present voted · Consensus reached (narrow)": the round a decision rests on. */
+function basisWords(basis) {
+  const present = basis.present != null ? `${basis.n} of ${basis.present} present voted` : `${basis.n} voted`;
+  const certainty = basis.certainty ? ` (${label(CERTAINTIES, basis.certainty).split(':')[0].toLowerCase()})` : '';
+  return `Round ${basis.round}: ${present} · ${label(VERDICTS, basis.verdict)}${certainty}`;
 }
 
 function summaryTable(rows) {

@@ -21,6 +21,7 @@ export const DIRECTIONS = vocabulary.directions;
 export const RECORD_STATUSES = vocabulary.record_statuses;
 export const QUESTION_STATUSES = vocabulary.question_statuses;
 export const VERDICTS = vocabulary.verdicts;
+export const CERTAINTIES = vocabulary.certainties;
 export const LIMITS = vocabulary.limits;
 export const THRESHOLDS = vocabulary.thresholds;
 export const CLOSE_CODES = vocabulary.close_codes;

@@ -25,10 +25,10 @@ CELLS = HEAT_BANDS
 
 @dataclass(frozen=True)
 class HeatPoint:
-    """One kind on the heat map: its consensus on direction (0..1) and mean impact."""
+    """One kind on the heat map: the agreement its direction verdict rests on (0..1) and mean impact."""
 
     name: str
-    consensus: float
+    agreement: float
     impact: float
 
 
@@ -105,29 +105,30 @@ def choice_chart(counts: Mapping[str, int], names: Mapping[str, str], title: str
 
 def heat_map(points: Sequence[HeatPoint], impact_range: tuple[int, int], threshold: float,
              missing: Sequence[str] = ()) -> str:
-    """The kinds placed by consensus on direction (x, 0..1) against mean impact (y).
+    """The kinds placed by agreement on direction (x, 0..1: the figure the verdict rests on) against
+    mean impact (y), with the agreement threshold dashed.
 
-    Cells shade towards red where impact is high and consensus low: the kinds that need attention.
+    Cells shade towards red where impact is high and agreement low: the kinds that need attention.
     """
     width, left, right, top, bottom = 600, 64, 16, 30, 58
     height = 330 + (16 if missing else 0)
     plot_width, plot_height = width - left - right, 330 - top - bottom
     low, high = impact_range
-    parts = [_text(4, 16, "Impact today against consensus on direction", size=13, weight="bold")]
+    parts = [_text(4, 16, "Impact today against agreement on direction", size=13, weight="bold")]
     parts += _heat_cells(left, top, plot_width, plot_height)
     parts += _heat_axes(left, top, plot_width, plot_height, low, high)
     x_threshold = left + plot_width * threshold
     parts.append(_line(x_threshold, top, x_threshold, top + plot_height, stroke=INK, dashed=True))
-    parts.append(_text(x_threshold + 4, top + 12, f"threshold {threshold:.2f}", size=10, fill=INK))
+    parts.append(_text(x_threshold + 4, top + 12, f"threshold {round(threshold * 100)}%", size=10, fill=INK))
     placed: list[tuple[float, float]] = []
     for point in points:
-        x = left + plot_width * min(max(point.consensus, 0.0), 1.0)
+        x = left + plot_width * min(max(point.agreement, 0.0), 1.0)
         y = top + plot_height * (1 - (min(max(point.impact, low), high) - low) / (high - low))
         parts += _heat_point(x, y, point.name, placed, left + plot_width)
     if missing:
         note = "Not placed (no impact or direction votes yet): " + ", ".join(missing)
         parts.append(_text(left, height - 6, _fit(note, width - left, 10), size=10, fill=MUTED))
-    return _svg(width, height, "Impact today against consensus on direction", parts, "heat")
+    return _svg(width, height, "Impact today against agreement on direction", parts, "heat")
 
 
 def _heat_cells(left: float, top: float, plot_width: float, plot_height: float) -> list[str]:

@@ -98,12 +98,12 @@ def _heat_map(data: dict) -> Markup | None:
         if question and scale is None:
             scale = (question["min"], question["max"])
         if impact and impact["n"] and direction and direction["n"]:
-            points.append(charts.HeatPoint(entry["name"], direction["consensus"], impact["mean"]))
+            points.append(charts.HeatPoint(entry["name"], direction["agreement"], impact["mean"]))
         else:
             missing.append(entry["name"])
     if not points or scale is None:
         return None
-    return Markup(charts.heat_map(points, scale, data["session"]["thresholds"]["consensus"], missing))
+    return Markup(charts.heat_map(points, scale, data["session"]["thresholds"]["agreement"], missing))
 
 
 def _group_chart(data: dict) -> Markup | None:

@@ -87,10 +87,19 @@ def projector_view(facts: RoomFacts) -> dict:
         "plan": {**header["plan"], "min_group_size": facts.plan.min_group_size},
         "questions": questions,
         "submissions": approved,
-        "consensus": dict(facts.records),
+        "consensus": {kind: _projector_record(record) for kind, record in facts.records.items()},
         "summary": [_summary_row(step, questions, facts.records.get(step.category))
                     for step in facts.plan.steps if step.category],
     }
+
+
+def _projector_record(record: dict) -> dict:
+    """A decision as the room may see it: what was decided and the round it rests on, never the
+    facilitator's notes, the dissent they wrote down or the warnings."""
+    basis = (record.get("evidence") or {}).get("direction") or {}
+    return {**{key: record.get(key) for key in ("direction", "strategy", "status", "recorded_at")},
+            "basis": {key: basis.get(key) for key in ("round", "n", "present", "verdict", "certainty")}
+            if basis else None}
 
 
 def phone_view(facts: RoomFacts) -> dict:
