@@ -204,3 +204,19 @@ def test_report_prints_to_a4_pdf_with_charts_and_no_overflow(known):
         finally:
             browser.close()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_the_word_overview_columns_hold_their_longest_word_and_fit_the_page(known):
+    from docx import Document
+
+    from workshop.exports.docx_export import OVERVIEW_WIDTHS, TABLE_FONT
+    table = Document(io.BytesIO(known["bodies"]["docx"].content)).tables[0]
+    assert sum(OVERVIEW_WIDTHS) <= 16.0  # A4 less the default margins
+    longest = {"Uncompromised", "accommodation", "Agreement", "Subjective", "preference", "variability"}
+    for column, width in enumerate(OVERVIEW_WIDTHS):
+        words = [word for row in table.rows for word in row.cells[column].text.split()]
+        widest = max((len(word) for word in words), default=0)
+        # an average glyph of a sans-serif face is about 0.55 em; a cell has about 0.4 cm of padding
+        assert widest * 0.55 * TABLE_FONT * 2.54 / 72 <= width - 0.4, (column, widest, width)
+        assert abs(table.rows[0].cells[column].width.cm - width) < 0.01
+    assert longest & {word for row in table.rows for cell in row.cells for word in cell.text.split()}

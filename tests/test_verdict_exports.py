@@ -248,3 +248,21 @@ def test_the_report_with_warnings_prints_without_overflow(walk):
             assert amber == "rgb(242, 176, 30)"
         finally:
             browser.close()
+
+
+def test_the_workbooks_records_and_figures_say_the_same_of_a_round(walk):
+    book = load_workbook(io.BytesIO(walk["bodies"]["xlsx"].content))
+    records = list(book["Records"].iter_rows(values_only=True))
+    heading = list(records[0])
+    figures = list(book["Figures"].iter_rows(values_only=True))
+    columns = list(figures[0])
+    for row in records[1:]:
+        found = dict(zip(heading, row))
+        if found["Round"] is None:
+            continue
+        kind = next(item.id for item in KINDS if item.name == found["Kind"])
+        (same,) = [dict(zip(columns, line)) for line in figures[1:]
+                   if line[columns.index("question")] == f"{kind}.direction"
+                   and line[columns.index("round")] == found["Round"] and line[columns.index("group")] == "(all)"]
+        assert (same["reached"], same["verdict"], same["present"]) == (found["Reached"], found["Verdict"],
+                                                                         found["Present (N)"])

@@ -10,6 +10,7 @@ import re
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.shared import Cm, Pt
 
 from . import brief
 from .markdown_export import OVERVIEW
@@ -69,16 +70,25 @@ def _meta_lines(data: dict) -> list[str]:
     ]
 
 
+# The overview's column widths (cm) at TABLE_FONT: each column holds its longest word ("Uncompromised",
+# "accommodation", "Agreement") on one line, and together they fit the page's 16 cm of text width.
+OVERVIEW_WIDTHS = (2.0, 2.2, 2.5, 2.2, 2.5, 1.6, 1.1, 1.8)
+TABLE_FONT = 8
+
+
 def _overview(document: DocumentObject, data: dict) -> None:
     table = document.add_table(rows=1, cols=len(OVERVIEW))
     table.style = "Table Grid"
-    for cell, (_, title) in zip(table.rows[0].cells, OVERVIEW):
-        cell.text = title
-        cell.paragraphs[0].runs[0].bold = True
-    for entry in data["kinds"]:
-        row = brief.summary_row(entry, data)
-        for cell, (key, _) in zip(table.add_row().cells, OVERVIEW):
-            cell.text = clean(row[key])
+    table.autofit = False
+    rows = [[title for _, title in OVERVIEW]]
+    rows += [[clean(brief.summary_row(entry, data)[key]) for key, _ in OVERVIEW] for entry in data["kinds"]]
+    for index, texts in enumerate(rows):
+        cells = table.rows[0].cells if index == 0 else table.add_row().cells
+        for cell, text, width in zip(cells, texts, OVERVIEW_WIDTHS):
+            cell.width = Cm(width)
+            run = cell.paragraphs[0].add_run(text)
+            run.font.size = Pt(TABLE_FONT)
+            run.bold = index == 0
 
 
 def _labelled(document: DocumentObject, label: str, text: str, style: str | None = None) -> None:
