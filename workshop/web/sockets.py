@@ -112,7 +112,7 @@ async def participant_socket(websocket: WebSocket) -> None:
             text = await _receive(websocket)
             if not await phone.limit.check():
                 if phone.limit.exhausted:
-                    await websocket.close(code=POLICY_VIOLATION, reason="too many messages")
+                    await _close_flooding(phone)
                     break
                 await phone.outbox.send(protocol.error("rate_limited", "too many messages; slow down"))
                 continue
@@ -123,6 +123,13 @@ async def participant_socket(websocket: WebSocket) -> None:
     finally:
         room.remove(phone.outbox)
         await phone.outbox.stop()
+
+
+async def _close_flooding(phone: PhoneConnection) -> None:
+    """Say why, then close: the frames queued before (the errors among them) leave ahead of the close."""
+    await phone.outbox.send(protocol.error("rate_limited", "too many messages; the connection is closed"))
+    await phone.outbox.stop()
+    await phone.websocket.close(code=POLICY_VIOLATION, reason="too many messages")
 
 
 async def control_socket(websocket: WebSocket) -> None:
