@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 from ..config import Settings
 from ..domain.plans import discover_plans
 from ..live.broker import Broker
-from ..live.collector import keep_frozen
+from ..live.collector import Churn, keep_frozen
 from ..live.rooms import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store import open_store
@@ -85,7 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         if broker is not None:
             await broker.start()
         app.state.rooms.resume_countdowns()
-        chores = [asyncio.create_task(keep_frozen()),
+        chores = [asyncio.create_task(keep_frozen(app.state.churn)),
                   asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
         try:
             yield
@@ -112,6 +112,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.signin_tokens = signin.SignInTokens()
     app.state.join_limit = join_limit(broker)
     app.state.message_limits = MessageLimits(broker)
+    app.state.churn = Churn()  # sockets opened and closed, for the collector's sweeps
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

@@ -121,6 +121,7 @@ async def participant_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        websocket.app.state.churn.left()
         room.remove(phone.outbox)
         await phone.outbox.stop()
 
@@ -148,6 +149,7 @@ async def control_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        websocket.app.state.churn.left()
         room.remove(outbox)
         await outbox.stop()
 
@@ -167,6 +169,7 @@ async def present_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        websocket.app.state.churn.left()
         room.remove(outbox)
         await outbox.stop()
 
@@ -194,6 +197,7 @@ async def _open_room(websocket: WebSocket) -> Room | None:
         # Refused after accepting: a browser sees this close code only on an accepted socket.
         await websocket.close(code=UNKNOWN_SESSION, reason="no session with this code")
         return None
+    websocket.app.state.churn.opened()  # each handler counts it out in its `finally`
     return room
 
 
