@@ -92,11 +92,13 @@ class Run:
             call("POST", f"/api/sessions/{code}/commands", body)
         return code
 
-    def pauses(self, start: float, end: float) -> list[float]:
-        """The collector's pauses (ms) that began between `start` and `end` (time.monotonic)."""
+    def pauses(self, start: float, end: float) -> list[tuple[int, float]]:
+        """The collector's passes (generation, pause in ms) that began between `start` and `end`
+        (time.monotonic)."""
         path = self.folder / "probe" / "gc.tsv"
         rows = [line.split("\t") for line in path.read_text().splitlines() if line.count("\t") == 3]
-        return [float(seconds) * 1e3 for began, _, seconds, _ in rows if start <= float(began) <= end]
+        return [(int(generation), float(seconds) * 1e3) for began, generation, seconds, _ in rows
+                if start <= float(began) <= end]
 
     def stop(self) -> None:
         # SIGINT, as bench.load stops it: uvicorn re-raises a SIGTERM after shutting down, which would end
@@ -194,8 +196,10 @@ async def measure(policy: str, phones: int, reconnects: int) -> dict:
         finally:
             run.stop()  # the probe's log is complete once the server has stopped
         burst_pauses, soak_pauses = run.pauses(start, end), run.pauses(soak_start, soak_end)
-    return {"burst": burst, "burst_gc_max": max(burst_pauses, default=0.0), "burst_gc": sum(burst_pauses),
-            "warm": warm, "grown": after - warm, "soak_gc_max": max(soak_pauses, default=0.0)}
+    return {"burst": burst, "burst_gc_max": max((ms for _, ms in burst_pauses), default=0.0),
+            "burst_gc": sum(ms for _, ms in burst_pauses), "warm": warm, "grown": after - warm,
+            "soak_gc_max": max((ms for _, ms in soak_pauses), default=0.0),
+            "soak_full": sum(1 for generation, _ in soak_pauses if generation == 2)}
 
 
 def main() -> None:
@@ -209,11 +213,12 @@ def main() -> None:
     gc.freeze()  # this load generator's own collector stays off its phones
     print(f"{args.phones} phones: a burst of votes; then {args.reconnects} reconnects, half without a close frame")
     print(f"{'policy':<14}{'burst s':>9}{'burst GC max ms':>17}{'burst GC ms':>13}{'RSS warm MiB':>14}"
-          f"{'soak grown MiB':>16}{'soak GC max ms':>16}")
+          f"{'soak grown MiB':>16}{'soak GC max ms':>16}{'soak full GCs':>15}")
     for policy in POLICIES:
         figures = asyncio.run(measure(policy, args.phones, args.reconnects))
         print(f"{policy:<14}{figures['burst']:>9.3f}{figures['burst_gc_max']:>17.1f}{figures['burst_gc']:>13.1f}"
-              f"{figures['warm']:>14.1f}{figures['grown']:>+16.1f}{figures['soak_gc_max']:>16.1f}")
+              f"{figures['warm']:>14.1f}{figures['grown']:>+16.1f}{figures['soak_gc_max']:>16.1f}"
+              f"{figures['soak_full']:>15}")
     print("soak memory grown: see above; every burst vote acknowledged")
 
 

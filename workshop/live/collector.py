@@ -22,8 +22,8 @@ import gc
 from dataclasses import dataclass
 
 FREEZE_EVERY = 1.0  # seconds
-SWEEP_DEPARTURES = 500  # sockets closed before a sweep, at the least
-SWEEP_SHARE = 0.25  # of the sockets open now: a bigger hall sweeps after more departures
+SWEEP_DEPARTURES = 1000  # sockets closed before a sweep, at the least
+SWEEP_SHARE = 0.5  # of the sockets open now: a bigger hall, whose sweep takes longer, sweeps less often
 SWEEP_GROWTH = 2.0  # or the frozen set grew this many times over since the last sweep
 
 
