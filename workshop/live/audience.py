@@ -1,12 +1,12 @@
 """Who is in a room right now: its phones by participant, its consoles and projectors, and (with a
 broker) the participants connected to other processes."""
 
-Stamp = tuple[int, str]  # when a phone joined (ns) and the process it joined on: a total order of joins
-
 from collections import Counter
 from collections.abc import Mapping
 
 from .subscribers import Subscriber
+
+Stamp = tuple[int, str]  # when a phone joined (ns) and the process it joined on: a total order of joins
 
 
 class Audience:

@@ -15,8 +15,8 @@ snapshot.
 Control frames: uvicorn answers every ping with a pong written straight to the transport, whether
 or not the peer reads, and never pauses reading for them: a peer sending pings and reading nothing
 made the server buffer every pong, hundreds of MiB in seconds. Here pings and pongs take from a
-budget per connection (`limits.control_budget`); a peer over it is closed with 1008, and a pong
-that finds the write buffer over its high-water mark cuts the connection off as a send would.
+budget per connection (`limits.control_budget`); a peer over it is closed with 1008, and one whose
+ping finds the write buffer over its high-water mark is cut off, as a send would cut it off.
 
 Connections: `GuardedHttpProtocol`, uvicorn's h11 protocol with the rules of `connections.py`: a
 connection whose request head is not complete within the header timeout is closed (uvicorn's own
