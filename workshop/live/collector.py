@@ -53,7 +53,8 @@ def sweep() -> int:
 async def keep_frozen(churn: Churn, interval: float = FREEZE_EVERY) -> None:
     """Freeze the objects alive now, every `interval` seconds, and sweep when due, until cancelled
     (a lifespan task)."""
-    swept, closed = sweep(), churn.closed
+    gc.freeze()  # not a sweep: a full collection at start would walk whatever the process already holds
+    swept, closed = gc.get_freeze_count(), churn.closed
     while True:
         await asyncio.sleep(interval)
         gc.freeze()  # cheap: it moves the generations' lists, it does not walk them
