@@ -50,3 +50,33 @@ async def test_a_frozen_cycle_is_swept_once_enough_sockets_have_closed():
     finally:
         task.cancel()
         gc.unfreeze()
+
+
+async def test_a_due_sweep_waits_for_a_second_without_messages_unless_twice_due():
+    churn = Churn()
+    task = asyncio.create_task(keep_frozen(churn, 0.1))
+
+    def depart(count: int) -> None:
+        for _ in range(count):
+            churn.opened()
+            churn.left()
+
+    async def busy(seconds: float) -> None:  # phones keep sending
+        for _ in range(int(seconds / 0.01)):
+            churn.heard += 1
+            await asyncio.sleep(0.01)
+
+    try:
+        node = Node()
+        gone = weakref.ref(node)
+        await asyncio.sleep(0.25)
+        del node
+        depart(SWEEP_DEPARTURES)
+        await busy(0.5)
+        assert gone() is not None, "a sweep fell while phones were sending"
+        depart(SWEEP_DEPARTURES)
+        await busy(0.5)
+        assert gone() is None, "twice the departures did not force the sweep"
+    finally:
+        task.cancel()
+        gc.unfreeze()

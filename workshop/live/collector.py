@@ -13,8 +13,9 @@ a freeze leaves its cycles in the permanent generation when it closes, and a soa
 the server without bound. So the frozen set is swept (unfrozen, collected in full, frozen again)
 once enough sockets have closed since the last sweep: at least `SWEEP_DEPARTURES`, and at least
 `SWEEP_SHARE` of those still open, so that a sweep, whose cost follows the objects alive, is spread
-over as many departures and never falls in a burst of votes from a settled hall. As a backstop for
-garbage from anywhere else, the frozen set is also swept when it has doubled since the last sweep.
+over as many departures. A sweep waits for a second in which no phone sent a message, so it does not
+fall in a burst of votes, unless twice as many have closed by then. As a backstop for garbage from
+anywhere else, the frozen set is also swept when it has doubled since the last sweep.
 """
 
 import asyncio
@@ -33,6 +34,7 @@ class Churn:
 
     open: int = 0
     closed: int = 0
+    heard: int = 0  # messages from phones
 
     def opened(self) -> None:
         self.open += 1
@@ -54,11 +56,12 @@ async def keep_frozen(churn: Churn, interval: float = FREEZE_EVERY) -> None:
     """Freeze the objects alive now, every `interval` seconds, and sweep when due, until cancelled
     (a lifespan task)."""
     gc.freeze()  # not a sweep: a full collection at start would walk whatever the process already holds
-    swept, closed = gc.get_freeze_count(), churn.closed
+    swept, closed, heard = gc.get_freeze_count(), churn.closed, churn.heard
     while True:
         await asyncio.sleep(interval)
         gc.freeze()  # cheap: it moves the generations' lists, it does not walk them
         departed = churn.closed - closed
-        if departed >= max(SWEEP_DEPARTURES, SWEEP_SHARE * churn.open) or \
-                gc.get_freeze_count() > swept * SWEEP_GROWTH:
+        due = departed / max(SWEEP_DEPARTURES, SWEEP_SHARE * churn.open)
+        quiet, heard = churn.heard == heard, churn.heard
+        if (due >= 1 and quiet) or due >= 2 or gc.get_freeze_count() > swept * SWEEP_GROWTH:
             swept, closed = sweep(), churn.closed

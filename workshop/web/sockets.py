@@ -107,9 +107,11 @@ async def participant_socket(websocket: WebSocket) -> None:
     if room is None:
         return
     phone = PhoneConnection(room, websocket, Subscriber(websocket))
+    churn = websocket.app.state.churn
     try:
         while True:
             text = await _receive(websocket)
+            churn.heard += 1  # the collector sweeps in a second without any
             if not await phone.limit.check():
                 if phone.limit.exhausted:
                     await _close_flooding(phone)
@@ -121,7 +123,7 @@ async def participant_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        websocket.app.state.churn.left()
+        churn.left()
         room.remove(phone.outbox)
         await phone.outbox.stop()
 
