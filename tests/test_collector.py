@@ -1,15 +1,17 @@
-"""The lifespan task that keeps long-lived objects out of the garbage collector's walks."""
+"""The lifespan task that keeps long-lived objects out of the garbage collector's walks, and sweeps
+what closed sockets left frozen."""
 
 import asyncio
 import gc
+import weakref
 
-from workshop.live.collector import keep_frozen
+from workshop.live.collector import SWEEP_DEPARTURES, Churn, keep_frozen
 
 
 async def test_objects_alive_when_it_runs_are_frozen_and_still_freed_when_dropped():
     async def scenario() -> tuple[int, int]:
         gc.unfreeze()
-        task = asyncio.create_task(keep_frozen(0.01))
+        task = asyncio.create_task(keep_frozen(Churn(), 0.01))
         held = [[n] for n in range(1000)]
         await asyncio.sleep(0.05)
         frozen = gc.get_freeze_count()
@@ -22,3 +24,59 @@ async def test_objects_alive_when_it_runs_are_frozen_and_still_freed_when_droppe
     gc.unfreeze()
     assert frozen >= 1000
     assert after <= frozen - 1000  # dropped frozen objects are freed by reference counting
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+async def test_a_frozen_cycle_is_swept_once_enough_sockets_have_closed():
+    churn = Churn()
+    task = asyncio.create_task(keep_frozen(churn, 0.01))
+    try:
+        node = Node()
+        gone = weakref.ref(node)
+        await asyncio.sleep(0.05)  # frozen while "its socket" was open
+        del node
+        gc.collect()
+        await asyncio.sleep(0.05)
+        assert gone() is not None, "a frozen cycle is left alone while few sockets have closed"
+        for _ in range(SWEEP_DEPARTURES):
+            churn.opened()
+            churn.left()
+        await asyncio.sleep(0.05)
+        assert gone() is None, "the sweep did not collect the frozen cycle"
+    finally:
+        task.cancel()
+        gc.unfreeze()
+
+
+async def test_a_due_sweep_waits_for_a_second_without_messages_unless_twice_due():
+    churn = Churn()
+    task = asyncio.create_task(keep_frozen(churn, 0.1))
+
+    def depart(count: int) -> None:
+        for _ in range(count):
+            churn.opened()
+            churn.left()
+
+    async def busy(seconds: float) -> None:  # phones keep sending
+        for _ in range(int(seconds / 0.01)):
+            churn.heard += 1
+            await asyncio.sleep(0.01)
+
+    try:
+        node = Node()
+        gone = weakref.ref(node)
+        await asyncio.sleep(0.25)
+        del node
+        depart(SWEEP_DEPARTURES)
+        await busy(0.5)
+        assert gone() is not None, "a sweep fell while phones were sending"
+        depart(SWEEP_DEPARTURES)
+        await busy(0.5)
+        assert gone() is None, "twice the departures did not force the sweep"
+    finally:
+        task.cancel()
+        gc.unfreeze()

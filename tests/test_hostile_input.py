@@ -20,6 +20,10 @@ HOSTILE_COMMANDS = [
     '{"command": "goto", "step": 99999999999999999999999}', '{"command": "open", "question": "\\ud800"}',
     '{"command": "open", "question": ["arrival.direction"]}', '{"command": "approve", "submission": true}',
     '{"command": ["goto"]}', '{"command": "goto", "step": ' + DEEP + "}",
+    *(f'{{"command": "{name}", "{field}": {number}}}'
+      for name, field in (("approve", "submission"), ("reject", "submission"), ("restore", "submission"),
+                          ("remove", "participant"))
+      for number in (2**63, 10**30, -(2**63) - 1)),
 ]
 HOSTILE_FRAMES = [
     DEEP, DEEP_OBJECT, '{"type": "join", "name": "\\ud800"}', '{"type": "join", "group": "\\udfff"}',
@@ -99,3 +103,15 @@ def test_spoofing_names_groups_and_examples_are_stored_in_their_normal_form(clie
     texts = _stored(client, "select text from submissions where session_code = ?", (code,))
     assert texts == [("late truck\u015b\u0301\u0301\u0301\u0301",)]  # s and the first mark compose
     assert _stored(client, "select title from sessions where code = ?", (code,)) == [("Desk",)]
+
+
+@pytest.mark.parametrize("number", [2**63, 10**30, -(2**63) - 1])
+def test_an_id_beyond_64_bits_on_the_control_socket_is_a_typed_error_and_the_socket_stays(
+        client, session_code, number):
+    with client.websocket_connect(f"/ws/{session_code}/control", headers=AUTH) as console:
+        for name, field in (("approve", "submission"), ("reject", "submission"), ("remove", "participant")):
+            console.send_text(f'{{"type": "command", "id": "{name}", "command": "{name}", "{field}": {number}}}')
+            error = receive_until(console, "error")
+            assert (error["code"], error["id"]) == ("invalid_field", name), error
+        console.send_json({"type": "command", "id": "still", "command": "goto", "step": 1})
+        assert receive_until(console, "ack")["id"] == "still"

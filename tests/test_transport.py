@@ -6,6 +6,7 @@ import json
 import socket
 import time
 from asyncio import selector_events
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -317,3 +318,77 @@ def test_the_census_admits_then_puts_on_probation_then_refuses():
     for key in [1, 101, *range(2, 2 + PROBATION_PER_ADDRESS), 100]:
         census.release(key)
     assert census.count == 0 and census.open_from("a") == 0
+
+
+# --- control frames: pings count against a budget and the send buffer -------------------------------
+
+def _upgrade(port: int, path: str, receive_buffer: int = 4096) -> socket.socket:
+    """A raw socket upgraded to WebSocket on `path`, with a small receive buffer, that will never read again."""
+    peer = socket.socket()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    peer.connect(("127.0.0.1", port))
+    peer.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    assert peer.recv(12).startswith(b"HTTP/1.1 101")
+    return peer
+
+
+def _control_frame(opcode: int, payload: bytes = b"p" * 125) -> bytes:
+    """A masked client frame (the mask is zero, which leaves the payload as it is)."""
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+def _rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def _flood_until_cut_off(peer: socket.socket, frame: bytes, seconds: float) -> bool:
+    """Send `frame` in batches for up to `seconds`; True if the server cut the connection off."""
+    batch = frame * 500
+    deadline = time.monotonic() + seconds
+    peer.settimeout(seconds)
+    try:
+        while time.monotonic() < deadline:
+            peer.sendall(batch)
+    except OSError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("opcode", [0x9, 0xA], ids=["ping", "pong"])
+def test_a_peer_flooding_control_frames_without_reading_is_cut_off_and_memory_stays_bounded(tmp_path, opcode):
+    server = Server(tmp_path)
+    try:
+        code = server.api("POST", "/api/sessions", json={"title": "Pings"}).json()["code"]
+        before = _rss_mib(server.process.pid)
+        with _upgrade(server.port, f"/ws/{code}") as peer:  # never joins, never reads
+            cut_off = _flood_until_cut_off(peer, _control_frame(opcode), seconds=8)
+            grown = _rss_mib(server.process.pid) - before
+        assert cut_off, f"the server took 8 s of control frames (RSS +{grown:.0f} MiB) without cutting off"
+        assert grown < 16, f"server RSS grew by {grown:.0f} MiB"
+        assert server.api("GET", "/api/sessions").status_code == 200
+    finally:
+        server.stop()
+
+
+async def test_a_ping_from_a_peer_whose_buffer_is_full_cuts_it_off():
+    disconnected = asyncio.Event()
+
+    async def endpoint(websocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("x" * (8 * 1024 * 1024))  # more than the peer and the kernel take
+        await websocket.receive()  # what comes next: the peer's disconnect, once it is cut off
+        disconnected.set()
+
+    server, task, port = await _serving(endpoint)
+    loop = asyncio.get_running_loop()
+    peer = await loop.run_in_executor(None, _upgrade, port, "/ws")
+    try:
+        protocol = next(iter(server.server_state.connections))
+        await until(lambda: not protocol.writable.is_set(), "the write buffer over its high-water mark")
+        await loop.run_in_executor(None, peer.sendall, _control_frame(0x9))  # one ping, well within budget
+        await asyncio.wait_for(disconnected.wait(), 5)
+    finally:
+        peer.close()
+        await _stop(server, task)

@@ -21,6 +21,7 @@ COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS, *ROOM_COMMANDS, *P
             *SESSION_COMMANDS)
 MAX_ROOM_SIZE = 100_000
 MAX_TIMER_SECONDS = 3600
+BIGGEST_ID = 2**63 - 1  # submission and participant ids are 64-bit integers in every record
 TIMED_COMMANDS = ("open", "timer")  # the commands that take `seconds`
 STARTING_COMMANDS = ("open", "new_round", "timer")  # refused once the workshop has ended
 
@@ -106,6 +107,8 @@ def _int_field(data: dict, field: str) -> int:
     value = data.get(field)
     if not isinstance(value, int) or isinstance(value, bool):
         raise Refusal("invalid_field", f"'{field}' must be an integer")
+    if not -BIGGEST_ID <= value <= BIGGEST_ID:  # what a record's 64-bit column can be asked for
+        raise Refusal("invalid_field", f"'{field}' is out of range")
     return value
 
 

@@ -6,21 +6,25 @@ from collections.abc import Mapping
 
 from .subscribers import Subscriber
 
+Stamp = tuple[int, str]  # when a phone joined (ns) and the process it joined on: a total order of joins
+
 
 class Audience:
     def __init__(self) -> None:
         self.phones: dict[Subscriber, dict] = {}
+        self.stamps: dict[Subscriber, Stamp] = {}
         self.connected: Counter[int] = Counter()  # participant id -> open connections here
         self.elsewhere: set[int] = set()  # participants connected to other processes
         self.named: dict[int, str] = {}  # connected participants who gave a name
         self.consoles: set[Subscriber] = set()
         self.projectors: set[Subscriber] = set()
 
-    def add_phone(self, connection: Subscriber, participant: dict) -> None:
+    def add_phone(self, connection: Subscriber, participant: dict, stamp: Stamp = (0, "")) -> None:
         previous = self.phones.get(connection)
         if previous is not None:
             self._disconnected(previous)
         self.phones[connection] = participant
+        self.stamps[connection] = stamp
         self.connected[participant["id"]] += 1
         if participant["name"]:
             self.named[participant["id"]] = participant["name"]
@@ -32,6 +36,7 @@ class Audience:
         self.consoles.discard(connection)
         self.projectors.discard(connection)
         participant = self.phones.pop(connection, None)
+        self.stamps.pop(connection, None)
         if participant is not None:
             self._disconnected(participant)
         return participant is not None
@@ -43,9 +48,12 @@ class Audience:
             del self.connected[participant_id]
             self.named.pop(participant_id, None)
 
-    def phones_of(self, participant_id: int, keep: Subscriber | None = None) -> list[Subscriber]:
+    def phones_of(self, participant_id: int, keep: Subscriber | None = None,
+                  before: Stamp | None = None) -> list[Subscriber]:
+        """The participant's phones here, but `keep`; with `before`, only those that joined before it."""
         return [connection for connection, participant in self.phones.items()
-                if participant["id"] == participant_id and connection is not keep]
+                if participant["id"] == participant_id and connection is not keep
+                and (before is None or self.stamps[connection] < before)]
 
     def present(self) -> int:
         """Participants with a phone connected, here and on other processes."""

@@ -6,6 +6,7 @@ and what it broadcasts follows commits.
 
 import asyncio
 import json
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
@@ -32,7 +33,7 @@ from ..store.interface import RecordStore
 from ..store.shaping import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .attendance import Attendance as OpenAttendance
-from .audience import Audience
+from .audience import Audience, Stamp
 from .ballots import Ballots
 from .broker import Broker
 from .conflation import Conflation
@@ -201,8 +202,9 @@ class Room:
         self._results.clear()
         self._close_phones_of(participant_id, REMOVED, "removed by the facilitator")
 
-    def _close_phones_of(self, participant_id: int, code: int, reason: str, keep: Subscriber | None = None) -> None:
-        for connection in self.audience.phones_of(participant_id, keep):
+    def _close_phones_of(self, participant_id: int, code: int, reason: str, keep: Subscriber | None = None,
+                         before: Stamp | None = None) -> None:
+        for connection in self.audience.phones_of(participant_id, keep, before):
             self.remove(connection)
             connection.close_with(code, reason)
 
@@ -312,10 +314,13 @@ class Room:
     # connections and broadcasts
 
     def add_phone(self, connection: Subscriber, participant: dict) -> None:
-        """Note a joined phone; one live socket per participant, so a newer one replaces the older."""
+        """Note a joined phone; one live socket per participant, so a newer one replaces the older.
+        Every process orders joins by the same stamp, so of two at the same instant on two processes
+        exactly one survives."""
+        stamp = (time.time_ns(), self.broker.origin if self.broker is not None else "")
         self._close_phones_of(participant["id"], REPLACED, REPLACED_REASON, keep=connection)
-        self._publish({"kind": "replaced", "participant": participant["id"]})
-        self.audience.add_phone(connection, participant)
+        self._publish({"kind": "replaced", "participant": participant["id"], "at": stamp[0]})
+        self.audience.add_phone(connection, participant, stamp)
         self.attendance.saw((participant["id"],))
         self.changed()
 
@@ -396,7 +401,9 @@ class Room:
         self.changed(phones=True)
 
     def _remote_replacement(self, event: dict) -> None:
-        self._close_phones_of(int(event["participant"]), REPLACED, REPLACED_REASON)
+        at = event.get("at")  # absent from a process of an earlier release: any phone here is older
+        newer = (at, str(event.get("origin", ""))) if isinstance(at, int) else None
+        self._close_phones_of(int(event["participant"]), REPLACED, REPLACED_REASON, before=newer)
 
     def _remote_state(self, event: dict) -> None:
         """The session's state or its texts changed elsewhere (or anything this process cannot follow)."""

@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 from ..config import Settings
 from ..domain.plan_library import PlanLibrary
 from ..live.broker import Broker
-from ..live.collector import keep_frozen
+from ..live.collector import Churn, keep_frozen
 from ..live.rooms import Rooms
 from ..resources import TEMPLATES, shipped
 from ..store import open_store
@@ -94,7 +94,7 @@ def create_app(settings: Settings) -> Starlette:
         if broker is not None:
             await broker.start()
         app.state.rooms.resume_countdowns()
-        chores = [asyncio.create_task(keep_frozen()),
+        chores = [asyncio.create_task(keep_frozen(app.state.churn)),
                   asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
         try:
             yield
@@ -123,6 +123,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.message_limits = MessageLimits(broker)
     app.state.wrong_codes = wrong_code_limit(broker)
     app.state.plan_library = plan_library
+    app.state.churn = Churn()  # sockets opened and closed, for the collector's sweeps
     app.state.plans = plans
     app.state.plan_errors = plan_errors
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

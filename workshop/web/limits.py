@@ -9,6 +9,8 @@ from typing import Any
 MESSAGES_PER_SECOND = 10.0
 MESSAGE_BURST = 30.0
 STRIKES_BEFORE_CLOSE = 20  # refused messages in a row before a flooding socket is closed
+CONTROL_PER_SECOND = 10.0  # pings and pongs a connection may send: browsers send none, clients one in 20 s
+CONTROL_BURST = 30.0
 JOINS_PER_MINUTE = 120.0  # per session and address, unless the facilitator expects a bigger room
 ROOM_SIZE_MARGIN = 1.2  # latecomers and phones that join twice
 MAX_ADDRESSES = 10_000
@@ -93,6 +95,11 @@ class MessageLimits:
             limit = self.limits[participant_id] = (
                 MessageLimit() if self.broker is None else SharedMessageLimit(self.broker, participant_id))
         return limit
+
+
+def control_budget() -> TokenBucket:
+    """A connection's budget of control frames (pings, pongs): over it, the connection is cut off."""
+    return TokenBucket(CONTROL_PER_SECOND, CONTROL_BURST)
 
 
 def join_burst(room_size: int) -> float:

@@ -111,13 +111,16 @@ async def participant_socket(websocket: WebSocket) -> None:
         return
     room, first = opened
     phone = PhoneConnection(room, websocket, Subscriber(websocket))
+    churn = websocket.app.state.churn
+    churn.opened()  # counted out in the `finally`
     try:
         while True:
             text = first if first is not None else await _receive(websocket)
             first = None
+            churn.heard += 1  # the collector sweeps in a second without any
             if not await phone.limit.check():
                 if phone.limit.exhausted:
-                    await websocket.close(code=POLICY_VIOLATION, reason="too many messages")
+                    await _close_flooding(phone)
                     break
                 await phone.outbox.send(protocol.error("rate_limited", "too many messages; slow down"))
                 continue
@@ -126,8 +129,16 @@ async def participant_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        churn.left()
         room.remove(phone.outbox)
         await phone.outbox.stop()
+
+
+async def _close_flooding(phone: PhoneConnection) -> None:
+    """Say why, then close: the frames queued before (the errors among them) leave ahead of the close."""
+    await phone.outbox.send(protocol.error("rate_limited", "too many messages; the connection is closed"))
+    await phone.outbox.stop()
+    await phone.websocket.close(code=POLICY_VIOLATION, reason="too many messages")
 
 
 async def control_socket(websocket: WebSocket) -> None:
@@ -146,6 +157,7 @@ async def control_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        websocket.app.state.churn.left()
         room.remove(outbox)
         await outbox.stop()
 
@@ -165,6 +177,7 @@ async def present_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        websocket.app.state.churn.left()
         room.remove(outbox)
         await outbox.stop()
 
@@ -241,6 +254,7 @@ async def _open_room(websocket: WebSocket) -> Room | None:
         # Refused after accepting: a browser sees this close code only on an accepted socket.
         await websocket.close(code=UNKNOWN_SESSION, reason="no session with this code")
         return None
+    websocket.app.state.churn.opened()  # each handler counts it out in its `finally`
     return room
 
 

@@ -12,6 +12,12 @@ the room. Here a send that finds the write buffer over its high-water mark cuts 
 instead: what one socket holds is bounded, and a phone that comes back reconnects and gets a full
 snapshot.
 
+Control frames: uvicorn answers every ping with a pong written straight to the transport, whether
+or not the peer reads, and never pauses reading for them: a peer sending pings and reading nothing
+made the server buffer every pong, hundreds of MiB in seconds. Here pings and pongs take from a
+budget per connection (`limits.control_budget`); a peer over it is closed with 1008, and one whose
+ping finds the write buffer over its high-water mark is cut off, as a send would cut it off.
+
 Connections: `GuardedHttpProtocol`, uvicorn's h11 protocol with the rules of `connections.py`: a
 connection whose request head is not complete within the header timeout is closed (uvicorn's own
 timeout covers only the pause between kept-alive requests, so an idle or trickling client would
@@ -30,11 +36,16 @@ from starlette.requests import HTTPConnection
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
 
+from ..vocabulary import CLOSE_CODES
 from .auth import FacilitatorAuth
 from .connections import Census
+from .limits import TokenBucket, control_budget
 
 UNREAD_LIMIT = 4
+CLOSE_GRACE = 2.0  # seconds a closing connection may take to flush its close frame before it is aborted
+POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 
 Headers = list[tuple[bytes, bytes]]
 FacilitatorCheck = Callable[[Headers], bool]
@@ -42,6 +53,38 @@ FacilitatorCheck = Callable[[Headers], bool]
 
 class SocketProtocol(WebSocketsSansIOProtocol):
     release: Callable[[], None] | None = None  # set by the HTTP protocol that upgraded the connection
+    control: TokenBucket | None = None  # made at the first control frame
+
+    def handle_ping(self) -> None:
+        if self._control_frame_allowed():
+            super().handle_ping()
+
+    def handle_pong(self, event: Frame) -> None:
+        if self._control_frame_allowed():
+            super().handle_pong(event)
+
+    def _control_frame_allowed(self) -> bool:
+        if self.close_sent or self.transport.is_closing():
+            return False
+        if self.control is None:
+            self.control = control_budget()
+        if not self.control.take():
+            self.logger.info("closing a socket that sent too many pings or pongs")
+            self._fail(POLICY_VIOLATION, "too many control frames")
+            return False
+        if not self.writable.is_set():
+            self.logger.info("dropping a socket whose peer sends pings and has stopped reading")
+            self.transport.abort()
+            return False
+        return True
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Close at once, as uvicorn's keepalive timeout does, and abort if the peer does not take the close."""
+        self.conn.fail(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.transport.close()
+        self.loop.call_later(CLOSE_GRACE, self.transport.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
