@@ -72,10 +72,17 @@ function scaleSentence(question, tally, subject) {
   return `${tally.reached ? 'Clear agreement, close together' : 'Split'}: ${listed(spread)}`;
 }
 
+const FAMILY_VERBS = { reduce: 'reduce it', accommodate: 'accommodate it' };
+
 function choiceSentence(question, tally) {
   const name = (id) => ((question.options || []).find((option) => option.id === id) || { label: id }).label;
   const choices = ranked(Object.entries(tally.counts || {}));
   const n = tally.n;
+  if (tally.reached && tally.side_counts && tally.side) {
+    // Judged by family (reduce or accommodate): the agreement is on the family, the strategy is named beside.
+    const named = tally.leader ? `; most choose ${name(tally.leader)} (${tally.counts[tally.leader]})` : '';
+    return `Clear agreement: ${tally.side_counts[tally.side]} of ${n} would ${FAMILY_VERBS[tally.side] || tally.side}${named}`;
+  }
   if (!tally.leader) {
     const tied = choices.filter(([, count]) => count === choices[0][1]);
     return `Tied: ${tied.map(([id, count]) => `${count} choose ${name(id)}`).join(', ')}`;
