@@ -166,6 +166,8 @@ def position(entry: dict) -> str:
     kind = entry["name"].lower()
     if record is None:
         return f"Open: no consensus has been recorded for {kind} variability yet."
+    if not (record["direction"] and record["strategy"]):
+        return f"Deferred: the decision on {kind} variability was put off, with no working position yet."
     core = _core(kind, record["direction"], record["strategy"])
     if record["status"] == "agreed":
         return f"Agreed: the service will {core}."

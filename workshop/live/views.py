@@ -120,6 +120,9 @@ def phone_view(facts: RoomFacts) -> dict:
     }
 
 
+UNDECIDED = "Not decided"  # a deferred record may name no direction or strategy
+
+
 def _phone_records(facts: RoomFacts) -> list[dict]:
     """The records as the room may read them at the end: labels, not ids, in the framework's order."""
     shown = []
@@ -130,8 +133,10 @@ def _phone_records(facts: RoomFacts) -> list[dict]:
         strategy = STRATEGIES_BY_ID.get(record["strategy"])
         shown.append({
             "kind": kind.id, "kind_label": kind.name,
-            "direction": record["direction"], "direction_label": DIRECTION_LABELS.get(record["direction"], ""),
-            "strategy": record["strategy"], "strategy_name": strategy.name if strategy else record["strategy"],
+            "direction": record["direction"],
+            "direction_label": DIRECTION_LABELS.get(record["direction"], "") or UNDECIDED,
+            "strategy": record["strategy"],
+            "strategy_name": strategy.name if strategy else record["strategy"] or UNDECIDED,
             "status": record["status"], "status_label": RECORD_STATUS_LABELS.get(record["status"], ""),
         })
     return shown
