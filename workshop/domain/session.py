@@ -121,6 +121,13 @@ def _seconds_field(data: dict) -> int | None:
     return value
 
 
+def stale_state() -> Refusal:
+    """The refusal of a change decided on a state the record no longer holds (another process, or a
+    countdown, changed it first): the change is decided again on the stored state, or refused."""
+    return Refusal("stale_state", "the session changed elsewhere while this command was decided; "
+                                  "it was not applied: look at the session again and retry")
+
+
 def closed_rounds(previous: SessionState, state: SessionState) -> list[tuple[str, int]]:
     """The rounds that stop taking votes between two states: (question id, round), for storing who was present."""
     found = []
