@@ -48,6 +48,7 @@ REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
 REPLACED_REASON = "this phone opened the session on a newer connection"
 ADDRESSES_SHOWN = 10
+REFUSED_JOINS = ("room_full", "joining_locked")  # counted for the console
 
 
 def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
@@ -72,6 +73,7 @@ class Room:
         # Per question: (each round's attendance, results), dropped when its votes or state change.
         self._results: dict[str, tuple[tuple[Attendance, ...], dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
+        self.refused_joins: Counter[str] = Counter()  # new phones turned away here, by reason
         self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
         self.reads = RoomReads(store, self.code)
@@ -98,7 +100,13 @@ class Room:
         group = _optional_text(group, "group", MAX_NAME)
         if group and group not in self.groups:
             raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
-        participant = await committed(self.store.join(self.code, token or None, name, group))
+        try:
+            participant = await committed(self.store.join(self.code, token or None, name, group))
+        except Refusal as refusal:
+            if refusal.code in REFUSED_JOINS:
+                self.refused_joins[refusal.code] += 1
+                self.changed()
+            raise
         if participant["id"] not in self.addresses:
             self.addresses[participant["id"]] = address
             if participant["token"] != token:
@@ -321,6 +329,7 @@ class Room:
     def presence(self) -> Presence:
         return Presence(joined=self.reads.joined(), connected=self.audience.sockets(),
                         joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
+                        refused_joins=dict(self.refused_joins),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
                                    if question.kind != "text" and self.state.question(question.id).status == "open"})

@@ -31,6 +31,7 @@ class Presence:
     connected: int
     not_voted: Mapping[str, dict] = field(default_factory=dict)  # open question id -> {count, names}
     joins_by_address: Sequence[tuple[str, int]] = ()  # the busiest addresses, for spotting fake phones
+    refused_joins: Mapping[str, int] = field(default_factory=dict)  # new phones turned away, by reason
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def console_view(facts: RoomFacts, people: People = People()) -> dict:
         "pending_total": facts.moderation["pending"],
         "room": {"joining_locked": facts.state.joining_locked, "room_size": facts.state.room_size,
                  "joins_by_address": [{"address": address, "joins": joins}
-                                      for address, joins in facts.presence.joins_by_address]},
+                                      for address, joins in facts.presence.joins_by_address],
+                 "refused_joins": dict(facts.presence.refused_joins)},
         "people": [dict(person) for person in people.items],
         "people_total": people.total,
         "consensus": dict(facts.records),

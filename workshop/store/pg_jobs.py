@@ -113,9 +113,12 @@ def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
             return _rejoin(tx, row[:4], name, group)
-    session = tx.execute("select joining_locked, ended from sessions where code = %s", (code,)).fetchone()
+    session = tx.execute(
+        "select joining_locked, ended, room_size, (select count(*) from participants p"
+        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = %s",
+        (code,)).fetchone()
     if session:
-        refuse_newcomers(bool(session[0]), bool(session[1]))
+        refuse_newcomers(bool(session[0]), bool(session[1]), session[2], session[3])
     token = secrets.token_urlsafe(18)
     inserted = tx.execute(
         "insert into participants (session_code, token, name, group_name, joined_at)"

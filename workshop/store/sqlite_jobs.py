@@ -109,8 +109,10 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
             return _rejoin(db, row[:4], name, group)
-    locked, ended = db.execute("select joining_locked, ended from sessions where code = ?", (code,)).fetchone()
-    refuse_newcomers(bool(locked), bool(ended))
+    locked, ended, room_size, joined = db.execute(
+        "select joining_locked, ended, room_size, (select count(*) from participants p"
+        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?", (code,)).fetchone()
+    refuse_newcomers(bool(locked), bool(ended), room_size, joined)
     token = secrets.token_urlsafe(18)
     cursor = db.execute(
         "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",
