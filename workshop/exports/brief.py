@@ -344,7 +344,7 @@ def summary_row(entry: dict, data: dict | None = None) -> dict:
         "direction": record["direction_name"] if record else "",
         "strategy": record["strategy_name"] if record else "",
         "status": badge(entry)[0],
-        "status_class": badge(entry)[1],
+        "status_class": badge(entry)[1].split()[0],  # the overview colours the text; the badge's outline is its own
         "verdict": verdict_words(figures) if verdict else "",
         "turnout": (turnout(entry, data) or "") if data else "",
         "consensus": number(figures["consensus"]) if counted else "",
