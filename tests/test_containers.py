@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTAINERS = ROOT / "deploy" / "containers"
 PROJECT = "workshopcheck"
 PROXY = "http://127.0.0.30:8080"
+APPS = ("127.0.0.21", "127.0.0.22")  # their loopback addresses (deploy/containers/compose.loopback.yaml)
 QUESTION = "arrival.direction"
 COME_WITH_PYTHON = {"pip", "setuptools"}  # in every virtual environment, the image's too
 WANTED = os.environ.get("WORKSHOP_CONTAINER_TESTS") == "1"
@@ -124,7 +125,9 @@ def compose():
     running.run("down", "-v", timeout=300)  # what a failed earlier run left
     try:
         running.run("up", "-d", "--build", timeout=900)
-        _wait_ready(f"{PROXY}/readyz", 120)
+        for address in APPS:  # each app, not just the proxy: the first one ready would answer for both
+            _wait_ready(f"http://{address}:8000/readyz", 120)
+        _wait_ready(f"{PROXY}/readyz", 30)
         yield running
     finally:
         running.run("down", "-v", timeout=300)
