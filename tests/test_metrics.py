@@ -73,6 +73,7 @@ def test_metrics_are_on_their_own_listener_only(measured):
 
 def test_json_logs_are_one_object_a_line(tmp_path):
     server = Server(tmp_path, "--log-format", "json")
+    assert server.api("GET", "/healthz").status_code == 200  # serving: the lifespan has begun
     printed = server.stop()
     logged = [json.loads(line) for line in printed.splitlines() if line.startswith("{")]
     assert any(entry["level"] == "info" and "the writer has drained" in entry["message"] for entry in logged), printed
