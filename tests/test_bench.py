@@ -16,6 +16,7 @@ RUNS = {
     "snapshot_cost": (["200"], "snapshot"),
     "export_cost": (["100"], "x = times the raw query"),
     "store_backends": (["100", "1"], "PostgreSQL burst throughput is"),
+    "pod_resources": (["50"], "KiB a phone"),
     "keepalive": (["--requests", "20", "--repeat", "1"], "p50 off/on"),
     "ping_flood": (["--seconds", "1"], "ping flood memory grown"),
     "reconnect_soak": (["--phones", "50", "--reconnects", "200", "--policy", "sweeps"], "soak memory grown"),

@@ -238,3 +238,52 @@ def test_a_stopped_store_leaves_every_commit_in_the_database_file_alone(tmp_path
     assert copied.execute("select session_code, value from votes").fetchall() == [(code, "2")]
     copied.close()
     reader.close()
+
+
+def test_a_batch_of_votes_refuses_each_bad_one_by_its_own_code_and_takes_the_rest(store):
+    code = new_session(store)
+    people = [store.join(code, None, "", "IT").result()["id"] for _ in range(4)]
+    store.remove_participant(code, people[3]).result()
+    store.record_vote(code, people[0], "early", "q.scale", "1").result()
+    release = _held_writer(store)  # everything below commits in one batch
+    again = store.record_vote(code, people[0], "early", "q.scale", "5")  # resent from the record
+    unknown = store.record_vote(code, people[1], "m1", "q.nothing", "1")
+    removed = store.record_vote(code, people[3], "m1", "q.scale", "1")
+    taken = [store.record_vote(code, person, f"n{n}", "q.scale", str(n)) for n, person in enumerate(people[:3])]
+    replaced = store.record_vote(code, people[2], "n9", "q.scale", "-2")  # the same phone again, later
+    release.set()
+    wait([again, unknown, removed, *taken, replaced])
+    assert again.result() == ("q.scale", 1, False)
+    for future, refusal in ((unknown, "unknown_question"), (removed, "removed")):
+        with pytest.raises(Refusal) as refused:
+            future.result()
+        assert refused.value.code == refusal
+    assert [future.result() for future in taken] == [("q.scale", 1, True)] * 3
+    assert replaced.result() == ("q.scale", 1, True)
+    assert store.votes(code, "q.scale", 1) == {people[0]: "0", people[1]: "1", people[2]: "-2"}
+    assert store.record_vote(code, people[2], "n9", "q.scale", "2").result() == ("q.scale", 1, False)
+
+
+def test_a_close_elsewhere_waits_for_a_batch_of_votes_to_commit(postgres_url):
+    """The batch reads its questions FOR SHARE: another process cannot close the round under it, so
+    the presence stored with a closed round holds every vote taken while it was open."""
+    from workshop.store import pg_jobs
+    from workshop.store.pg_writer import Transaction
+
+    store = open_store(postgres_url)
+    store.start()
+    code = new_session(store)
+    person = store.join(code, None, "", "IT").result()["id"]
+    store.close()
+    with psycopg.connect(postgres_url, autocommit=True) as voting, \
+            psycopg.connect(postgres_url, autocommit=True) as closing:
+        tx = Transaction(voting)
+        tx.execute("BEGIN")
+        assert pg_jobs.votes_together(tx, [(code, person, "m1", "q.scale", "2")]) == [(True, ("q.scale", 1, True))]
+        closing.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            closing.execute("update questions set status = 'closed' where session_code = %s and question_id = %s",
+                            (code, "q.scale"))
+        tx.execute("COMMIT")
+        closing.execute("update questions set status = 'closed' where session_code = %s and question_id = %s",
+                        (code, "q.scale"))

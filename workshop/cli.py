@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from . import logformat
 from .config import Settings
 from .startup import START_WAIT
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from .web.connections import ConnectionLimits
+    from .web.connections import Census, ConnectionLimits
 from .domain.plan_library import PlanLibrary
 from .domain.plans import default_plans_dir
 
@@ -74,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--key-file", type=Path, metavar="PATH",
                        help="write the facilitator address (with its key) to this file, readable by you "
                             "only, instead of printing it (default: WORKSHOP_KEY_FILE)")
+    serve.add_argument("--metrics", metavar="HOST:PORT",
+                       help="serve Prometheus metrics at http://HOST:PORT/metrics, a listener of its own that "
+                            "needs no key: keep it on a private address (default: WORKSHOP_METRICS, else off)")
+    serve.add_argument("--log-format", choices=logformat.FORMATS,
+                       help="log lines as text, or as one JSON object each (default: WORKSHOP_LOG_FORMAT, else text)")
     serve.set_defaults(run=_serve, command="serve")
 
     export = commands.add_parser("export", help="export a session's consensus records")
@@ -122,6 +128,8 @@ def _serve(args: argparse.Namespace) -> int:
     limits = _connection_limits(args)
     args.trusted = trusted_proxies(args.trusted_proxies or os.environ.get("WORKSHOP_TRUSTED_PROXIES", ""))
     args.wait = _start_wait(args)
+    args.metrics = metrics_address(args.metrics or os.environ.get("WORKSHOP_METRICS", ""))
+    args.log_format = _log_format(args.log_format or os.environ.get("WORKSHOP_LOG_FORMAT") or "text")
     args.key_file = args.key_file or (Path(os.environ["WORKSHOP_KEY_FILE"]) if os.environ.get("WORKSHOP_KEY_FILE")
                                       else None)
     _raise_open_file_limit()
@@ -146,22 +154,25 @@ def _run_server(args: argparse.Namespace, listener: socket.socket, limits: "Conn
     settings = _settings(args, key=args.key, public_url=given_url or f"http://{address}:{port}", broker=args.broker)
     if problem := settings.problem():
         raise CommandError(problem)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logformat.configure(args.log_format)
     # One server per SQLite file; PostgreSQL is built for several processes sharing one record.
     lock = None if settings.db_url else _hold_database(settings.db_path)  # noqa: F841 -- held until exit
     _wait_for_services(settings, args.wait)
     app = _open_app(settings)
     _start_listening(listener)
+    census = Census(limits, app.state.rooms.expected_phones)
+    _serve_metrics(args.metrics, app, census)
     _announce(settings, app.state.store.location, app.state.auth.key, port, public_url_given=bool(given_url),
               key_file=args.key_file)
     _warn_about_forwarding(args.trusted)
-    http = guarded_http(Census(limits, app.state.rooms.expected_phones), facilitator_check(app.state.auth))
+    http = guarded_http(census, facilitator_check(app.state.auth))
     # Forwarded headers are believed only from the listed proxies (uvicorn's default would trust
     # 127.0.0.1, or FORWARDED_ALLOW_IPS): nothing else may name its own client address.
     config = uvicorn.Config(app, http=http, ws=SocketProtocol, ws_max_size=MAX_MESSAGE,
                             ws_per_message_deflate=False, log_level="warning", lifespan="on",
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-                            proxy_headers=bool(args.trusted), forwarded_allow_ips=args.trusted)
+                            proxy_headers=bool(args.trusted), forwarded_allow_ips=args.trusted,
+                            log_config=None if args.log_format == "json" else uvicorn.config.LOGGING_CONFIG)
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 
@@ -192,6 +203,35 @@ def trusted_proxies(value: str) -> list[str]:
         except ValueError:
             raise CommandError(f"--trusted-proxies: {entry!r} is not an IP address or network") from None
     return entries
+
+
+def metrics_address(value: str) -> tuple[str, int] | None:
+    """HOST:PORT (or [IPv6]:PORT) for the metrics listener, None for none, or CommandError."""
+    if not value:
+        return None
+    host, colon, port = value.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise CommandError(f"--metrics must be HOST:PORT, e.g. 127.0.0.1:9100 (got {value!r})")
+    return host.strip("[]"), int(port)
+
+
+def _log_format(value: str) -> str:
+    if value not in logformat.FORMATS:
+        raise CommandError(f"WORKSHOP_LOG_FORMAT must be one of {', '.join(logformat.FORMATS)} (got {value!r})")
+    return value
+
+
+def _serve_metrics(address: tuple[str, int] | None, app: "Starlette", census: "Census") -> None:
+    from .web.metrics import serve_metrics
+
+    if address is None:
+        return
+    try:
+        port = serve_metrics(address[0], address[1], app.state, census)
+    except OSError as error:
+        raise CommandError(f"cannot serve metrics on {address[0]} port {address[1]}: "
+                           f"{error.strerror or error}") from None
+    print(f"Metrics on http://{address[0]}:{port}/metrics", flush=True)
 
 
 def _start_wait(args: argparse.Namespace) -> float:

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import metrics
 from .domain.refusal import Refusal
 
 MAX_MESSAGE = 64 * 1024
@@ -107,6 +108,7 @@ def ack(message_id: str | None, question: str | None = None, round_: int | None 
 
 
 def error(code: str, text: str, message_id: str | None = None) -> dict[str, Any]:
+    metrics.REFUSALS.labels("socket", code).inc()
     message: dict[str, Any] = {"type": "error", "code": code, "message": text}
     if message_id is not None:
         message["id"] = message_id

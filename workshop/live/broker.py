@@ -20,6 +20,7 @@ import secrets
 import time
 from typing import Any, Protocol
 
+from .. import metrics
 from ..domain.refusal import Refusal
 from .background import Background
 
@@ -139,7 +140,11 @@ class Broker:
 
     def publish(self, code: str, event: dict) -> None:
         """Queue an event about a committed change; it leaves in order, without holding up the caller."""
-        self._outbox.put_nowait((code, {**event, "origin": self.origin}))
+        self._outbox.put_nowait((code, {**event, "origin": self.origin, "sent": time.time()}))
+
+    def backlog(self) -> int:
+        """Changes queued here and not yet published."""
+        return self._outbox.qsize()
 
     async def _publish_forever(self) -> None:
         lost: set[str] = set()  # sessions whose events were dropped while Redis was away
@@ -248,6 +253,7 @@ class Broker:
             return
         if event.get("origin") == self.origin:
             return
+        metrics.broker_event(event)
         try:
             if event.get("kind") == "resync":
                 room.rebuild()

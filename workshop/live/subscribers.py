@@ -12,6 +12,7 @@ import logging
 from collections import deque
 from typing import Protocol
 
+from .. import metrics
 from ..vocabulary import CLOSE_CODES
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,15 @@ class Subscriber:
             return False
         if len(self._frames) >= self.limit:
             log.info("cutting off a socket that fell %d frames behind", self.limit)
+            metrics.SLOW_SOCKETS.inc()
             self.close_with(TOO_SLOW, "fell behind; reconnect")
             return False
         self._queue(text)
         return True
+
+    def waiting(self) -> int:
+        """Frames queued for this socket and not yet sent."""
+        return len(self._frames)
 
     def close_with(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`, without waiting for it."""

@@ -228,7 +228,83 @@ def submission(tx: Transaction, code: str, participant_id: int, message_id: str,
     return _answer_once(tx, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 
 
-vote.together = partial(_answer_together, VOTE_SQL)  # type: ignore[attr-defined]
+def votes_together(tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]]:
+    """Many votes in five set-based statements, whatever their number, each call decided as if it ran
+    alone in order: a resent message id (in the record or earlier in the batch) counts once, a later
+    vote of a phone on a question replaces its earlier one, and a refusal writes nothing.
+
+    The questions are read FOR SHARE, so a close committed by another process waits for this batch
+    and the round it closes holds every vote taken while it was open. Any database error (a message
+    id another process stored meanwhile, say) sends the batch to savepoints, one ANSWER_SQL each."""
+    questions, seen, removed = _vote_context(tx, calls)
+    outcomes: list[tuple[bool, Any]] = []
+    messages: dict[tuple[int, str], tuple[str, int]] = {}
+    ballots: dict[tuple[str, str, int, int], tuple[str, str]] = {}
+    for code, person, message, qid, value in calls:
+        try:
+            outcome = _decide_vote(questions.get((code, qid)), seen.get((person, message)) or
+                                   messages.get((person, message)), person in removed, qid)
+        except Refusal as refusal:
+            outcomes.append((False, refusal))
+            continue
+        if outcome[2]:
+            messages[(person, message)] = (qid, outcome[1])
+            ballots[(code, qid, outcome[1], person)] = (value, now())
+        outcomes.append((True, outcome))
+    _store_votes(tx, messages, ballots)
+    return outcomes
+
+
+def _vote_context(tx: Transaction, calls: list[tuple]) -> tuple[dict, dict, set]:
+    """The batch's questions (status, round), message ids already stored, and removed participants."""
+    codes, people, message_ids, qids = ([call[i] for call in calls] for i in (0, 1, 2, 3))
+    questions = {(row[0], row[1]): (row[2], row[3]) for row in tx.execute(
+        "select q.session_code, q.question_id, q.status, q.round from questions q"
+        " join (select distinct * from unnest(%s::text[], %s::text[])) as i(code, qid)"
+        " on q.session_code = i.code and q.question_id = i.qid for share of q", (codes, qids))}
+    seen = {(row[0], row[1]): (row[2], row[3]) for row in tx.execute(
+        "select m.participant_id, m.message_id, m.question_id, m.round from messages m"
+        " join unnest(%s::bigint[], %s::text[]) as i(person, message)"
+        " on m.participant_id = i.person and m.message_id = i.message", (people, message_ids))}
+    removed = {row[0] for row in tx.execute(
+        "select id from participants where id = any(%s::bigint[]) and removed_at is not null", (people,))}
+    return questions, seen, removed
+
+
+def _decide_vote(question: tuple[str, int] | None, seen: tuple[str, int] | None, removed: bool,
+                 qid: str) -> tuple[str, int, bool]:
+    """ANSWER_SQL's decision for one vote, in its order: seen, stored, removed, unknown, not open."""
+    if seen is not None:
+        return seen[0], seen[1], False
+    if removed:
+        raise Refusal("removed", "the facilitator has removed this phone from the session")
+    if question is None:
+        raise Refusal("unknown_question", f"no question {qid!r} in this session")
+    if question[0] != "open":
+        raise Refusal("question_closed", f"question {qid!r} is not open for answers")
+    return qid, question[1], True
+
+
+def _store_votes(tx: Transaction, messages: dict[tuple[int, str], tuple[str, int]],
+                 ballots: dict[tuple[str, str, int, int], tuple[str, str]]) -> None:
+    if not messages:
+        return
+    tx.execute("insert into messages (participant_id, message_id, question_id, round)"
+               " select * from unnest(%s::bigint[], %s::text[], %s::text[], %s::integer[])",
+               _columns([(*key, *value) for key, value in messages.items()], 4))
+    tx.execute("insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
+               " select * from unnest(%s::text[], %s::text[], %s::integer[], %s::bigint[], %s::text[], %s::text[])"
+               " on conflict (session_code, question_id, round, participant_id)"
+               " do update set value = excluded.value, voted_at = excluded.voted_at",
+               _columns([(*key, *value) for key, value in ballots.items()], 6))
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    return [[row[i] for row in rows] for i in range(width)] if rows else [[] for _ in range(width)]
+
+
+pipelined_votes = partial(_answer_together, VOTE_SQL)  # one ANSWER_SQL per vote, pipelined: the former way
+vote.together = votes_together  # type: ignore[attr-defined]
 
 
 def remove_participant(tx: Transaction, code: str, participant_id: int) -> None:

@@ -8,12 +8,14 @@ next batch, so the writer recovers by itself once PostgreSQL is back.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 from typing import Any
 
 import psycopg
 
+from .. import metrics
 from .errors import StorageError
 from .writer import Writer, _Job, _settle_batch
 
@@ -81,6 +83,7 @@ class PostgresWriter(Writer):
 
     def _commit_or_refuse(self, connection: psycopg.Connection | None,
                           batch: list[_Job]) -> psycopg.Connection | None:
+        started = time.perf_counter()
         connection = self._reconnect(connection)
         try:
             if connection is None:
@@ -89,10 +92,12 @@ class PostgresWriter(Writer):
         except psycopg.Error as error:
             _roll_back_quietly(connection)
             log.error("THE DATABASE COULD NOT BE WRITTEN, %d writes refused: %s", len(batch), error)
+            metrics.BATCHES_REFUSED.labels("postgresql").inc()
             refusal = StorageError(f"the database could not be written: {error}")
             _settle_batch([(job, False, refusal) for job in batch])
             return connection
         self.batches += 1
+        metrics.committed("postgresql", len(batch), started)
         _settle_batch(outcomes)
         return connection
 

@@ -11,6 +11,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .. import metrics
 from .errors import StorageError, WriterStopped
 
 MAX_BATCH = 512
@@ -125,6 +127,7 @@ class Writer:
         return batch, False
 
     def _commit_batch(self, db: Database, batch: list[_Job]) -> None:
+        started = time.perf_counter()
         lost = self._files.lost()
         if lost:
             log.error("THE DATABASE FILE IS GONE, %d writes refused: %s", len(batch), lost)
@@ -142,10 +145,12 @@ class Writer:
         except sqlite3.Error as error:
             db.rollback()
             log.error("THE DATABASE COULD NOT BE WRITTEN, %d writes refused: %s", len(batch), error)
+            metrics.BATCHES_REFUSED.labels("sqlite").inc()
             refusal = StorageError(f"the database could not be written: {error}")
             _settle_batch([(job, False, refusal) for job in batch])
             return
         self.batches += 1
+        metrics.committed("sqlite", len(batch), started)
         _settle_batch(outcomes)
 
     @staticmethod

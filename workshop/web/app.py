@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.loop = asyncio.get_running_loop()  # where a metrics scrape reads the live figures
         store.start()
         if broker is not None:
             await broker.start()

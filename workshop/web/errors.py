@@ -6,6 +6,7 @@ The status of every refusal code is in one table; a code not listed is an invali
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from .. import metrics
 from ..domain.refusal import Refusal
 from ..store.writer import StorageError
 
@@ -47,6 +48,7 @@ def status_of(code: str) -> int:
 
 
 def error_response(code: str, message: str) -> JSONResponse:
+    metrics.REFUSALS.labels("http", code).inc()
     return JSONResponse({"error": code, "message": message}, status_code=status_of(code))
 
 

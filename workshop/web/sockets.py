@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .. import protocol
+from .. import metrics, protocol
 from ..domain.refusal import Refusal
 from ..live.room import Room
 from ..live.subscribers import Subscriber
@@ -62,6 +62,7 @@ async def _join(phone: PhoneConnection, message: dict) -> None:
 async def _vote(phone: PhoneConnection, message: dict) -> None:
     participant = _joined(phone)
     qid, round_ = await phone.room.vote(participant, message["id"], message["question"], message["value"])
+    metrics.VOTES_ACKED.inc()
     await phone.outbox.send(protocol.ack(message["id"], qid, round_))
 
 

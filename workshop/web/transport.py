@@ -38,6 +38,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 
+from .. import metrics
 from ..vocabulary import CLOSE_CODES
 from .auth import FacilitatorAuth
 from .connections import Census
@@ -133,6 +134,7 @@ class GuardedHttpProtocol(H11Protocol):
         set_nodelay(transport, self.census.limits.nodelay)
         self._admission = self.census.admit(id(transport), self.client[0] if self.client else "")
         if self._admission == "refused":
+            metrics.REFUSALS.labels("connection", "too_many_connections").inc()
             transport.abort()  # before reading a byte: a flood costs one accept each
             return
         self._start_head_timer()
@@ -193,6 +195,7 @@ def set_nodelay(transport: asyncio.BaseTransport, on: bool) -> None:
 
 async def too_many_connections(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     """The answer to a request on probation without the facilitator key."""
+    metrics.REFUSALS.labels("http", "too_many_connections").inc()
     body = json.dumps({"error": "too_many_connections",
                        "message": "too many connections from this address; close some and retry"}).encode()
     await send({"type": "http.response.start", "status": 503,
