@@ -139,7 +139,9 @@ but by can could did do does doing down during each few for from further had has
 him his how i if in into is it its itself just me more most my no nor not now of off on once only or other our
 ours out over own same she should so some such than that the their theirs them then there these they this
 those through to too under until up very was we were what when where which while who whom why will with would
-you your yours get gets got us every many much per via one two lot lots`.split(/\s+/));
+you your yours get gets got us every many much per via one two lot lots ask asks asked asking say says said
+tell told make makes made take takes took come comes came go goes went always often sometimes still even really
+need needs needed want wants wanted someone something everyone everybody people thing things`.split(/\s+/));
 
 /** The words the examples share most: [{word, count}], only words that come up at least twice. */
 export function frequentWords(texts, limit = 8) {

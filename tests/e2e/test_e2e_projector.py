@@ -38,6 +38,51 @@ FIT = """() => {
 }"""
 
 
+# Type size as the back row sees it: every visible piece of text, its rendered size (an SVG text's
+# font size times the drawing's scale) against the window's height, and its characters; the words of
+# prose on the stage (the room's own examples aside); and how far fit.js had to shrink the stage.
+TYPE = """() => {
+  const height = window.innerHeight;
+  const items = [];
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\\s+/g, ' ').trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest('[hidden], .visually-hidden, title, desc, style, script')) continue;
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(el).visibility === 'hidden') continue;
+    let size = parseFloat(getComputedStyle(el).fontSize);
+    if (el instanceof SVGElement) {
+      const ctm = el.getScreenCTM();
+      size *= ctm ? Math.hypot(ctm.a, ctm.b) : 1;
+    }
+    items.push({ text: text.slice(0, 40), chars: text.length, share: size / height });
+  }
+  const total = items.reduce((sum, item) => sum + item.chars, 0);
+  const large = items.filter((item) => item.share >= 0.03 - 1e-4).reduce((sum, item) => sum + item.chars, 0);
+  const smallest = items.reduce((low, item) => (item.share < low.share ? item : low), { share: 1, text: '' });
+  const prose = [...document.querySelectorAll('#stage > section:not([hidden]) :is(p, li, h2, h3, h4)')]
+    .filter((el) => !el.closest('.pj-card, .pj-words, .pj-summary-table, .pj-join, .pj-options, .pj-strategies, .pj-result-meta, .groups-line, li p'))
+    .map((el) => el.innerText).join(' ').split(/\\s+/).filter(Boolean).length;
+  return { smallest, largeShare: total ? large / total : 1, chars: total, prose,
+           fit: parseFloat(getComputedStyle(document.getElementById('stage')).getPropertyValue('--fit') || '1') };
+}"""
+
+MAX_PROSE_WORDS = 45
+
+
+
+def assert_readable(page: Page, state: str) -> None:
+    """No text under 2% of the window's height, half the characters at 3% or more, ~40 words at most."""
+    seen = page.evaluate(TYPE)
+    where = f"{state} at {page.viewport_size['width']}x{page.viewport_size['height']}"
+    smallest = seen["smallest"]
+    assert smallest["share"] >= 0.02 - 1e-4, (
+        f"{where}: {smallest['text']!r} is {smallest['share']:.2%} of the screen's height (fit {seen['fit']})")
+    assert seen["largeShare"] >= 0.5, f"{where}: only {seen['largeShare']:.0%} of the characters at 3% or more"
+    assert seen["prose"] <= MAX_PROSE_WORDS, f"{where}: {seen['prose']} words of prose on one slide"
+
+
 # Heat map labels whose boxes overlap another label or another kind's dot on screen.
 LABELS_APART = """() => {
   const kinds = [...document.querySelectorAll('.pj-heatmap .heat-kind')];
@@ -154,6 +199,7 @@ def check_every_size(projectors: dict[str, Page], state: str, folders: tuple, sh
     for size, page in projectors.items():
         expect(page.locator("main")).to_have_attribute("data-fitted", shown)
         assert_fits(page, state)
+        assert_readable(page, state)
         name = f"projector-{state}-{size}"
         screenshot(page, name, folders[0] if name in DOCUMENTED else folders[1])
 
@@ -185,9 +231,22 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator("#join-count")).to_have_text("12")
     check_every_size(projectors, "join", folders, "join")
 
+    # The introduction's own question is projected like any other, and its result when revealed.
+    command(server, code, command="open", question="intro.culture")
+    for page in projectors.values():
+        expect(page.locator(".pj-open-prompt")).to_contain_text("ideas of good service")
+        expect(page.locator("#footer")).to_be_visible()  # the join address stays in sight
+    check_every_size(projectors, "intro-voting", folders, "voting")
+    room.send("vote", "intro.culture", [4, 4, 3, 5, 4, 4, 2, 4, 5])
+    command(server, code, command="close", question="intro.culture")
+    command(server, code, command="reveal", question="intro.culture")
+    for page in projectors.values():
+        expect(page.locator("#results .pj-result-prompt")).to_contain_text("ideas of good service")
+    check_every_size(projectors, "intro-revealed", folders, "result")
+
     command(server, code, command="goto", step=1)
     for page in projectors.values():
-        expect(page.locator("#step-content .step-definition")).to_be_visible()
+        expect(page.locator("#step-content .pj-lead")).to_be_visible()
     check_every_size(projectors, "step", folders, "content")
 
     command(server, code, command="open", question="arrival.impact")
@@ -231,7 +290,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
 
     command(server, code, command="open", question="arrival.strategy")
     for page in projectors.values():
-        expect(page.locator(".pj-open .strategy")).to_have_count(4)
+        expect(page.locator(".pj-open .pj-strategy")).to_have_count(4)
     check_every_size(projectors, "strategy-voting", folders, "voting")
     room.send("vote", "arrival.strategy", ["low_cost_accommodation"] * 7 + ["classic_reduction"] * 3
                + ["classic_accommodation"] * 2)
@@ -281,6 +340,21 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator(".heat-legend li")).to_have_count(4)
         assert page.evaluate(LABELS_APART) == [], "heat map labels overlap"
     check_every_size(projectors, "summary", folders, "summary")
+
+    # The end slide: thanks and what was agreed; not "Live", no invitation to join. Reopen: the deck again.
+    command(server, code, command="end")
+    for page in projectors.values():
+        expect(page.locator("#ended")).to_contain_text("Thank you")
+        expect(page.locator("#ended tbody tr")).to_have_count(2)  # the decisions recorded
+        for hidden in ("#connection", "#footer", "#people"):
+            expect(page.locator(hidden)).to_be_hidden()
+        assert "Join" not in page.locator("main").inner_text()
+    check_every_size(projectors, "ended", folders, "ended")
+    command(server, code, command="reopen")
+    for page in projectors.values():
+        expect(page.locator("main")).to_have_attribute("data-fitted", "summary")
+        expect(page.locator("#connection")).to_be_visible()
+        expect(page.locator("#footer")).to_be_visible()
     surfaces.check()
 
 
