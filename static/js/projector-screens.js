@@ -6,30 +6,13 @@ import { liveChart } from './chart.js';
 import { heatMap, heatLegend } from './heatmap.js';
 import { signed, isCentred } from './format.js';
 import { countdownText } from './countdown.js';
+import { slideText } from './step-view.js';
 import { frequentWords, groupsSentence, resultSentence, shiftSentence, votedSentence } from './plain-words.js';
 import { CERTAINTIES, DIRECTIONS, RECORD_STATUSES, VERDICTS, label, strategyName } from './vocabulary.js';
 
 /** What a centred scale on this step is about: "arrival variability". */
 export function subjectOf(step) {
   return step.category ? step.title : '';
-}
-
-const SLIDE_WORDS = 40;
-
-/** The few words a step's slide carries: its `projector_text`, else the first sentences of its text
- * (a plan written before slides had their own text), never more than about forty words. */
-export function slideText(step) {
-  if (step.projector_text) return step.projector_text;
-  const source = (step.kind === 'category' ? step.definition : step.body) || '';
-  const first = source.trim().split(/\n\s*\n/)[0].replace(/\s+/g, ' ');
-  const sentences = first.match(/[^.!?]+[.!?]*(\s|$)/g) || [];
-  let text = '';
-  for (const sentence of sentences) {
-    if (text && `${text}${sentence}`.split(' ').length > SLIDE_WORDS) break;
-    text += sentence;
-  }
-  const words = text.trim().split(' ');
-  return words.length > SLIDE_WORDS ? `${words.slice(0, SLIDE_WORDS).join(' ')}…` : text.trim();
 }
 
 /** A step's slide: its short text; the definition, examples and prompts are the console's notes. */

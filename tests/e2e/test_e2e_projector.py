@@ -311,6 +311,19 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator("#examples .pj-word").first).to_have_text("month-end")
     check_every_size(projectors, "examples", folders, "examples")
 
+    # What would change a vote is a slide of its own, never mixed into the examples.
+    command(server, code, command="open", question="arrival.dissent")
+    room.send("submit", "arrival.dissent", ["A month-end freeze that the business signs off"])
+    dissent = [item for item in server.api("GET", f"/api/sessions/{code}").json()["submissions"]
+               if item["question_id"] == "arrival.dissent"]
+    command(server, code, command="approve", submission=dissent[0]["id"])
+    command(server, code, command="close", question="arrival.dissent")
+    for page in projectors.values():
+        expect(page.locator("#dissent .pj-section-title")).to_have_text("What would change your vote")
+        expect(page.locator("#dissent .pj-card")).to_have_text(["A month-end freeze that the business signs off"])
+        expect(page.locator("#examples")).not_to_contain_text("freeze")
+    check_every_size(projectors, "dissent", folders, "dissent")
+
     record = {"direction": "less", "strategy": "low_cost_accommodation", "status": "agreed",
               "notes": "Book installs ahead; a month-end freeze on changes."}
     response = server.api("PUT", f"/api/sessions/{code}/consensus/arrival", json=record)
@@ -389,6 +402,7 @@ SENTENCES = """async () => {
     voted: [words.votedSentence(12, 20), words.votedSentence(3, 2), words.votedSentence(0, 0)],
     shift: [words.shiftSentence({ changed: 3, voters_both: 10 }), words.shiftSentence({ changed: 0, voters_both: 0 })],
     frequent: words.frequentWords(['Month-end close', 'the month-end rush', 'Monday rush', 'printer jams']),
+    filler: words.frequentWords(['Users asked when the printer jams', 'They asked about the printer when it jams again']),
   };
 }"""
 
@@ -414,6 +428,8 @@ def test_results_are_said_in_plain_words(surfaces, server):
     assert said["voted"] == ["12 of 20 voted", "3 voted", "0 voted"]
     assert said["shift"] == ["3 of 10 changed their answer since the last round", ""]
     assert said["frequent"] == [{"word": "month-end", "count": 2}, {"word": "rush", "count": 2}]
+    # filler words never headline the wall, however often they come up
+    assert said["filler"] == [{"word": "jams", "count": 2}, {"word": "printer", "count": 2}]
     surfaces.check()
 
 
