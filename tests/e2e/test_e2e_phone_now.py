@@ -47,6 +47,7 @@ def test_the_phone_shows_the_present_first_through_two_kinds(surfaces, server, t
     for index in range(3):
         expect(groups.nth(index)).not_to_be_checked()  # nothing is chosen for the person
     page.get_by_role("radio", name="IT", exact=True).check()
+    screenshot(page, "phone-join-390", tmp_path)
     page.get_by_role("button", name="Join").tap()
     expect(page.locator("#connection")).to_have_attribute("data-status", "joined")
 
