@@ -1,6 +1,6 @@
 """The console at 40 phones on a 1440x900 laptop: the open question's live tally is above the fold,
 its figure tiles keep their text inside them, and who has not voted and who is in the room are
-summarised (counts, the newest few, a list that scrolls) rather than walls."""
+summarised (counts, the first few names, a list that scrolls and a search) rather than walls."""
 
 import asyncio
 import json
@@ -9,7 +9,7 @@ import re
 import websockets
 from playwright.sync_api import expect
 
-from .e2e_support import CONSOLE, command, console_card, create_session, screenshot
+from .e2e_support import CONSOLE, assert_accessible, command, console_card, create_session, screenshot
 from .test_e2e_projector import SocketPhones
 
 
@@ -63,6 +63,16 @@ def test_the_console_at_forty_phones_keeps_the_live_tally_in_view(surfaces, serv
         expect(card.locator(".not-voted")).to_have_text(re.compile(
             r"^20 connected phones have not voted yet: (Person \d\d, ){4}Person \d\d and 15 more$"))
         assert layout["peopleHeight"] <= 400 and layout["peopleScrolls"], layout
+        # the people list is searched, not read through
+        page.locator("#people-search").fill("person 07")
+        expect(page.locator("#people-list .person")).to_have_count(1)
+        expect(page.locator("#people-list .person-name")).to_have_text("Person 07")
+        expect(page.locator("#people-found")).to_have_text("1 of 40 listed match")
+        page.locator("#people-search").fill("business")
+        expect(page.locator("#people-list .person")).to_have_count(15)
+        page.locator("#people-search").fill("")
+        expect(page.locator("#people-list .person")).to_have_count(40)
+        assert_accessible(page, "console at 40 phones")
     finally:
         room.close()
     surfaces.check()

@@ -4,7 +4,7 @@ chosen with large buttons, none chosen for you; a phone on its side lays its opt
 
 from playwright.sync_api import Page, expect
 
-from .e2e_support import card, command, create_session, screenshot, tap_vote
+from .e2e_support import assert_accessible, card, command, create_session, screenshot, tap_vote
 
 # The box of `selector` in the window: top and bottom against the window's height.
 IN_VIEW = """(el) => { const box = el.getBoundingClientRect();
@@ -70,6 +70,7 @@ def test_the_phone_shows_the_present_first_through_two_kinds(surfaces, server, t
         expect(page.locator("#earlier")).to_be_visible()
         expect(page.locator("#earlier-list")).to_contain_text("hurt")  # the impact question, folded
         screenshot(page, f"phone-now-{kind}-390", tmp_path)
+    assert_accessible(page, "phone with earlier results")
     surfaces.check()
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from servers import Server
 
-from .e2e_support import command, create_session, screenshot, stop
+from .e2e_support import assert_accessible, command, create_session, screenshot, stop
 
 # The address phones are told to use, as in the README's example (the browsers still use 127.0.0.1).
 PUBLIC_URL = "http://192.168.1.20:8000"
@@ -363,6 +363,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
             expect(page.locator(hidden)).to_be_hidden()
         assert "Join" not in page.locator("main").inner_text()
     check_every_size(projectors, "ended", folders, "ended")
+    assert_accessible(projectors["1080p"], "projector (end slide)")
     command(server, code, command="reopen")
     for page in projectors.values():
         expect(page.locator("main")).to_have_attribute("data-fitted", "summary")
