@@ -7,6 +7,7 @@ import { heatMap, heatLegend } from './heatmap.js';
 import { signed, isCentred } from './format.js';
 import { countdownText } from './countdown.js';
 import { slideText } from './step-view.js';
+import { STOP_WORDS } from './stop-words.js';
 import { frequentWords, groupsSentence, resultSentence, shiftSentence, votedSentence } from './plain-words.js';
 import { CERTAINTIES, DIRECTIONS, RECORD_STATUSES, VERDICTS, label, strategyName } from './vocabulary.js';
 
@@ -120,7 +121,7 @@ const SIZES = [[40, 'short'], [110, 'medium'], [Infinity, 'long']];
 
 /** Approved examples as a wall of cards, short ones set larger, with the words they share. */
 export function examplesWall(texts, { words = true } = {}) {
-  const frequent = words ? frequentWords(texts) : [];
+  const frequent = words ? frequentWords(texts, STOP_WORDS) : [];
   const top = frequent.length ? frequent[0].count : 1;
   return h('div', { class: 'pj-wall-box' },
     frequent.length ? h('p', { class: 'pj-words' }, h('span', { class: 'pj-words-label' }, 'Words that come up:'),
