@@ -53,6 +53,11 @@ def test_the_console_at_forty_phones_keeps_the_live_tally_in_view(surfaces, serv
         command(server, code, command="goto", step=1)
         command(server, code, command="open", question="arrival.impact")
         room.send("vote", "arrival.impact", [4, 5, 3, 4] * 5 + [None] * 20)
+        # the slide's few words, and the long texts as the facilitator's notes
+        expect(page.locator("#step-content .step-slide")).to_have_text(
+            "On the projector: Customers come when it suits them, not when we are ready: peaks, lulls and everyone at once.")
+        expect(page.locator("#step-content .step-details summary").first).to_have_text("Speaker notes")
+        expect(page.locator("#step-content .step-definition")).to_be_visible()
         card = console_card(page, "arrival.impact")
         expect(card.locator(".voted-count")).to_have_text("20")
         layout = page.evaluate(LAYOUT, "arrival-impact")
