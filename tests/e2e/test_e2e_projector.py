@@ -13,6 +13,7 @@ import websockets
 from playwright.sync_api import Page, expect
 
 from servers import Server
+from workshop.domain.plans import default_plans_dir
 
 from .e2e_support import assert_accessible, command, create_session, screenshot, stop
 
@@ -518,4 +519,26 @@ def test_the_projector_shows_the_open_question_else_the_latest_thing_to_happen(s
         # With no history seen: the step's flow order, results then examples then the decision.
         ["a projector opened after the examples closed", "record"],
     ]
+    surfaces.check()
+
+
+SHIPPED = sorted(path.stem for path in default_plans_dir().glob("*.toml"))
+
+
+@pytest.mark.parametrize("plan", SHIPPED)
+def test_every_shipped_plan_reads_as_slides(surfaces, server, plan):
+    """Each shipped plan's steps, as the room first sees them (their slide, or how to join), keep the
+    type-size rule at 1280x720, whether or not the plan gives a step its own slide text."""
+    code = create_session(server, plan=plan)
+    laptop = surfaces.facilitator()
+    page = surfaces.context(viewport=SIZES["720p"]).new_page()
+    page.context.add_cookies(laptop.cookies())
+    page.goto(f"{server.base}/s/{code}/present")
+    steps = server.api("GET", f"/api/sessions/{code}").json()["steps"]
+    for step in steps:
+        command(server, code, command="goto", step=step["index"])
+        expect(page.locator("#step-count")).to_have_text(f"Step {step['index'] + 1} of {len(steps)}")
+        expect(page.locator("main")).to_have_attribute("data-fitted", re.compile("^(join|content|summary)$"))
+        assert_fits(page, f"{plan} step {step['index'] + 1}")
+        assert_readable(page, f"{plan} step {step['index'] + 1}")
     surfaces.check()
