@@ -78,6 +78,7 @@ def test_a_phone_on_its_side_keeps_marks_off_the_labels(surfaces, server, tmp_pa
     code = create_session(server)
     command(server, code, command="goto", step=1)
     command(server, code, command="open", question="arrival.strategy")
+    pages = []
     for width, height in ((640, 360), (360, 640)):
         page = surfaces.context(viewport={"width": width, "height": height}, has_touch=True, is_mobile=True).new_page()
         page.goto(f"{server.base}/j/{code}")
@@ -88,4 +89,14 @@ def test_a_phone_on_its_side_keeps_marks_off_the_labels(surfaces, server, tmp_pa
         assert page.evaluate(MARKS_APART) == [], f"marks over labels at {width}x{height}"
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"phone-strategy-{width}x{height}", tmp_path)
+        tap_vote(page, "arrival.strategy", "low_cost_accommodation")
+        pages.append(page)
+    reveal(server, code, "arrival.strategy")
+    for page in pages:
+        expect(card(page, "arrival.strategy").locator(".results .chart")).to_be_visible()
+        in_first_screenful(page, "arrival.strategy")
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+        size = page.viewport_size
+        card(page, "arrival.strategy").locator(".results").scroll_into_view_if_needed()
+        screenshot(page, f"phone-strategy-result-{size['width']}x{size['height']}", tmp_path)
     surfaces.check()
