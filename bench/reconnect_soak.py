@@ -209,12 +209,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--phones", type=int, default=2000)
     parser.add_argument("--reconnects", type=int, default=10000)
+    parser.add_argument("--policy", choices=POLICIES, action="append",
+                        help="measure only this collector policy (repeatable; default: all, in one run)")
     args = parser.parse_args()
     gc.freeze()  # this load generator's own collector stays off its phones
     print(f"{args.phones} phones: a burst of votes; then {args.reconnects} reconnects, half without a close frame")
     print(f"{'policy':<14}{'burst s':>9}{'burst GC max ms':>17}{'burst GC ms':>13}{'RSS warm MiB':>14}"
           f"{'soak grown MiB':>16}{'soak GC max ms':>16}{'soak full GCs':>15}")
-    for policy in POLICIES:
+    for policy in args.policy or POLICIES:
         figures = asyncio.run(measure(policy, args.phones, args.reconnects))
         print(f"{policy:<14}{figures['burst']:>9.3f}{figures['burst_gc_max']:>17.1f}{figures['burst_gc']:>13.1f}"
               f"{figures['warm']:>14.1f}{figures['grown']:>+16.1f}{figures['soak_gc_max']:>16.1f}"

@@ -332,3 +332,19 @@ def test_a_record_names_its_round_and_never_rests_on_an_open_or_empty_one(client
     finally:
         for phone in phones:
             phone.__exit__(None, None, None)
+
+
+def test_a_deferred_decision_saves_without_a_direction_or_a_strategy(client, session_code):
+    url = f"/api/sessions/{session_code}/consensus/effort"
+    saved = client.put(url, json={"status": "deferred", "owner": "Service owner", "due": "2027-03-01"}, headers=AUTH)
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["direction"], saved.json()["strategy"], saved.json()["warnings"]) == ("", "", [])
+    refused = client.put(url, json={"status": "agreed"}, headers=AUTH)
+    assert refused.status_code == 422 and refused.json()["message"].startswith("strategy: must be one of")
+    exported = client.get(f"/api/sessions/{session_code}/export.json", headers=AUTH).json()
+    effort = next(entry for entry in exported["kinds"] if entry["kind"] == "effort")["record"]
+    assert (effort["direction_name"], effort["strategy_name"]) == ("Not decided", "Not decided")
+    brief = client.get(f"/api/sessions/{session_code}/export.md", headers=AUTH).text
+    assert "Deferred: the decision on effort variability was put off, with no working position yet." in brief
+    for fmt in ("csv", "xlsx", "docx", "html", "votes.csv"):
+        assert client.get(f"/api/sessions/{session_code}/export.{fmt}", headers=AUTH).status_code == 200

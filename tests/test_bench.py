@@ -18,7 +18,7 @@ RUNS = {
     "store_backends": (["100", "1"], "PostgreSQL burst throughput is"),
     "keepalive": (["--requests", "20", "--repeat", "1"], "p50 off/on"),
     "ping_flood": (["--seconds", "1"], "ping flood memory grown"),
-    "reconnect_soak": (["--phones", "50", "--reconnects", "200"], "soak memory grown"),
+    "reconnect_soak": (["--phones", "50", "--reconnects", "200", "--policy", "sweeps"], "soak memory grown"),
     "load": (["--phones", "50", "--repeat", "1", "--servers", "real"], "every acknowledged vote counted"),
     "cluster": (["--processes", "2", "--phones", "40", "--sessions", "2", "--per-session", "10",
                  "--repeat", "1"], "burst"),

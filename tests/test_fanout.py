@@ -357,3 +357,26 @@ def test_a_broker_without_postgresql_is_refused(tmp_path, redis_server):
                              text=True, timeout=30)
     assert refused.returncode != 0 and "needs a PostgreSQL --db" in refused.stderr, refused.stderr
     assert os.listdir(tmp_path) == []  # refused before any file was made
+
+
+async def test_a_frozen_redis_holds_no_vote_or_join_back_for_more_than_a_moment(cluster, redis_server):
+    import signal
+    (server,) = cluster(1)
+    code = open_session(server)
+    phone = await joined_phone(server, code)
+    os.kill(redis_server.process.pid, signal.SIGSTOP)  # frozen: it keeps the connections but never answers
+    try:
+        waits = []
+        for number in range(6):
+            started = time.monotonic()
+            message_id = f"frozen-{number}"
+            await phone.send({"type": "vote", "id": message_id, "question": QUESTION, "value": 1})
+            await until(lambda wanted=message_id: phone.latest.get("ack", {}).get("id") == wanted, "an ack")
+            waits.append(time.monotonic() - started)
+            await asyncio.sleep(0.3)  # past the half second a process counts alone, so it asks Redis again
+        started = time.monotonic()
+        await joined_phone(server, code)
+        joining = time.monotonic() - started
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    assert max(waits) < 1.0 and joining < 1.0, (waits, joining)

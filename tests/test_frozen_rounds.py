@@ -119,10 +119,16 @@ def _agree_with_the_export(room, store) -> None:
         return
     exported = collect(store, room.code)["kinds"][0]["questions"]["direction"]["rounds"]
     live = room.results(QID)["rounds"]
-    for found, seen in zip(exported, live, strict=True):
+    console = room.snapshot()["questions"][QID]["rounds"]
+    projector = room.projector_view()["questions"][QID].get("rounds", [])
+    for number, (found, seen) in enumerate(zip(exported, live, strict=True)):
+        said = {key: seen.get(key) for key in KEYS}
+        assert {key: console[number].get(key) for key in KEYS} == said
+        if number < len(projector):  # the projector carries the rounds the room may see
+            assert {key: projector[number].get(key) for key in KEYS} == said
         if seen["open"]:
             continue  # an open round is provisional: the export counts who joined, the room who is here
-        assert {key: found.get(key) for key in KEYS} == {key: seen.get(key) for key in KEYS}
+        assert {key: found.get(key) for key in KEYS} == said
 
 
 @settings(max_examples=40, deadline=None)

@@ -131,3 +131,21 @@ def test_a_flood_of_texts_is_capped_and_the_console_gets_one_page(client, sessio
     snapshot = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()
     assert len(snapshot["submissions"]) == MODERATION_PAGE
     assert snapshot["pending_total"] > MODERATION_PAGE
+
+
+def test_an_expected_room_size_caps_admissions_and_the_console_counts_who_was_turned_away(client, session_code):
+    command(client, session_code, command="room_size", size=10)  # admits about that many: 12
+    tokens = []
+    for _ in range(12):
+        with client.websocket_connect(f"/ws/{session_code}") as phone:
+            tokens.append(join(phone)["participant"]["token"])
+    for _ in range(3):
+        with client.websocket_connect(f"/ws/{session_code}") as phone:
+            phone.send_json({"type": "join"})
+            refused = receive_until(phone, "error")
+            assert refused["code"] == "room_full" and "room is full" in refused["message"]
+    with client.websocket_connect(f"/ws/{session_code}") as phone:  # a phone that joined comes back
+        assert join(phone, token=tokens[0])["participant"]["token"] == tokens[0]
+    room = client.get(f"/api/sessions/{session_code}", headers=AUTH).json()["room"]
+    assert room["refused_joins"] == {"room_full": 3}
+    assert client.get(f"/api/sessions/{session_code}", headers=AUTH).json()["participants"]["joined"] == 12

@@ -145,3 +145,34 @@ def test_postgres_records_the_same_migration_steps_as_sqlite(postgres_url):
     with psycopg.connect(postgres_url) as connection:
         names = [row[0] for row in connection.execute("select name from schema_migrations order by name")]
     assert names == [name for name, _ in MIGRATIONS]
+
+
+def test_a_state_change_decided_on_a_stale_state_is_refused_and_writes_nothing(store):
+    code, opened = opened_session(store)
+    deadline = "2030-01-01T00:00:00.000+00:00"
+    timed = SessionState(0, {**opened.questions, "q.scale": QuestionState("open", closes_at=deadline)})
+    store.save_state(code, opened, timed).result()
+    # decided on the state before the countdown was armed: the stored question is no longer that one
+    closed = SessionState(0, {**opened.questions, "q.scale": QuestionState("closed")})
+    assert refusal_code(store.save_state(code, opened, closed, {("q.scale", 1): [1]})) == "stale_state"
+    assert store.session_state(code) == timed and store.attendance(code) == {}
+    stopped = SessionState(0, {**opened.questions, "q.scale": QuestionState("open")})
+    store.save_state(code, timed, stopped).result()  # decided on what is stored: taken
+    assert store.session_state(code) == stopped
+    assert refusal_code(store.save_state(code, SessionState(3, opened.questions), SessionState(4, opened.questions))) \
+        == "stale_state"
+
+
+def test_a_room_size_caps_admissions_and_presence_is_stored_when_a_round_closes(store):
+    code, opened = opened_session(store)
+    sized = SessionState(0, opened.questions, False, 2)
+    store.save_state(code, opened, sized).result()
+    people = [store.join(code, None, "", "IT").result() for _ in range(3)]  # 1.2 x 2, rounded up
+    assert refusal_code(store.join(code, None, "", "IT")) == "room_full"
+    assert store.join(code, people[0]["token"], "", "").result()["id"] == people[0]["id"]
+    closing = SessionState(0, {**sized.questions, "q.scale": QuestionState("closed")}, False, 2)
+    store.save_state(code, sized, closing, {("q.scale", 1): [people[0]["id"], people[1]["id"]]}).result()
+    assert store.attendance(code) == {("q.scale", 1): {"groups": {people[0]["id"]: "IT", people[1]["id"]: "IT"},
+                                                       "amended": False}}
+    store.remove_participant(code, people[1]["id"]).result()
+    assert store.attendance(code)[("q.scale", 1)] == {"groups": {people[0]["id"]: "IT"}, "amended": True}

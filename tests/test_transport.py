@@ -236,13 +236,26 @@ def test_an_open_socket_outlives_the_header_timeout(tmp_path):
         server.stop()
 
 
-def test_a_flood_from_one_address_is_capped_and_the_facilitator_still_gets_in(tmp_path, connect):
+def _open_socket(connection: socket.socket, code: str) -> None:
+    """Upgrade a raw connection to the session's phone socket (open, not yet joined): a socket in use."""
+    connection.sendall(f"GET /ws/{code} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+    connection.settimeout(10)
+    assert connection.recv(65536).startswith(b"HTTP/1.1 101")
+
+
+def test_a_flood_of_sockets_from_one_address_is_capped_and_the_facilitator_still_gets_in(tmp_path, connect):
     server = Server(tmp_path, "--max-per-address", "20", "--header-timeout", "30")
     try:
-        flood = [connect(server.port, "127.0.0.2") for _ in range(20 + PROBATION_PER_ADDRESS + 12)]
+        code = server.api("POST", "/api/sessions", json={"title": "Flooded"}).json()["code"]
+        in_use = [connect(server.port, "127.0.0.2") for _ in range(20)]
+        for connection in in_use:
+            _open_socket(connection, code)
+        flood = [connect(server.port, "127.0.0.2") for _ in range(PROBATION_PER_ADDRESS + 12)]
         open_ = [connection for connection in flood if not _closed_within(connection, 0.05)]
-        # The cap, then a few on probation; the rest are closed as soon as they are accepted.
-        assert len(open_) == 20 + PROBATION_PER_ADDRESS
+        # Past the cap of sockets in use, a few on probation; the rest are closed as soon as they are accepted.
+        assert len(open_) == PROBATION_PER_ADDRESS
         probation = open_[-1]
         status, body = _request(probation, "/join")
         assert (status, json.loads(body)["error"]) == (503, "too_many_connections")
@@ -255,6 +268,24 @@ def test_a_flood_from_one_address_is_capped_and_the_facilitator_still_gets_in(tm
         assert _request(facilitator, "/api/sessions", KEY)[0] == 200
         assert _request(connect(server.port), "/join")[0] == 200  # another address is not affected
         assert server.api("GET", "/api/sessions").status_code == 200
+        assert not any(_closed_within(connection, 0.01) for connection in in_use)  # sockets in use are kept
+    finally:
+        server.stop()
+
+
+def test_idle_connections_from_one_address_are_shed_first_so_its_phones_get_in(tmp_path, connect):
+    server = Server(tmp_path, "--max-per-address", "20", "--header-timeout", "30")
+    try:
+        idle = [connect(server.port, "127.0.0.2") for _ in range(20)]  # sent nothing: waiting for a request
+        kept_alive = connect(server.port, "127.0.0.2")
+        assert _request(kept_alive, "/join")[0] == 200  # served, then kept alive and idle
+        more = [connect(server.port, "127.0.0.2") for _ in range(30)]
+        everyone = [*idle, kept_alive, *more]
+        still_open = [connection for connection in everyone if not _closed_within(connection, 0.05)]
+        assert len(still_open) <= 20  # never past the cap: the oldest idle ones made room
+        assert _closed_within(idle[0], 0.05) or idle[0] not in still_open
+        phone = connect(server.port, "127.0.0.2")  # a phone of the same NAT'd room
+        assert _request(phone, "/join")[0] == 200
     finally:
         server.stop()
 

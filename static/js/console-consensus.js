@@ -24,7 +24,8 @@ function renderRecords(snapshot, command) {
           on: { click: (event) => command({ command: 'goto', step: step.index }, event.currentTarget) },
         }, kind.name) : h('span', {}, kind.name),
         h('span', { class: 'record-line' }, record
-          ? `${label(RECORD_STATUSES, record.status)} · ${label(DIRECTIONS, record.direction)} · ${strategyName(record.strategy)}`
+          ? [label(RECORD_STATUSES, record.status), label(DIRECTIONS, record.direction), strategyName(record.strategy)]
+            .filter(Boolean).join(' · ')
           : 'Not recorded yet'));
     }));
 }
@@ -137,6 +138,11 @@ function showWarnings(warnings) {
   renderIfChanged(list, warnings, () => warnings.map((text) => h('li', {}, text)));
 }
 
+/** The choices still to make: a deferred decision needs only its status. */
+function requiredMissing(body) {
+  return CHOICES.filter((name) => !body[name] && !(body.status === 'deferred' && name !== 'status'));
+}
+
 function missingText(missing) {
   const words = missing.map((name) => ({ direction: 'a direction', strategy: 'a strategy', status: 'a status' })[name]);
   const list = words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : words[0];
@@ -178,7 +184,7 @@ class ConsensusPanel {
     this.checked = key;
     this.asked += 1;
     const mine = this.asked;
-    if (!kind || CHOICES.some((name) => !choices[name])) {
+    if (!kind || requiredMissing(choices).length) {
       showWarnings([]);
       return;
     }
@@ -252,7 +258,7 @@ class ConsensusPanel {
   async save(event) {
     event.preventDefault();
     const body = formBody();
-    const missing = CHOICES.filter((name) => !body[name]);
+    const missing = requiredMissing(body);
     const status = $('consensus-status');
     if (missing.length) {
       status.textContent = missingText(missing);

@@ -24,7 +24,18 @@ function personItem(person, command) {
     }, 'Remove'));
 }
 
+const REFUSED_WORDS = { room_full: 'the room is full', joining_locked: 'joining is locked' };
+
+/** "12 new phones turned away: the room is full": what the room's size or lock has refused. */
+function renderRefused(room) {
+  const refused = Object.entries(room.refused_joins || {}).filter(([, count]) => count > 0);
+  $('refused-joins').hidden = !refused.length;
+  $('refused-joins').textContent = refused.map(([code, count]) =>
+    `${count} new ${count === 1 ? 'phone' : 'phones'} turned away: ${REFUSED_WORDS[code] || code}`).join(' · ');
+}
+
 function renderAddresses(room) {
+  renderRefused(room);
   const rows = room.joins_by_address;
   $('addresses-table').hidden = rows.length === 0;
   $('addresses-empty').hidden = rows.length > 0;

@@ -60,15 +60,18 @@ def parse_record(kind: str, data: object, plan: Plan | None = None) -> Consensus
     unknown = set(data) - RECORD_FIELDS
     if unknown:
         raise RecordError(sorted(unknown)[0], "is not a field of a consensus record")
-    strategy = _choice(data, "strategy", tuple(STRATEGIES_BY_ID))
+    status = _choice(data, "status", RECORD_STATUSES)
+    # A decision put off need not name a direction or a strategy: they are stored as empty.
+    undecided = ("", None) if status == "deferred" else ()
+    strategy = _choice(data, "strategy", tuple(STRATEGIES_BY_ID), undecided)
     texts = {name: _text(data, name) for name in TEXT_FIELDS}
     if _is_hint(kind, texts["sla_input"], plan):
         texts["sla_input"] = ""
     return ConsensusInput(
         kind=kind,
-        direction=_choice(data, "direction", DIRECTIONS),
+        direction=_choice(data, "direction", DIRECTIONS, undecided),
         strategy=strategy,
-        status=_choice(data, "status", RECORD_STATUSES),
+        status=status,
         **texts,
         sla=_sla(kind, data.get("sla")),
         clauses=_clauses(kind, strategy, data.get("clauses"), plan),
@@ -111,10 +114,13 @@ def _is_hint(kind: str, text: str, plan: Plan | None) -> bool:
     return bool(text) and " ".join(text.split()) in {" ".join(hint.split()) for hint in hints}
 
 
-def _choice(data: dict, name: str, allowed: tuple[str, ...]) -> str:
+def _choice(data: dict, name: str, allowed: tuple[str, ...], optional: tuple = ()) -> str:
     value = data.get(name)
+    if value in optional:
+        return ""
     if value not in allowed:
-        raise RecordError(name, f"must be one of {', '.join(allowed)}")
+        also = " (or left out, for a deferred decision)" if optional else ""
+        raise RecordError(name, f"must be one of {', '.join(allowed)}{also}")
     return value
 
 
@@ -232,12 +238,13 @@ def _fit_warnings(record: ConsensusInput) -> list[dict]:
 def _side_warnings(record: ConsensusInput, direction: dict, strategy: dict) -> list[dict]:
     found = []
     side = position(direction) if "side_counts" in direction else None
-    if direction.get("n") and side is not None and side != record.direction:
+    if record.direction and direction.get("n") and side is not None and side != record.direction:
         found.append(_warning("direction_against_majority",
                               f"Recorded '{record.direction}', but most direction votes were for '{side}' "
                               f"({direction['side_counts'][side]} of {direction['n']})."))
     leader = strategy.get("leader")
-    if strategy.get("n") and leader is not None and leader != record.strategy and strategy.get("clear_leader"):
+    if (record.strategy and strategy.get("n") and leader is not None and leader != record.strategy
+            and strategy.get("clear_leader")):
         votes = f"{strategy['counts'][leader]} of {strategy['n']}"
         found.append(_warning("strategy_against_leader",
                               f"Recorded {STRATEGIES_BY_ID[record.strategy].name}, but the strategy vote was led "

@@ -5,6 +5,7 @@ earlier round's votes and opens a fresh round. Commands that ask for the state t
 succeed and change nothing, so a retried click is harmless.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ SESSION_COMMANDS = ("end", "reopen")
 COMMANDS = ("goto", *QUESTION_COMMANDS, *SUBMISSION_COMMANDS, *ROOM_COMMANDS, *PARTICIPANT_COMMANDS,
             *SESSION_COMMANDS)
 MAX_ROOM_SIZE = 100_000
+ROOM_MARGIN = 1.2  # a room of the expected size admits this many times as many phones, then is full
 MAX_TIMER_SECONDS = 3600
 BIGGEST_ID = 2**63 - 1  # submission and participant ids are 64-bit integers in every record
 TIMED_COMMANDS = ("open", "timer")  # the commands that take `seconds`
@@ -119,6 +121,18 @@ def _seconds_field(data: dict) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TIMER_SECONDS:
         raise Refusal("invalid_field", f"'seconds' must be a whole number from 1 to {MAX_TIMER_SECONDS}, or null")
     return value
+
+
+def room_cap(room_size: int) -> int | None:
+    """Participants a room admits once the facilitator gave its expected size (None: no size, no cap)."""
+    return math.ceil(room_size * ROOM_MARGIN) if room_size > 0 else None
+
+
+def stale_state() -> Refusal:
+    """The refusal of a change decided on a state the record no longer holds (another process, or a
+    countdown, changed it first): the change is decided again on the stored state, or refused."""
+    return Refusal("stale_state", "the session changed elsewhere while this command was decided; "
+                                  "it was not applied: look at the session again and retry")
 
 
 def closed_rounds(previous: SessionState, state: SessionState) -> list[tuple[str, int]]:

@@ -166,6 +166,8 @@ def position(entry: dict) -> str:
     kind = entry["name"].lower()
     if record is None:
         return f"Open: no consensus has been recorded for {kind} variability yet."
+    if not (record["direction"] and record["strategy"]):
+        return f"Deferred: the decision on {kind} variability was put off, with no working position yet."
     core = _core(kind, record["direction"], record["strategy"])
     if record["status"] == "agreed":
         return f"Agreed: the service will {core}."
@@ -342,7 +344,7 @@ def summary_row(entry: dict, data: dict | None = None) -> dict:
         "direction": record["direction_name"] if record else "",
         "strategy": record["strategy_name"] if record else "",
         "status": badge(entry)[0],
-        "status_class": badge(entry)[1],
+        "status_class": badge(entry)[1].split()[0],  # the overview colours the text; the badge's outline is its own
         "verdict": verdict_words(figures) if verdict else "",
         "turnout": (turnout(entry, data) or "") if data else "",
         "consensus": number(figures["consensus"]) if counted else "",

@@ -63,11 +63,14 @@ def _svg(width: int, height: int, title: str, parts: Sequence[str], kind: str) -
 
 
 def distribution_chart(counts: Mapping[str, int], labels: Mapping[str, str], title: str) -> str:
-    """A bar per scale point (in the given order), its count above it and its label below."""
+    """A bar per scale point (in the given order), its count above it and its label below.
+
+    A bar's height is its share of the round's votes (the full height is 100%), so two rounds side by
+    side are drawn on one axis."""
     width, height, left, right, top, bottom = 300, 190, 8, 8, 38, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     slot = plot_width / max(len(counts), 1)
-    most = max(counts.values(), default=0) or 1
+    most = sum(counts.values()) or 1
     parts = [_text(left, 14, title, size=12, weight="bold"),
              _line(left, top + plot_height, width - right, top + plot_height, stroke=MUTED)]
     for index, (value, count) in enumerate(counts.items()):
@@ -84,13 +87,13 @@ def distribution_chart(counts: Mapping[str, int], labels: Mapping[str, str], tit
 
 
 def choice_chart(counts: Mapping[str, int], names: Mapping[str, str], title: str) -> str:
-    """A horizontal bar per option, with its count and share."""
+    """A horizontal bar per option, its length its share of the votes (the full width is 100%)."""
     row, left, right, top = 24, 136, 46, 26
     width = 300
     height = top + row * len(counts) + 6
     plot_width = width - left - right
     total = sum(counts.values())
-    most = max(counts.values(), default=0) or 1
+    most = total or 1
     parts = [_text(4, 14, title, size=12, weight="bold")]
     for index, (option, count) in enumerate(counts.items()):
         y = top + index * row
@@ -153,7 +156,7 @@ def _heat_axes(left: float, top: float, plot_width: float, plot_height: float, l
     for value in range(low, high + 1):
         y = top + plot_height * (1 - (value - low) / (high - low))
         parts.append(_text(left - 6, y + 4, str(value), size=10, anchor="end", fill=MUTED))
-    parts.append(_text(left + plot_width / 2, bottom + 32, "Consensus on direction (Cns: 0 split, 1 unanimous)",
+    parts.append(_text(left + plot_width / 2, bottom + 32, "Agreement on direction (the leading side's share)",
                        size=11, anchor="middle"))
     parts.append(f'<text x="14" y="{top + plot_height / 2:.1f}" font-size="11" text-anchor="middle" '
                  f'fill="{INK}" transform="rotate(-90 14 {top + plot_height / 2:.1f})">Impact today (mean)</text>')

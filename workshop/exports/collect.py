@@ -21,6 +21,7 @@ RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_inp
 DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variability as today",
                    "more": "More variability allowed"}
 STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
+UNDECIDED = "Not decided"  # a deferred record without a direction or a strategy
 
 
 def collect(store: RecordStore, code: str) -> dict:
@@ -95,11 +96,12 @@ def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds:
                    "sla_fields": [{"id": item.id, "label": item.label} for item in kind.sla_fields],
                    "record": None}
     if record is not None:
-        strategy = STRATEGIES_BY_ID[record["strategy"]]
+        strategy = STRATEGIES_BY_ID.get(record["strategy"])
         entry["record"] = {key: record[key] for key in RECORD_FIELDS}
         entry["record"].update(
-            direction_name=DIRECTION_NAMES[record["direction"]], strategy_name=strategy.name,
-            strategy_family=strategy.family, status_name=STATUS_NAMES[record["status"]],
+            direction_name=DIRECTION_NAMES.get(record["direction"], UNDECIDED),
+            strategy_name=strategy.name if strategy else UNDECIDED,
+            strategy_family=strategy.family if strategy else None, status_name=STATUS_NAMES[record["status"]],
             warnings=_warnings(record))
         # The figures as they stood when the record was made: what the decision rests on.
         entry["evidence"] = _evidence(record["evidence"], session.plan.min_group_size)

@@ -61,6 +61,7 @@ def report_context(data: dict) -> dict:
         "schema": data["schema"],
         "session": session,
         "held_on": brief.held_on(data),
+        "rule": brief.rule_sentence(thresholds),
         "overview": [brief.summary_row(entry, data) for entry in data["kinds"]],
         "sections": [{**brief.kind_brief(entry, thresholds, data), "charts": _kind_charts(entry)}
                      for entry in data["kinds"]],

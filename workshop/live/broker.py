@@ -35,6 +35,9 @@ RETRY_DELAY = 0.5  # seconds before retrying a lost Redis connection
 PUBLISH_BATCH = 1000  # events sent in one pipelined round trip at most
 CLOSE_TIMEOUT = 4.0  # seconds a shutdown waits for the broker's tasks and connections
 COMMAND_TIMEOUT = 5.0  # seconds: above READ_BLOCK_MS, so only a Redis that stopped answering times out
+# A vote or a join waits at most this long for its shared budget; then the process's own budget stands
+# in (for RETRY_DELAY), so a frozen Redis slows no phone by more than this.
+BUDGET_WAIT = 0.25
 
 # A token bucket shared by every process (a participant's messages, an address's new joins): one
 # round trip, atomic in Redis.
@@ -318,7 +321,7 @@ class Broker:
         """Take one token from a bucket shared by every process; None when Redis cannot answer.
 
         Requests made in the same turn of the event loop go to Redis together, in one round trip."""
-        if time.monotonic() < self._budgets_down_until:
+        if self._budgets_down():
             return None
         answer: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self._budget_requests.append((bucket, rate, burst, answer))
@@ -326,15 +329,22 @@ class Broker:
             self._later(self._take_tokens())
         return await answer
 
+    def _budgets_down(self) -> bool:
+        return time.monotonic() < self._budgets_down_until
+
     async def _take_tokens(self) -> None:
         requests, self._budget_requests = self._budget_requests, []
         answers: list[bool | None] = [None] * len(requests)
+        failures: tuple[type[BaseException], ...] = (*self._errors, TimeoutError)
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
+            async with asyncio.timeout(BUDGET_WAIT), self.redis.pipeline(transaction=False) as pipe:
                 for bucket, rate, burst, _ in requests:
                     await self._bucket(keys=[f"workshop:budget:{bucket}"], args=[rate, burst], client=pipe)
                 answers = [bool(found) for found in await pipe.execute()]
-        except self._errors:
+        except failures:
+            if not self._budgets_down():
+                log.warning("REDIS IS UNREACHABLE: budgets did not answer within %.2f s; each process counts "
+                            "its own for %.0f s", BUDGET_WAIT, RETRY_DELAY)
             self._budgets_down_until = time.monotonic() + RETRY_DELAY
         finally:  # every waiting message gets an answer, whatever happened
             for (*_, answer), found in zip(requests, answers, strict=True):

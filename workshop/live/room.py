@@ -48,6 +48,7 @@ REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
 REPLACED_REASON = "this phone opened the session on a newer connection"
 ADDRESSES_SHOWN = 10
+REFUSED_JOINS = ("room_full", "joining_locked")  # counted for the console
 
 
 def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
@@ -72,6 +73,7 @@ class Room:
         # Per question: (each round's attendance, results), dropped when its votes or state change.
         self._results: dict[str, tuple[tuple[Attendance, ...], dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
+        self.refused_joins: Counter[str] = Counter()  # new phones turned away here, by reason
         self.addresses: dict[int, str] = {}  # participant id -> the address they joined from
         self.ballots = Ballots(store, self.code)
         self.reads = RoomReads(store, self.code)
@@ -98,7 +100,13 @@ class Room:
         group = _optional_text(group, "group", MAX_NAME)
         if group and group not in self.groups:
             raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
-        participant = await committed(self.store.join(self.code, token or None, name, group))
+        try:
+            participant = await committed(self.store.join(self.code, token or None, name, group))
+        except Refusal as refusal:
+            if refusal.code in REFUSED_JOINS:
+                self.refused_joins[refusal.code] += 1
+                self.changed()
+            raise
         if participant["id"] not in self.addresses:
             self.addresses[participant["id"]] = address
             if participant["token"] != token:
@@ -158,25 +166,46 @@ class Room:
         elif command.name in PARTICIPANT_COMMANDS:
             await self._remove(command)
         else:
-            updated = apply_command(self.plan, self.state, command)
-            if updated is not self.state:
-                closing = closed_rounds(self.state, updated)
-                present = {key: self.attendance.present(key, self.ballots.round(*key).votes) for key in closing}
-                await committed(self.store.save_state(self.code, self.state, updated, present))
-                self._new_state(updated, closing)
-                self._results.pop(command.question or "", None)
-                self.reads.forget()  # rare, and a command may change what any screen reads
-                self.timers.follow(self.state)
-                self._publish({"kind": "state"})
+            await self._change_state(command)
+
+    async def _change_state(self, command: Command, fresh: bool = False) -> None:
+        """Decide the command on the state held here and store it only if the record still holds that
+        state; if another process (or a countdown) changed it first, decide once more on the stored state."""
+        updated = apply_command(self.plan, self.state, command)
+        if updated is self.state:
+            return
+        closing = closed_rounds(self.state, updated)
+        present = {key: self.attendance.present(key, self.ballots.round(*key).votes) for key in closing}
+        try:
+            await committed(self.store.save_state(self.code, self.state, updated, present))
+        except Refusal as refusal:
+            if refusal.code != "stale_state" or fresh:
+                raise
+            self._reread_state()
+            await self._change_state(command, fresh=True)
+            return
+        self._new_state(updated, closing)
+        self._results.pop(command.question or "", None)
+        self.reads.forget()  # rare, and a command may change what any screen reads
+        self.timers.follow(self.state)
+        self._publish({"kind": "state"})
 
     async def expire(self, qid: str, deadline: str) -> None:
         """A countdown ran out: close the question as the facilitator's `close` would, unless its
         countdown was changed or the question closed meanwhile."""
         async with self._lock:
-            question = self.state.questions.get(qid)
-            if question is None or question.status != "open" or question.closes_at != deadline:
-                return
-            await self._apply(Command("close", question=qid))
+            for attempt in range(2):
+                question = self.state.questions.get(qid)
+                if question is None or question.status != "open" or question.closes_at != deadline:
+                    return
+                try:
+                    await self._change_state(Command("close", question=qid), fresh=True)
+                    break
+                except Refusal as refusal:
+                    # Stopped, restarted or closed elsewhere: look again at the stored countdown.
+                    if refusal.code != "stale_state" or attempt:
+                        raise
+                    self._reread_state()
         self.changed(phones=True, now=True)
 
     async def _remove(self, command: Command) -> None:
@@ -184,6 +213,12 @@ class Room:
         await committed(self.store.remove_participant(self.code, participant_id))
         self._forget(participant_id)
         self._publish({"kind": "removed", "participant": participant_id})
+
+    def _reread_state(self) -> None:
+        state = self.store.session_state(self.code)
+        self._new_state(state, closed_rounds(self.state, state))
+        self.timers.follow(self.state)
+        self._results.clear()
 
     def _new_state(self, state: SessionState, closing: list[tuple[str, int]]) -> None:
         self.state = state
@@ -294,6 +329,7 @@ class Room:
     def presence(self) -> Presence:
         return Presence(joined=self.reads.joined(), connected=self.audience.sockets(),
                         joins_by_address=self.joins_by_address.most_common(ADDRESSES_SHOWN),
+                        refused_joins=dict(self.refused_joins),
                         not_voted={question.id: self._not_voted(question.id)
                                    for question in self.plan.questions
                                    if question.kind != "text" and self.state.question(question.id).status == "open"})
@@ -407,9 +443,7 @@ class Room:
 
     def _remote_state(self, event: dict) -> None:
         """The session's state or its texts changed elsewhere (or anything this process cannot follow)."""
-        state = self.store.session_state(self.code)
-        self._new_state(state, closed_rounds(self.state, state))
-        self.timers.follow(self.state)
+        self._reread_state()
         self._results.clear()
         self.reads.forget()
         self.changed(phones=True)

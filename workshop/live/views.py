@@ -31,6 +31,7 @@ class Presence:
     connected: int
     not_voted: Mapping[str, dict] = field(default_factory=dict)  # open question id -> {count, names}
     joins_by_address: Sequence[tuple[str, int]] = ()  # the busiest addresses, for spotting fake phones
+    refused_joins: Mapping[str, int] = field(default_factory=dict)  # new phones turned away, by reason
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def console_view(facts: RoomFacts, people: People = People()) -> dict:
         "pending_total": facts.moderation["pending"],
         "room": {"joining_locked": facts.state.joining_locked, "room_size": facts.state.room_size,
                  "joins_by_address": [{"address": address, "joins": joins}
-                                      for address, joins in facts.presence.joins_by_address]},
+                                      for address, joins in facts.presence.joins_by_address],
+                 "refused_joins": dict(facts.presence.refused_joins)},
         "people": [dict(person) for person in people.items],
         "people_total": people.total,
         "consensus": dict(facts.records),
@@ -121,6 +123,9 @@ def phone_view(facts: RoomFacts) -> dict:
     }
 
 
+UNDECIDED = "Not decided"  # a deferred record may name no direction or strategy
+
+
 def _phone_records(facts: RoomFacts) -> list[dict]:
     """The records as the room may read them at the end: labels, not ids, in the framework's order."""
     shown = []
@@ -131,8 +136,10 @@ def _phone_records(facts: RoomFacts) -> list[dict]:
         strategy = STRATEGIES_BY_ID.get(record["strategy"])
         shown.append({
             "kind": kind.id, "kind_label": kind.name,
-            "direction": record["direction"], "direction_label": DIRECTION_LABELS.get(record["direction"], ""),
-            "strategy": record["strategy"], "strategy_name": strategy.name if strategy else record["strategy"],
+            "direction": record["direction"],
+            "direction_label": DIRECTION_LABELS.get(record["direction"], "") or UNDECIDED,
+            "strategy": record["strategy"],
+            "strategy_name": strategy.name if strategy else record["strategy"] or UNDECIDED,
             "status": record["status"], "status_label": RECORD_STATUS_LABELS.get(record["status"], ""),
         })
     return shown

@@ -143,6 +143,54 @@ ROUND_PRESENCE_005 = """
 @migrations(name="005_round_presence")
 def round_presence(db: Database) -> None:
     _run_statements(db, ROUND_PRESENCE_005)
+# One-time sign-in tokens, kept in the record so that whichever process serves the exchange finds the
+# token another issued (several processes behind a balancer); only a hash is kept.
+@migrations(name="006_signin_tokens")
+def signin_tokens(db: Database) -> None:
+    _run_statements(db, """
+        CREATE TABLE signin_tokens (
+            token_hash TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID
+    """)
+
+
+# A deferred decision may be recorded without a direction or a strategy (stored as empty): the table is
+# made again with checks that allow it, since SQLite cannot change a column's CHECK in place.
+DEFERRED_OPEN_007 = """
+        CREATE TABLE consensus_records_new (
+            session_code TEXT NOT NULL REFERENCES sessions(code),
+            kind TEXT NOT NULL,
+            direction TEXT NOT NULL
+                CHECK (direction IN ('less', 'same', 'more') OR (direction = '' AND status = 'deferred')),
+            strategy TEXT NOT NULL CHECK (strategy <> '' OR status = 'deferred'),
+            status TEXT NOT NULL CHECK (status IN ('agreed', 'no_consensus', 'deferred')),
+            notes TEXT NOT NULL DEFAULT '',
+            dissent TEXT NOT NULL DEFAULT '',
+            sla_input TEXT NOT NULL DEFAULT '',
+            evidence_json TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            sla_json TEXT NOT NULL DEFAULT '{}',
+            clauses_json TEXT NOT NULL DEFAULT '[]',
+            owner TEXT NOT NULL DEFAULT '',
+            due TEXT NOT NULL DEFAULT '',
+            warnings_json TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (session_code, kind)
+        );
+        INSERT INTO consensus_records_new (session_code, kind, direction, strategy, status, notes, dissent,
+            sla_input, evidence_json, recorded_at, sla_json, clauses_json, owner, due, warnings_json)
+            SELECT session_code, kind, direction, strategy, status, notes, dissent, sla_input, evidence_json,
+                recorded_at, sla_json, clauses_json, owner, due, warnings_json FROM consensus_records;
+        DROP TABLE consensus_records;
+        ALTER TABLE consensus_records_new RENAME TO consensus_records
+"""
+
+
+@migrations(name="007_deferred_open")
+def deferred_open(db: Database) -> None:
+    _run_statements(db, DEFERRED_OPEN_007)
+
+
 def known_steps() -> list[str]:
     """The names of the schema steps this version knows, in order."""
     return [migration.name for migration in migrations._migrations]
@@ -162,16 +210,6 @@ def bring_up_to_date(db: Database, location: str) -> None:
     # The count of steps, readable without knowing their names (`sqlite3 workshop.db "pragma user_version"`).
     if db.execute("PRAGMA user_version").fetchone()[0] != len(known_steps()):
         db.execute(f"PRAGMA user_version = {len(known_steps())}")
-# One-time sign-in tokens, kept in the record so that whichever process serves the exchange finds the
-# token another issued (several processes behind a balancer); only a hash is kept.
-@migrations(name="006_signin_tokens")
-def signin_tokens(db: Database) -> None:
-    _run_statements(db, """
-        CREATE TABLE signin_tokens (
-            token_hash TEXT PRIMARY KEY,
-            expires_at REAL NOT NULL
-        ) WITHOUT ROWID
-    """)
 
 
 def _run_statements(db: Database, script: str) -> None:

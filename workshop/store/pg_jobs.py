@@ -13,7 +13,7 @@ from typing import Any, cast
 from psycopg import sql
 
 from ..domain.refusal import Refusal
-from ..domain.session import SessionState
+from ..domain.session import SessionState, stale_state
 from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
 from .pg_writer import Transaction
@@ -68,7 +68,29 @@ def create_session(tx: Transaction, title: str, service: str, plan_id: str, plan
 
 def save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState,
                attendance: Mapping[tuple[str, int], Collection[int]]) -> None:
-    """Store a new state and, in the same transaction, who was present for each round it closes."""
+    """Store a new state and, in the same transaction, who was present for each round it closes.
+
+    Compare-and-set: each changed row is written only where it still holds `previous`; otherwise the
+    job refuses with `stale_state` and writes nothing."""
+    if state.current_step != previous.current_step:
+        _one_row(tx.execute("update sessions set current_step = %s where code = %s and current_step = %s",
+                            (state.current_step, code, previous.current_step)))
+    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
+                                                                  previous.ended):
+        _one_row(tx.execute(
+            "update sessions set joining_locked = %s, room_size = %s, ended = %s"
+            " where code = %s and joining_locked = %s and room_size = %s and ended = %s",
+            (int(state.joining_locked), state.room_size, int(state.ended), code,
+             int(previous.joining_locked), previous.room_size, int(previous.ended))))
+    for qid, question in state.questions.items():
+        before = previous.questions.get(qid)
+        if before is not None and before != question:
+            _one_row(tx.execute(
+                "update questions set status = %s, round = %s, revealed = %s, closes_at = %s"
+                " where session_code = %s and question_id = %s and status = %s and round = %s"
+                " and revealed = %s and closes_at is not distinct from %s",
+                (question.status, question.round, int(question.revealed), question.closes_at, code, qid,
+                 before.status, before.round, int(before.revealed), before.closes_at)))
     for (qid, round_), present in attendance.items():
         tx.execute("delete from round_presence where session_code = %s and question_id = %s and round = %s",
                    (code, qid, round_))
@@ -77,19 +99,11 @@ def save_state(tx: Transaction, code: str, previous: SessionState, state: Sessio
                    " where session_code = %s and (id = any(%s) or id in"
                    "  (select participant_id from votes where session_code = %s and question_id = %s and round = %s))",
                    (code, qid, round_, code, sorted(present), code, qid, round_))
-    if state.current_step != previous.current_step:
-        tx.execute("update sessions set current_step = %s where code = %s", (state.current_step, code))
-    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
-                                                                  previous.ended):
-        tx.execute("update sessions set joining_locked = %s, room_size = %s, ended = %s where code = %s",
-                   (int(state.joining_locked), state.room_size, int(state.ended), code))
-    for qid, question in state.questions.items():
-        if previous.questions.get(qid) != question:
-            tx.execute(
-                "update questions set status = %s, round = %s, revealed = %s, closes_at = %s"
-                " where session_code = %s and question_id = %s",
-                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
 
+
+def _one_row(cursor: Any) -> None:
+    if cursor.rowcount != 1:
+        raise stale_state()
 
 def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> dict:
     if token:
@@ -99,9 +113,12 @@ def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
             return _rejoin(tx, row[:4], name, group)
-    session = tx.execute("select joining_locked, ended from sessions where code = %s", (code,)).fetchone()
+    session = tx.execute(
+        "select joining_locked, ended, room_size, (select count(*) from participants p"
+        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = %s",
+        (code,)).fetchone()
     if session:
-        refuse_newcomers(bool(session[0]), bool(session[1]))
+        refuse_newcomers(bool(session[0]), bool(session[1]), session[2], session[3])
     token = secrets.token_urlsafe(18)
     inserted = tx.execute(
         "insert into participants (session_code, token, name, group_name, joined_at)"

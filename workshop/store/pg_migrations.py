@@ -131,6 +131,15 @@ SIGNIN_TOKENS_006 = """
     )
 """
 
+# A deferred decision may be recorded without a direction or a strategy (stored as empty).
+DEFERRED_OPEN_007 = """
+    ALTER TABLE consensus_records DROP CONSTRAINT consensus_records_direction_check;
+    ALTER TABLE consensus_records ADD CONSTRAINT consensus_records_direction_check
+        CHECK (direction IN ('less', 'same', 'more') OR (direction = '' AND status = 'deferred'));
+    ALTER TABLE consensus_records ADD CONSTRAINT consensus_records_strategy_check
+        CHECK (strategy <> '' OR status = 'deferred')
+"""
+
 # The same names as the SQLite migrations, so both record the same steps.
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_initial", SCHEMA_001),
@@ -139,6 +148,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("004_flow", FLOW_004),
     ("005_round_presence", ROUND_PRESENCE_005),
     ("006_signin_tokens", SIGNIN_TOKENS_006),
+    ("007_deferred_open", DEFERRED_OPEN_007),
 ]
 
 

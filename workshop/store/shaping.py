@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ..domain.plans import plan_from_dict
 from ..domain.refusal import Refusal
-from ..domain.session import QuestionState, SessionRecord, SessionState
+from ..domain.session import QuestionState, SessionRecord, SessionState, room_cap
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
 
@@ -94,10 +94,13 @@ def check_pending(mine: int, everyone: int) -> None:
         raise Refusal("rate_limited", "the facilitator has too many examples to read; try again later")
 
 
-def refuse_newcomers(joining_locked: bool, ended: bool) -> None:
-    """Refuse a new participant (a phone without a known token) to a locked or ended session."""
+def refuse_newcomers(joining_locked: bool, ended: bool, room_size: int = 0, joined: int = 0) -> None:
+    """Refuse a new participant (a phone without a known token) to a locked, ended or full session."""
     if ended:
         # An ended workshop shows its records to the phones that took part; a stranger has no business there.
         raise Refusal("session_ended", "this workshop has ended; only phones that took part in it can come back")
     if joining_locked:
         raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
+    cap = room_cap(room_size)
+    if cap is not None and joined >= cap:
+        raise Refusal("room_full", f"the room is full: the facilitator expected about {room_size} phones")

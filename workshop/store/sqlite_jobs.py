@@ -5,12 +5,13 @@ They are the only code that changes the SQLite record; `Store` queues them and r
 
 import json
 import secrets
+import sqlite3
 from collections.abc import Collection, Mapping
 
 from sqlite_utils import Database
 
 from ..domain.refusal import Refusal
-from ..domain.session import SessionState
+from ..domain.session import SessionState, stale_state
 from ..vocabulary import CODE_LENGTH
 from .shaping import (
     ANY_VERSION,
@@ -62,7 +63,29 @@ def create_session(db: Database, title: str, service: str, plan_id: str, plan_so
 
 def save_state(db: Database, code: str, previous: SessionState, state: SessionState,
                attendance: Mapping[tuple[str, int], Collection[int]]) -> None:
-    """Store a new state and, in the same transaction, who was present for each round it closes."""
+    """Store a new state and, in the same transaction, who was present for each round it closes.
+
+    Compare-and-set: each changed row is written only where it still holds `previous`; otherwise the
+    job refuses with `stale_state` and writes nothing."""
+    if state.current_step != previous.current_step:
+        _one_row(db.execute("update sessions set current_step = ? where code = ? and current_step = ?",
+                            (state.current_step, code, previous.current_step)))
+    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
+                                                                  previous.ended):
+        _one_row(db.execute(
+            "update sessions set joining_locked = ?, room_size = ?, ended = ?"
+            " where code = ? and joining_locked = ? and room_size = ? and ended = ?",
+            (int(state.joining_locked), state.room_size, int(state.ended), code,
+             int(previous.joining_locked), previous.room_size, int(previous.ended))))
+    for qid, question in state.questions.items():
+        before = previous.questions.get(qid)
+        if before is not None and before != question:
+            _one_row(db.execute(
+                "update questions set status = ?, round = ?, revealed = ?, closes_at = ?"
+                " where session_code = ? and question_id = ?"
+                " and status = ? and round = ? and revealed = ? and closes_at is ?",
+                (question.status, question.round, int(question.revealed), question.closes_at, code, qid,
+                 before.status, before.round, int(before.revealed), before.closes_at)))
     for (qid, round_), present in attendance.items():
         db.execute("delete from round_presence where session_code = ? and question_id = ? and round = ?",
                    (code, qid, round_))
@@ -71,18 +94,11 @@ def save_state(db: Database, code: str, previous: SessionState, state: SessionSt
                    " where session_code = ? and (id in (select value from json_each(?)) or id in"
                    "  (select participant_id from votes where session_code = ? and question_id = ? and round = ?))",
                    (code, qid, round_, code, json.dumps(sorted(present)), code, qid, round_))
-    if state.current_step != previous.current_step:
-        db.execute("update sessions set current_step = ? where code = ?", (state.current_step, code))
-    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
-                                                                  previous.ended):
-        db.execute("update sessions set joining_locked = ?, room_size = ?, ended = ? where code = ?",
-                   (int(state.joining_locked), state.room_size, int(state.ended), code))
-    for qid, question in state.questions.items():
-        if previous.questions.get(qid) != question:
-            db.execute(
-                "update questions set status = ?, round = ?, revealed = ?, closes_at = ?"
-                " where session_code = ? and question_id = ?",
-                (question.status, question.round, int(question.revealed), question.closes_at, code, qid))
+
+
+def _one_row(cursor: sqlite3.Cursor) -> None:
+    if cursor.rowcount != 1:
+        raise stale_state()
 
 
 def join(db: Database, code: str, token: str | None, name: str, group: str) -> dict:
@@ -93,8 +109,10 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
             return _rejoin(db, row[:4], name, group)
-    locked, ended = db.execute("select joining_locked, ended from sessions where code = ?", (code,)).fetchone()
-    refuse_newcomers(bool(locked), bool(ended))
+    locked, ended, room_size, joined = db.execute(
+        "select joining_locked, ended, room_size, (select count(*) from participants p"
+        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?", (code,)).fetchone()
+    refuse_newcomers(bool(locked), bool(ended), room_size, joined)
     token = secrets.token_urlsafe(18)
     cursor = db.execute(
         "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",

@@ -8,6 +8,11 @@ Past either bound it is admitted on probation: its requests are served only if t
 facilitator key (bearer or cookie); any other gets a 503 and the connection closes.
 Each address may hold only a few connections on probation, and nothing is admitted past `total`.
 Every connection must also send a complete request head within `header_timeout` seconds.
+
+Idle connections go first: an address at its bound that holds a connection waiting for a request (no
+request head yet, or kept alive between requests) sheds its oldest such connection to admit the new
+one, so idle or trickling sockets from one address (a hotel's NAT) never keep that address's phones
+out; sockets in use (a request being served, an open WebSocket) are never shed.
 """
 
 import math
@@ -81,14 +86,14 @@ class Census:
         self._open: Counter[str] = Counter()
         self._probation: Counter[str] = Counter()
         self._held: dict[int, tuple[str, bool]] = {}
+        self._idle: dict[str, dict[int, Callable[[], None]]] = {}  # address -> waiting connections, oldest first
         self.count = 0
 
     def admit(self, key: int, address: str) -> Admission:
         """Count a new connection (`key` identifies it until `release`) and say how it may be used."""
         if self.count >= self.total:
             return "refused"
-        held = self._open[address]
-        within = held < self.limits.per_address or held < self.per_address()  # the room only past the setting
+        within = self._within(address) or (self._shed(address) and self._within(address))
         if within and self.count < self.total - self.limits.reserve:
             self._hold(key, address, False)
             return "admitted"
@@ -96,6 +101,40 @@ class Census:
             return "refused"
         self._hold(key, address, True)
         return "probation"
+
+    def _within(self, address: str) -> bool:
+        held = self._open[address]
+        return held < self.limits.per_address or held < self.per_address()  # the room only past the setting
+
+    def idle(self, key: int, close: Callable[[], None]) -> None:
+        """A connection is waiting for a request: it may be shed (`close`) to admit another from its address."""
+        held = self._held.get(key)
+        if held is not None and not held[1]:
+            self._idle.setdefault(held[0], {})[key] = close
+
+    def busy(self, key: int) -> None:
+        """A connection is in use (a request, a WebSocket): it is never shed."""
+        held = self._held.get(key)
+        if held is not None:
+            self._not_waiting(held[0], key)
+
+    def _not_waiting(self, address: str, key: int) -> None:
+        waiting = self._idle.get(address)
+        if waiting is not None:
+            waiting.pop(key, None)
+            if not waiting:
+                del self._idle[address]
+
+    def _shed(self, address: str) -> bool:
+        """Close the address's oldest waiting connection and count it out now; False if none waits."""
+        waiting = self._idle.get(address)
+        if not waiting:
+            return False
+        key = next(iter(waiting))
+        close = waiting[key]
+        self.release(key)
+        close()
+        return True
 
     def per_address(self) -> int:
         """Open connections one address may hold before probation: the setting, or the expected room."""
@@ -113,6 +152,7 @@ class Census:
         if held is None:
             return
         address, on_probation = held
+        self._not_waiting(address, key)
         counter = self._probation if on_probation else self._open
         counter[address] -= 1
         if counter[address] <= 0:

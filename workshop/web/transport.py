@@ -136,6 +136,7 @@ class GuardedHttpProtocol(H11Protocol):
             transport.abort()  # before reading a byte: a flood costs one accept each
             return
         self._start_head_timer()
+        self.census.idle(id(transport), transport.abort)
 
     def data_received(self, data: bytes) -> None:
         if self._head_timer is None and self._between_requests:
@@ -146,6 +147,7 @@ class GuardedHttpProtocol(H11Protocol):
         # uvicorn calls this once a request's head is complete, before it picks the app to run.
         self._cancel_head_timer()
         self._between_requests = False
+        self.census.busy(id(self.transport))
         if self._admission == "probation" and not self.is_facilitator(self.headers):
             self.app = too_many_connections
             return False
@@ -161,6 +163,8 @@ class GuardedHttpProtocol(H11Protocol):
     def on_response_complete(self) -> None:
         self._between_requests = True
         super().on_response_complete()
+        if not self.transport.is_closing():
+            self.census.idle(id(self.transport), self.transport.abort)  # kept alive, waiting for a request
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
