@@ -202,7 +202,7 @@ def assert_fits(page: Page, state: str) -> None:
 
 # The states whose pictures the README shows; the others are taken for looking at, in a temporary folder.
 DOCUMENTED = {"projector-voting-1080p", "projector-second-round-720p", "projector-examples-1080p",
-              "projector-decision-720p", "projector-summary-1080p"}
+              "projector-decision-720p", "projector-summary-1080p", "projector-ended-1080p"}
 
 
 def check_every_size(projectors: dict[str, Page], state: str, folders: tuple, shown: str) -> None:
