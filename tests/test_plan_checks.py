@@ -115,6 +115,10 @@ INVALID = {
     "group size below one": (HEADER + "min_group_size = 0\n" + INTRO, None, "min_group_size", "from 1 to 1000"),
     "group size not an integer": (HEADER + "min_group_size = 2.5\n" + INTRO, None, "min_group_size",
                                   "must be an integer"),
+    "projector text too long": (HEADER + INTRO + f'projector_text = "{"p" * 301}"\n',
+                                "'intro' (#1)", "projector_text", "at most 300 characters (got 301)"),
+    "projector text not a string": (HEADER + INTRO + "projector_text = [\"a\"]\n",
+                                    "'intro' (#1)", "projector_text", "must be a string"),
     "missing plan title": (HEADER.replace('title = "Test"\n', "") + INTRO, None, "title", "is required"),
     "bad TOML syntax": (HEADER + "[[steps]\nid = 1\n", None, None, "invalid TOML"),
 }
@@ -165,6 +169,15 @@ def test_minimal_plan_gets_defaults(tmp_path):
     assert (plan.id, plan.description, plan.min_consensus, plan.min_agreement) == ("mini", "", 0.70, 0.75)
     assert plan.min_group_size == 3
     assert plan.questions == ()
+
+
+def test_a_step_carries_a_short_projector_text_and_old_plans_have_none(tmp_path):
+    path = tmp_path / "slides.toml"
+    path.write_text(HEADER + INTRO + 'projector_text = " Join on your phone. "\n' + ARRIVAL, encoding="utf-8")
+    plan = load_plan(path)
+    assert plan.steps[0].projector_text == "Join on your phone."
+    assert plan.steps[0].to_public()["projector_text"] == "Join on your phone."
+    assert plan.steps[1].projector_text == "" and plan.steps[1].to_public()["projector_text"] == ""
 
 
 def test_a_plan_sets_the_smallest_group_the_big_screen_shows(tmp_path):

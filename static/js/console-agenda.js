@@ -3,7 +3,7 @@
 
 import { h, renderIfChanged } from './dom.js';
 import { heatMap } from './heatmap.js';
-import { stepContent, strategiesGrid } from './step-view.js';
+import { slideText, stepContent, strategiesGrid } from './step-view.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,9 +45,12 @@ function renderStep(snapshot) {
   $('step-title').textContent = step.title;
   renderIfChanged($('step-content'), step, () => {
     const content = stepContent(step);
+    const slide = slideText(step);
     return [
+      slide ? h('p', { class: 'step-slide' }, h('span', { class: 'step-slide-label' }, 'On the projector: '), slide) : null,
+      // The long texts are the facilitator's to say: the projector shows only the slide's few words.
       content.length ? h('details', { class: 'step-details', open: true },
-        h('summary', {}, 'What the room sees'), content) : null,
+        h('summary', {}, 'Speaker notes'), content) : null,
       step.strategies.length ? h('details', { class: 'strategies-details' },
         h('summary', {}, 'The four strategies and their tactics'), strategiesGrid(step.strategies)) : null,
     ];

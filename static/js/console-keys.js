@@ -52,6 +52,8 @@ function renderKeyTargets(snapshot, cards) {
   const enterText = describe(enter);
   if ($('space-target').textContent !== spaceText) $('space-target').textContent = spaceText;
   if ($('enter-target').textContent !== enterText) $('enter-target').textContent = enterText;
+  $('space-target').title = spaceText;  // the bar shows one line of it
+  $('enter-target').title = enterText;
 }
 
 // The projector is another window. Only that window may go full screen, and only on a user gesture

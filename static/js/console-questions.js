@@ -129,15 +129,25 @@ function renderSubmissionCount(card, submissions, live) {
       `${sent} sent · ${waiting} to review · ${count('approved')} shown to the room`));
 }
 
+const NAMES_SHOWN = 5;
+
+/** "12 connected phones have not voted yet: Ana, Ben, … and 7 more": a count and a few names, never a
+ * wall of them; the whole list is the line's title. */
+function notVotedLine(notVoted) {
+  const { count, names } = notVoted;
+  const shown = names.slice(0, NAMES_SHOWN);
+  const more = names.length > shown.length ? ` and ${names.length - shown.length} more` : '';
+  const listed = shown.length ? `: ${shown.join(', ')}${more}` : '';
+  return h('p', { class: 'hint not-voted', title: names.join(', ') },
+    `${count} connected ${count === 1 ? 'phone has' : 'phones have'} not voted yet${listed}`);
+}
+
 function tallyView(question, live) {
   if (!live.tally) return h('p', { class: 'hint' }, 'Open voting to see the live tally.');
   const tally = live.tally;
   const parts = [h('p', { class: 'tally-line' }, h('strong', { class: 'voted-count' }, String(tally.voted)),
     ` ${tally.voted === 1 ? 'phone has' : 'phones have'} voted in round ${live.round}`)];
-  if (live.not_voted && live.not_voted.count) {
-    const names = live.not_voted.names.length ? `: ${live.not_voted.names.join(', ')}` : '';
-    parts.push(h('p', { class: 'hint' }, `${live.not_voted.count} connected ${live.not_voted.count === 1 ? 'phone has' : 'phones have'} not voted yet${names}`));
-  }
+  if (live.not_voted && live.not_voted.count) parts.push(notVotedLine(live.not_voted));
   parts.push(h('div', { class: 'tally-body' },
     h('div', { class: 'chart-box' }, liveChart(`console:${question.id}`, question, tally, { title: question.prompt })),
     figuresList(question, tally, { full: true })));

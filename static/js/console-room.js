@@ -43,6 +43,16 @@ function renderAddresses(room) {
     h('td', {}, row.address), h('td', {}, String(row.joins)))));
 }
 
+/** The people whose name or group contains every word typed in the search box. */
+function matching(people, query) {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return people;
+  return people.filter((person) => {
+    const text = `${person.name || `anonymous #${person.id}`} ${person.group || ''}`.toLowerCase();
+    return words.every((word) => text.includes(word));
+  });
+}
+
 function renderPeople(snapshot, command) {
   const people = snapshot.people || [];
   const total = snapshot.people_total || 0;
@@ -50,7 +60,11 @@ function renderPeople(snapshot, command) {
   const more = total - people.length;
   $('people-more').hidden = more <= 0;
   $('people-more').textContent = more > 0 ? `${more} more joined earlier (the newest ${people.length} are listed).` : '';
-  renderIfChanged($('people-list'), people, () => people.map((person) => personItem(person, command)));
+  const query = $('people-search').value.trim();
+  const shown = matching(people, query);
+  $('people-found').hidden = !query;
+  $('people-found').textContent = query ? `${shown.length} of ${people.length} listed match` : '';
+  renderIfChanged($('people-list'), { shown, query }, () => shown.map((person) => personItem(person, command)));
 }
 
 export function createRoomPanel({ command }) {
@@ -68,8 +82,12 @@ export function createRoomPanel({ command }) {
     sizeDirty = false;
     command({ command: 'room_size', size: Number.isInteger(value) ? value : -1 }, setSize);
   });
+  let last = null;
+  // A search filters the people already listed; it waits for no snapshot.
+  $('people-search').addEventListener('input', () => { if (last) renderPeople(last, command); });
   return {
     render(snapshot) {
+      last = snapshot;
       const room = snapshot.room;
       if (!lock.disabled) lock.checked = room.joining_locked;
       // While the size is on its way (Set busy), a snapshot from before it would blank the field.

@@ -4,7 +4,7 @@
 // readable size is left for the caller to drop.
 
 const STEP = 0.05;
-const SMALLEST = 0.6;
+const SMALLEST = 0.85; // the floor: 2% of the screen for the smallest labels (0.6em of the 3.5% body)
 
 /** True when `box`'s content is taller or wider than the box. */
 export function overflows(box) {

@@ -54,7 +54,7 @@ function axes() {
   ];
 }
 
-const LABEL = { height: 18, charWidth: 8.6, gap: 12 };
+const LABEL_BASE = { height: 18, charWidth: 8.6, gap: 12 }; // for 15px labels
 
 function overlap(a, b) {
   return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
@@ -64,7 +64,8 @@ function overlap(a, b) {
  * Where each dot's label goes: beside its dot, on the side with room, moved down or up a line at a
  * time until it covers no other label and no dot. Kinds voted alike share a spot; their labels stack.
  */
-function labelBoxes(placed) {
+function labelBoxes(placed, scale) {
+  const LABEL = { height: LABEL_BASE.height * scale, charWidth: LABEL_BASE.charWidth * scale, gap: LABEL_BASE.gap };
   const spots = placed.map((row) => place(row));
   const dots = spots.map(({ x, y }) => ({ x0: x - 10, x1: x + 10, y0: y - 10, y1: y + 10 }));
   const taken = [...dots];
@@ -93,15 +94,16 @@ function labelBoxes(placed) {
   return found;
 }
 
-/** An SVG heat map of the summary rows [{kind, title, impact, agreement, reached}]. */
-export function heatMap(rows) {
+/** An SVG heat map of the summary rows [{kind, title, impact, agreement, reached}]; `labelScale`:
+ * the kinds' labels set that much larger than 15px by the page (the projector's are). */
+export function heatMap(rows, { labelScale = 1 } = {}) {
   const placed = rows.filter((row) => row.impact != null && row.agreement != null);
   const chart = svg('svg', {
     class: 'heatmap', viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: 'img',
     'aria-label': `Heat map of impact against agreement: ${placed.map((row) => `${row.title}, impact ${row.impact.toFixed(1)}, agreement ${Math.round(row.agreement * 100)}%`).join('; ') || 'no votes yet'}`,
   });
   chart.append(cells(), ...axes());
-  const labels = labelBoxes(placed);
+  const labels = labelBoxes(placed, labelScale);
   placed.forEach((row, index) => {
     const { x, y } = place(row);
     const spot = labels.get(index);

@@ -4,7 +4,8 @@
 
 import { ReconnectingSocket } from './socket.js';
 import { ConnectionStatus } from './connection-status.js';
-import { h, clear, randomId, renderIfChanged } from './dom.js';
+import { h, clear, isTyping, randomId, renderIfChanged } from './dom.js';
+import { QuestionOrder } from './phone-order.js';
 import { Outbox, storage } from './outbox.js';
 import { stepContent } from './step-view.js';
 import { forgetCharts, liveChart } from './chart.js';
@@ -42,6 +43,8 @@ const el = {
   step: document.getElementById('step'),
   stepDetails: document.getElementById('step-details'),
   questions: document.getElementById('questions'),
+  earlier: document.getElementById('earlier'),
+  earlierList: document.getElementById('earlier-list'),
   waiting: document.getElementById('waiting'),
   examples: document.getElementById('examples'),
   examplesList: document.getElementById('examples-list'),
@@ -74,6 +77,7 @@ let choices = new Map();
 const submissions = new Map(); // message id -> {question, text, status}
 const drafts = new Map(); // question id -> unsent text, kept across re-renders
 const views = new Map(); // question id -> rendered question
+const questionOrder = new QuestionOrder();
 let ackTimer = null;
 let toastTimer = null;
 let joinTimer = null;
@@ -206,6 +210,8 @@ function startSocket() {
 }
 
 function showLive() {
+  // From the join form, whose button may sit low on a small screen, to the top of what is on now.
+  if (!el.joinView.hidden) window.scrollTo(0, 0);
   el.joinView.hidden = true;
   el.liveView.hidden = false;
 }
@@ -384,10 +390,9 @@ function renderStep() {
 }
 
 function renderQuestions() {
-  // What can be answered now comes first, where the thumb is; closed questions and their results follow.
-  const ordered = [...state.questions.filter((question) => question.status === 'open'),
-    ...state.questions.filter((question) => question.status !== 'open')];
-  const wanted = ordered.map((question) => question.id);
+  // What can be answered now comes first, where the thumb is; then the latest result; older ones fold.
+  const { open, latest, earlier, opened } = questionOrder.arrange(state.step.index, state.questions);
+  const wanted = [...open, ...latest, ...earlier].map((question) => question.id);
   for (const question of state.questions) {
     const definition = { ...question };
     delete definition.results;
@@ -411,12 +416,22 @@ function renderQuestions() {
       views.delete(qid);
     }
   }
-  const current = [...el.questions.children];
-  const nodes = wanted.map((qid) => views.get(qid).el);
-  if (current.length !== nodes.length || current.some((node, index) => node !== nodes[index])) {
-    el.questions.replaceChildren(...nodes);
-  }
+  placeAll(el.questions, [...open, ...latest]);
+  placeAll(el.earlierList, earlier);
+  el.earlier.hidden = earlier.length === 0;
   el.waiting.hidden = wanted.length > 0;
+  // A question just opened is brought into view, wherever the person had scrolled to.
+  if (opened.length && !isTyping({ target: document.activeElement })) {
+    views.get(opened[0]).el.scrollIntoView({ block: 'start' });
+  }
+}
+
+function placeAll(list, questions) {
+  const current = [...list.children];
+  const nodes = questions.map((question) => views.get(question.id).el);
+  if (current.length !== nodes.length || current.some((node, index) => node !== nodes[index])) {
+    list.replaceChildren(...nodes);
+  }
 }
 
 function renderExamples() {

@@ -134,20 +134,14 @@ export function shiftSentence(shift) {
   return `${shift.changed} of ${shift.voters_both} changed their answer since the last round`;
 }
 
-const STOP_WORDS = new Set(`a about after again all also am an and any are as at be because been before being
-but by can could did do does doing down during each few for from further had has have having he her here hers
-him his how i if in into is it its itself just me more most my no nor not now of off on once only or other our
-ours out over own same she should so some such than that the their theirs them then there these they this
-those through to too under until up very was we were what when where which while who whom why will with would
-you your yours get gets got us every many much per via one two lot lots`.split(/\s+/));
-
-/** The words the examples share most: [{word, count}], only words that come up at least twice. */
-export function frequentWords(texts, limit = 8) {
+/** The words the examples share most: [{word, count}], only words that come up at least twice and
+ * never one of `stopWords` (the projector's come from a maintained list, see stop-words.js). */
+export function frequentWords(texts, stopWords = new Set(), limit = 8) {
   const counts = new Map();
   for (const text of texts) {
     const words = new Set(lower(text).match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) || []);
     for (const word of words) {
-      if (word.length > 2 && !STOP_WORDS.has(word)) counts.set(word, (counts.get(word) || 0) + 1);
+      if (word.length > 2 && !stopWords.has(word)) counts.set(word, (counts.get(word) || 0) + 1);
     }
   }
   return [...counts].filter(([, count]) => count >= 2)

@@ -256,7 +256,9 @@ function stepCard(step, index, steps) {
         [...KINDS.values()].map((kind) => [kind.id, kind.name]))),
     textField('Title', `${path}.title`, step, 'title', { optional: false }),
     // The surfaces show a step's text on the other steps, its definition and examples on a kind's step.
-    (!isCategory || step.body) && textArea('Projector text', `${path}.body`, step, 'body',
+    textArea('Slide text', `${path}.projector_text`, step, 'projector_text',
+      { rows: 2, hint: 'What the projector shows: a sentence or two, at most 300 characters. The texts below are your notes on the console.' }),
+    (!isCategory || step.body) && textArea('Text', `${path}.body`, step, 'body',
       { rows: 4, hint: 'A blank line starts a new paragraph.' }),
     isCategory && textArea('Definition', `${path}.definition`, step, 'definition'),
     (isCategory || step.it_example || step.everyday_example) && h('div', { class: 'field-row field-row--wide' },

@@ -2,7 +2,7 @@
 // with the surfaces' own step view, so what is previewed is what the room sees.
 
 import { h } from './dom.js';
-import { stepContent, strategiesGrid } from './step-view.js';
+import { slideText, stepContent, strategiesGrid } from './step-view.js';
 import { STRATEGIES } from './vocabulary.js';
 
 function phoneQuestion(question) {
@@ -36,6 +36,9 @@ export function drawPreview(root, step, position) {
     h('p', { class: 'preview-label' }, 'Projector'),
     h('div', { class: 'preview-projector' },
       h('h3', {}, step.title || step.id || ''),
+      h('p', { class: 'preview-slide' }, slideText(step))),
+    h('p', { class: 'preview-label' }, 'Speaker notes (console)'),
+    h('div', { class: 'preview-notes' },
       stepContent(step, { prompts: true }),
       step.kind === 'category' && strategiesGrid(strategies)),
     h('p', { class: 'preview-label' }, 'Phone (when a question is open)'),

@@ -7,9 +7,9 @@ import { ConnectionStatus } from './connection-status.js';
 import { isTyping, renderIfChanged } from './dom.js';
 import { forgetCharts } from './chart.js';
 import { dropUntilFits, fitText } from './fit.js';
-import { FocusMemory } from './projector-focus.js';
+import { FocusMemory, approvedTexts, isDissent } from './projector-focus.js';
 import {
-  contentScreen, examplesScreen, recordScreen, resultScreen, summaryScreen, votingScreen,
+  contentScreen, endedScreen, examplesScreen, recordScreen, resultScreen, summaryScreen, votingScreen,
 } from './projector-screens.js';
 import { CLOSE_CODES } from './vocabulary.js';
 import { countdownText, everySecond } from './countdown.js';
@@ -20,13 +20,13 @@ everySecond(() => {
 });
 
 const MAX_EXAMPLES = 24;
-const WALL_SMALLEST = 0.85;
+const WALL_SMALLEST = 0.9;
 
 const main = document.querySelector('main[data-code]');
 const code = main.dataset.code;
 const $ = (id) => document.getElementById(id);
 const SECTIONS = { join: ['step', 'join'], content: ['step'], voting: ['live'], result: ['results'],
-  examples: ['examples'], record: ['record'], summary: ['summary'] };
+  examples: ['examples'], dissent: ['dissent'], record: ['record'], summary: ['summary'], ended: ['ended'] };
 const focusMemory = new FocusMemory();
 let fittedScreen = ''; // the screen last fitted: step, focus and question
 
@@ -49,9 +49,9 @@ function render(view) {
   main.dataset.stepKind = step.kind;
   main.dataset.focus = focus.kind;
   $('stage').dataset.focus = focus.kind;
-  renderHeader(view, step);
+  renderHeader(view, step, focus);
   const shown = new Set(SECTIONS[focus.kind]);
-  for (const id of ['step', 'join', 'live', 'results', 'examples', 'record', 'summary']) $(id).hidden = !shown.has(id);
+  for (const id of Object.values(SECTIONS).flat()) $(id).hidden = !shown.has(id);
   // A chart hidden and revealed again grows again.
   forgetCharts('projector:', new Set(focus.kind === 'result' ? [`projector:${focus.question.id}`] : []));
   const changed = SCREENS[focus.kind](view, step, focus);
@@ -61,21 +61,24 @@ function render(view) {
   fittedScreen = screen;
 }
 
-function renderHeader(view, step) {
+function renderHeader(view, step, focus) {
   const connected = view.participants.connected;
   const word = connected === 1 ? 'phone connected' : 'phones connected';
   setText($('people-count'), String(connected));
   setText($('people-word'), word);
   setText($('join-count'), String(connected));
   setText($('join-count-word'), word);
-  setText($('step-count'), `Step ${step.index + 1} of ${view.steps.length}`);
-  setText($('step-title'), step.title);
-  $('footer').hidden = step.kind === 'intro';
+  const ended = focus.kind === 'ended';
+  setText($('step-count'), ended ? '' : `Step ${step.index + 1} of ${view.steps.length}`);
+  setText($('step-title'), ended ? view.title : step.title);
+  // The end slide invites nobody to join and is not "Live"; Reopen brings the deck back.
+  $('connection').hidden = ended;
+  $('people').hidden = ended;
+  $('footer').hidden = ended || focus.kind === 'join';
 }
 
-function stepExamples(view, step) {
-  const ids = new Set(step.questions.map((question) => question.id));
-  return view.submissions.filter((item) => ids.has(item.question_id)).slice(-MAX_EXAMPLES).map((item) => item.text);
+function stepExamples(view, step, kind = 'examples') {
+  return approvedTexts(view, step, kind).slice(-MAX_EXAMPLES);
 }
 
 const SCREENS = {
@@ -83,7 +86,8 @@ const SCREENS = {
   content: (view, step) => renderIfChanged($('step-content'), { step: step.index, body: step.body }, () => contentScreen(step)),
   voting: (view, step, focus) => {
     const live = view.questions[focus.question.id];
-    const examples = focus.question.kind === 'text' ? stepExamples(view, step) : [];
+    const examples = focus.question.kind === 'text'
+      ? stepExamples(view, step, isDissent(focus.question) ? 'dissent' : 'examples') : [];
     const data = { id: focus.question.id, others: focus.others.map((item) => item.id), connected: view.participants.connected,
       voted: live.voted, round: live.round, rounds: live.rounds || [], examples, closes: live.closes_at || null };
     return renderIfChanged($('live'), data, () => votingScreen(focus, live, data.connected, step, examples));
@@ -97,6 +101,11 @@ const SCREENS = {
     const texts = stepExamples(view, step);
     return renderIfChanged($('examples'), texts, () => examplesScreen(texts));
   },
+  dissent: (view, step) => {
+    const texts = stepExamples(view, step, 'dissent');
+    return renderIfChanged($('dissent'), texts, () => examplesScreen(texts, 'dissent'));
+  },
+  ended: (view) => renderIfChanged($('ended'), view.summary || [], () => endedScreen(view.summary || [])),
   record: (view, step) => {
     const record = view.consensus[step.category];
     const direction = step.questions.find((question) => question.id.endsWith('.direction'));

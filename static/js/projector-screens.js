@@ -5,8 +5,9 @@ import { h } from './dom.js';
 import { liveChart } from './chart.js';
 import { heatMap, heatLegend } from './heatmap.js';
 import { signed, isCentred } from './format.js';
-import { stepContent, strategiesGrid } from './step-view.js';
 import { countdownText } from './countdown.js';
+import { slideText } from './step-view.js';
+import { STOP_WORDS } from './stop-words.js';
 import { frequentWords, groupsSentence, resultSentence, shiftSentence, votedSentence } from './plain-words.js';
 import { CERTAINTIES, DIRECTIONS, RECORD_STATUSES, VERDICTS, label, strategyName } from './vocabulary.js';
 
@@ -15,8 +16,22 @@ export function subjectOf(step) {
   return step.category ? step.title : '';
 }
 
+/** A step's slide: its short text; the definition, examples and prompts are the console's notes. */
 export function contentScreen(step) {
-  return stepContent(step, { prompts: true });
+  const text = slideText(step);
+  return [
+    text ? h('p', { class: 'pj-lead' }, text) : null,
+    step.kind === 'category' && step.questions.length
+      ? h('p', { class: 'pj-next' }, 'We talk it over, then you vote on your phone') : null,
+  ];
+}
+
+/** The four strategies as the room votes on them: a name and its family; the tactics are notes. */
+function strategyCards(strategies) {
+  return h('ul', { class: 'pj-strategies' }, strategies.map((strategy) => h('li', {
+    class: ['pj-strategy', `pj-strategy--${strategy.family}`],
+  }, h('span', { class: 'pj-strategy-name' }, strategy.name),
+  h('span', { class: 'pj-strategy-family' }, strategy.family === 'accommodate' ? 'accommodate' : 'reduce'))));
 }
 
 function optionsOf(question, step) {
@@ -32,7 +47,7 @@ function optionsOf(question, step) {
   if (question.kind !== 'choice') return null;
   const ids = new Set((question.options || []).map((option) => option.id));
   const strategies = step.strategies.filter((strategy) => ids.has(strategy.id));
-  if (strategies.length === ids.size && strategies.length) return strategiesGrid(strategies);
+  if (strategies.length === ids.size && strategies.length) return strategyCards(strategies);
   return h('ul', { class: 'pj-options' }, question.options.map((option) => h('li', { class: 'pj-option' }, option.label)));
 }
 
@@ -100,11 +115,13 @@ export function resultScreen(question, live, step) {
     h('p', { class: 'pj-result-meta' }, [...meta, shift].filter(Boolean).join(' · ')));
 }
 
+const HEAT_LABEL_PX = 20; // .pj-heatmap .heat-kind text in app.css
+
 const SIZES = [[40, 'short'], [110, 'medium'], [Infinity, 'long']];
 
 /** Approved examples as a wall of cards, short ones set larger, with the words they share. */
 export function examplesWall(texts, { words = true } = {}) {
-  const frequent = words ? frequentWords(texts) : [];
+  const frequent = words ? frequentWords(texts, STOP_WORDS) : [];
   const top = frequent.length ? frequent[0].count : 1;
   return h('div', { class: 'pj-wall-box' },
     frequent.length ? h('p', { class: 'pj-words' }, h('span', { class: 'pj-words-label' }, 'Words that come up:'),
@@ -115,8 +132,11 @@ export function examplesWall(texts, { words = true } = {}) {
     h('p', { class: 'pj-wall-more', hidden: true }));
 }
 
-export function examplesScreen(texts) {
-  return [h('h2', { class: 'pj-section-title' }, 'From the room'), examplesWall(texts)];
+const WALL_TITLES = { examples: 'Examples from the room', dissent: 'What would change your vote' };
+
+/** A wall of approved texts under its title: the room's examples, or what would change their vote. */
+export function examplesScreen(texts, kind = 'examples') {
+  return [h('h2', { class: 'pj-section-title' }, WALL_TITLES[kind]), examplesWall(texts, { words: kind === 'examples' })];
 }
 
 /** The recorded decision, with the sentence of the direction vote it came from. */
@@ -151,7 +171,8 @@ function summaryTable(rows) {
       h('th', { scope: 'col' }, 'Kind of variability'), h('th', { scope: 'col' }, 'Variability allowed'),
       h('th', { scope: 'col' }, 'Strategy'), h('th', { scope: 'col' }, 'Status'))),
     h('tbody', {}, rows.map(({ title, record }) => h('tr', { class: record ? `is-${record.status}` : 'is-missing' },
-      h('th', { scope: 'row' }, title),
+      // the column's heading already says "Kind of variability"
+      h('th', { scope: 'row' }, title.replace(/ variability$/i, '')),
       record ? [
         h('td', {}, label(DIRECTIONS, record.direction)),
         h('td', {}, strategyName(record.strategy)),
@@ -163,6 +184,15 @@ function summaryTable(rows) {
 export function summaryScreen(rows) {
   return [
     h('div', { class: 'pj-summary-decisions' }, summaryTable(rows)),
-    h('div', { class: 'pj-heatmap' }, heatMap(rows), heatLegend()),
+    h('div', { class: 'pj-heatmap' }, heatMap(rows, { labelScale: HEAT_LABEL_PX / 15 }), heatLegend()),
+  ];
+}
+
+/** After End workshop: thanks, and what the room agreed (only the decisions recorded). */
+export function endedScreen(rows) {
+  const recorded = rows.filter((row) => row.record);
+  return [
+    h('h2', { class: 'pj-ended-title' }, 'Thank you for taking part'),
+    recorded.length ? summaryTable(recorded) : h('p', { class: 'pj-lead' }, 'The workshop has ended.'),
   ];
 }

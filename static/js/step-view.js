@@ -1,4 +1,5 @@
-// A step's content (definition, examples, prompts, strategies) as every surface shows it.
+// A step's content (definition, examples, prompts, strategies) as every surface shows it, and the
+// few words its slide on the projector carries.
 
 import { h, paragraphs } from './dom.js';
 
@@ -35,4 +36,22 @@ export function strategiesGrid(strategies) {
   h('h4', {}, strategy.name, h('span', { class: 'strategy-family' },
     strategy.family === 'accommodate' ? 'accommodate' : 'reduce')),
   h('ul', {}, (strategy.tactics || []).map((tactic) => h('li', {}, tactic))))));
+}
+
+const SLIDE_WORDS = 40;
+
+/** The few words a step's slide carries: its `projector_text`, else the first sentences of its text
+ * (a plan written before slides had their own text), never more than about forty words. */
+export function slideText(step) {
+  if (step.projector_text) return step.projector_text;
+  const source = (step.kind === 'category' ? step.definition : step.body) || '';
+  const first = source.trim().split(/\n\s*\n/)[0].replace(/\s+/g, ' ');
+  const sentences = first.match(/[^.!?]+[.!?]*(\s|$)/g) || [];
+  let text = '';
+  for (const sentence of sentences) {
+    if (text && `${text}${sentence}`.split(' ').length > SLIDE_WORDS) break;
+    text += sentence;
+  }
+  const words = text.trim().split(' ');
+  return words.length > SLIDE_WORDS ? `${words.slice(0, SLIDE_WORDS).join(' ')}…` : text.trim();
 }

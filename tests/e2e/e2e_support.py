@@ -131,7 +131,7 @@ def join_phone(page: Page, url: str, name: str = "", group: str = "") -> None:
     if name:
         page.get_by_label("Your name").fill(name)
     if group:
-        page.get_by_label("Where you work").select_option(group)
+        page.get_by_role("radio", name=group, exact=True).check()
     page.get_by_role("button", name="Join").tap()
     expect(page.locator("#connection")).to_have_attribute("data-status", "joined")
 

@@ -8,12 +8,14 @@ import re
 import threading
 
 import pytest
+import stopwordsiso
 import websockets
 from playwright.sync_api import Page, expect
 
 from servers import Server
+from workshop.domain.plans import default_plans_dir
 
-from .e2e_support import command, create_session, screenshot, stop
+from .e2e_support import assert_accessible, command, create_session, screenshot, stop
 
 # The address phones are told to use, as in the README's example (the browsers still use 127.0.0.1).
 PUBLIC_URL = "http://192.168.1.20:8000"
@@ -35,6 +37,61 @@ FIT = """() => {
   return { scrollHeight: document.documentElement.scrollHeight, scrollWidth: document.documentElement.scrollWidth,
            height, width, outside: outside.slice(0, 8),
            stageCut: stage.scrollHeight > stage.clientHeight + 1 || stage.scrollWidth > stage.clientWidth + 1 };
+}"""
+
+
+# Type size as the back row sees it: every visible piece of text, its rendered size (an SVG text's
+# font size times the drawing's scale) against the window's height, and its characters; the words of
+# prose on the stage (the room's own examples aside); and how far fit.js had to shrink the stage.
+TYPE = """() => {
+  const height = window.innerHeight;
+  const items = [];
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\\s+/g, ' ').trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest('[hidden], .visually-hidden, title, desc, style, script')) continue;
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(el).visibility === 'hidden') continue;
+    let size = parseFloat(getComputedStyle(el).fontSize);
+    if (el instanceof SVGElement) {
+      const ctm = el.getScreenCTM();
+      size *= ctm ? Math.hypot(ctm.a, ctm.b) : 1;
+    }
+    items.push({ text: text.slice(0, 40), chars: text.length, share: size / height });
+  }
+  const total = items.reduce((sum, item) => sum + item.chars, 0);
+  const large = items.filter((item) => item.share >= 0.03 - 1e-4).reduce((sum, item) => sum + item.chars, 0);
+  const smallest = items.reduce((low, item) => (item.share < low.share ? item : low), { share: 1, text: '' });
+  const prose = [...document.querySelectorAll('#stage > section:not([hidden]) :is(p, li, h2, h3, h4)')]
+    .filter((el) => !el.closest('.pj-card, .pj-words, .pj-summary-table, .pj-join, .pj-options, .pj-strategies, .pj-result-meta, .groups-line, li p'))
+    .map((el) => el.innerText).join(' ').split(/\\s+/).filter(Boolean).length;
+  return { smallest, largeShare: total ? large / total : 1, chars: total, prose,
+           fit: parseFloat(getComputedStyle(document.getElementById('stage')).getPropertyValue('--fit') || '1') };
+}"""
+
+MAX_PROSE_WORDS = 45
+
+
+
+def assert_readable(page: Page, state: str) -> None:
+    """No text under 2% of the window's height, half the characters at 3% or more, ~40 words at most."""
+    seen = page.evaluate(TYPE)
+    where = f"{state} at {page.viewport_size['width']}x{page.viewport_size['height']}"
+    smallest = seen["smallest"]
+    assert smallest["share"] >= 0.02 - 1e-4, (
+        f"{where}: {smallest['text']!r} is {smallest['share']:.2%} of the screen's height (fit {seen['fit']})")
+    assert seen["largeShare"] >= 0.5, f"{where}: only {seen['largeShare']:.0%} of the characters at 3% or more"
+    assert seen["prose"] <= MAX_PROSE_WORDS, f"{where}: {seen['prose']} words of prose on one slide"
+
+
+# The stop words the projector page carries, and the shared words of two examples full of filler.
+FILLER = """async () => {
+  const words = await import('/static/js/plain-words.js');
+  const { STOP_WORDS } = await import('/static/js/stop-words.js');
+  return { words: [...STOP_WORDS].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+           frequent: words.frequentWords(['Users asked when the printer jams',
+                                          'They asked about the printer when it jams again'], STOP_WORDS) };
 }"""
 
 
@@ -145,7 +202,7 @@ def assert_fits(page: Page, state: str) -> None:
 
 # The states whose pictures the README shows; the others are taken for looking at, in a temporary folder.
 DOCUMENTED = {"projector-voting-1080p", "projector-second-round-720p", "projector-examples-1080p",
-              "projector-decision-720p", "projector-summary-1080p"}
+              "projector-decision-720p", "projector-summary-1080p", "projector-ended-1080p"}
 
 
 def check_every_size(projectors: dict[str, Page], state: str, folders: tuple, shown: str) -> None:
@@ -154,6 +211,7 @@ def check_every_size(projectors: dict[str, Page], state: str, folders: tuple, sh
     for size, page in projectors.items():
         expect(page.locator("main")).to_have_attribute("data-fitted", shown)
         assert_fits(page, state)
+        assert_readable(page, state)
         name = f"projector-{state}-{size}"
         screenshot(page, name, folders[0] if name in DOCUMENTED else folders[1])
 
@@ -184,10 +242,27 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
     for page in projectors.values():
         expect(page.locator("#join-count")).to_have_text("12")
     check_every_size(projectors, "join", folders, "join")
+    # "Words that come up" leaves out the maintained stop-word list, which the projector carries.
+    carried = projectors["1080p"].evaluate(FILLER)
+    assert carried["words"] == sorted(stopwordsiso.stopwords("en")) and "asked" in carried["words"]
+    assert carried["frequent"] == [{"word": "jams", "count": 2}, {"word": "printer", "count": 2}]
+
+    # The introduction's own question is projected like any other, and its result when revealed.
+    command(server, code, command="open", question="intro.culture")
+    for page in projectors.values():
+        expect(page.locator(".pj-open-prompt")).to_contain_text("ideas of good service")
+        expect(page.locator("#footer")).to_be_visible()  # the join address stays in sight
+    check_every_size(projectors, "intro-voting", folders, "voting")
+    room.send("vote", "intro.culture", [4, 4, 3, 5, 4, 4, 2, 4, 5])
+    command(server, code, command="close", question="intro.culture")
+    command(server, code, command="reveal", question="intro.culture")
+    for page in projectors.values():
+        expect(page.locator("#results .pj-result-prompt")).to_contain_text("ideas of good service")
+    check_every_size(projectors, "intro-revealed", folders, "result")
 
     command(server, code, command="goto", step=1)
     for page in projectors.values():
-        expect(page.locator("#step-content .step-definition")).to_be_visible()
+        expect(page.locator("#step-content .pj-lead")).to_be_visible()
     check_every_size(projectors, "step", folders, "content")
 
     command(server, code, command="open", question="arrival.impact")
@@ -231,7 +306,7 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
 
     command(server, code, command="open", question="arrival.strategy")
     for page in projectors.values():
-        expect(page.locator(".pj-open .strategy")).to_have_count(4)
+        expect(page.locator(".pj-open .pj-strategy")).to_have_count(4)
     check_every_size(projectors, "strategy-voting", folders, "voting")
     room.send("vote", "arrival.strategy", ["low_cost_accommodation"] * 7 + ["classic_reduction"] * 3
                + ["classic_accommodation"] * 2)
@@ -251,6 +326,19 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator("#examples .pj-card")).to_have_count(len(EXAMPLES))
         expect(page.locator("#examples .pj-word").first).to_have_text("month-end")
     check_every_size(projectors, "examples", folders, "examples")
+
+    # What would change a vote is a slide of its own, never mixed into the examples.
+    command(server, code, command="open", question="arrival.dissent")
+    room.send("submit", "arrival.dissent", ["A month-end freeze that the business signs off"])
+    dissent = [item for item in server.api("GET", f"/api/sessions/{code}").json()["submissions"]
+               if item["question_id"] == "arrival.dissent"]
+    command(server, code, command="approve", submission=dissent[0]["id"])
+    command(server, code, command="close", question="arrival.dissent")
+    for page in projectors.values():
+        expect(page.locator("#dissent .pj-section-title")).to_have_text("What would change your vote")
+        expect(page.locator("#dissent .pj-card")).to_have_text(["A month-end freeze that the business signs off"])
+        expect(page.locator("#examples")).not_to_contain_text("freeze")
+    check_every_size(projectors, "dissent", folders, "dissent")
 
     record = {"direction": "less", "strategy": "low_cost_accommodation", "status": "agreed",
               "notes": "Book installs ahead; a month-end freeze on changes."}
@@ -281,6 +369,22 @@ def test_the_projector_fits_one_screen_through_a_whole_kind(surfaces, server, ph
         expect(page.locator(".heat-legend li")).to_have_count(4)
         assert page.evaluate(LABELS_APART) == [], "heat map labels overlap"
     check_every_size(projectors, "summary", folders, "summary")
+
+    # The end slide: thanks and what was agreed; not "Live", no invitation to join. Reopen: the deck again.
+    command(server, code, command="end")
+    for page in projectors.values():
+        expect(page.locator("#ended")).to_contain_text("Thank you")
+        expect(page.locator("#ended tbody tr")).to_have_count(2)  # the decisions recorded
+        for hidden in ("#connection", "#footer", "#people"):
+            expect(page.locator(hidden)).to_be_hidden()
+        assert "Join" not in page.locator("main").inner_text()
+    check_every_size(projectors, "ended", folders, "ended")
+    assert_accessible(projectors["1080p"], "projector (end slide)")
+    command(server, code, command="reopen")
+    for page in projectors.values():
+        expect(page.locator("main")).to_have_attribute("data-fitted", "summary")
+        expect(page.locator("#connection")).to_be_visible()
+        expect(page.locator("#footer")).to_be_visible()
     surfaces.check()
 
 
@@ -315,6 +419,7 @@ SENTENCES = """async () => {
     voted: [words.votedSentence(12, 20), words.votedSentence(3, 2), words.votedSentence(0, 0)],
     shift: [words.shiftSentence({ changed: 3, voters_both: 10 }), words.shiftSentence({ changed: 0, voters_both: 0 })],
     frequent: words.frequentWords(['Month-end close', 'the month-end rush', 'Monday rush', 'printer jams']),
+
   };
 }"""
 
@@ -340,6 +445,7 @@ def test_results_are_said_in_plain_words(surfaces, server):
     assert said["voted"] == ["12 of 20 voted", "3 voted", "0 voted"]
     assert said["shift"] == ["3 of 10 changed their answer since the last round", ""]
     assert said["frequent"] == [{"word": "month-end", "count": 2}, {"word": "rush", "count": 2}]
+
     surfaces.check()
 
 
@@ -413,4 +519,26 @@ def test_the_projector_shows_the_open_question_else_the_latest_thing_to_happen(s
         # With no history seen: the step's flow order, results then examples then the decision.
         ["a projector opened after the examples closed", "record"],
     ]
+    surfaces.check()
+
+
+SHIPPED = sorted(path.stem for path in default_plans_dir().glob("*.toml"))
+
+
+@pytest.mark.parametrize("plan", SHIPPED)
+def test_every_shipped_plan_reads_as_slides(surfaces, server, plan):
+    """Each shipped plan's steps, as the room first sees them (their slide, or how to join), keep the
+    type-size rule at 1280x720, whether or not the plan gives a step its own slide text."""
+    code = create_session(server, plan=plan)
+    laptop = surfaces.facilitator()
+    page = surfaces.context(viewport=SIZES["720p"]).new_page()
+    page.context.add_cookies(laptop.cookies())
+    page.goto(f"{server.base}/s/{code}/present")
+    steps = server.api("GET", f"/api/sessions/{code}").json()["steps"]
+    for step in steps:
+        command(server, code, command="goto", step=step["index"])
+        expect(page.locator("#step-count")).to_have_text(f"Step {step['index'] + 1} of {len(steps)}")
+        expect(page.locator("main")).to_have_attribute("data-fitted", re.compile("^(join|content|summary)$"))
+        assert_fits(page, f"{plan} step {step['index'] + 1}")
+        assert_readable(page, f"{plan} step {step['index'] + 1}")
     surfaces.check()

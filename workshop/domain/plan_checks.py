@@ -57,7 +57,7 @@ _LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
 _PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps", "min_group_size"})
 _CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement", "min_votes", "quorum"})
 _STEP_KEYS = frozenset({
-    "id", "kind", "title", "body", "category", "definition", "it_example", "everyday_example",
+    "id", "kind", "title", "body", "projector_text", "category", "definition", "it_example", "everyday_example",
     "prompts", "sla_hint", "strategies", "questions",
 })
 _QUESTION_COMMON_KEYS = frozenset({"id", "kind", "prompt", "allow_abstain"})
@@ -179,6 +179,7 @@ def _step(table: dict, index: int, file: str, seen: _Seen) -> Step:
         index=index, id=step_id, kind=kind,
         title=read_string(table, "title", where, required=True),
         body=read_string(table, "body", where, limit=MAX_LONG_TEXT),
+        projector_text=read_string(table, "projector_text", where),
         category=_category(table, kind, where, seen),
         definition=read_string(table, "definition", where, limit=MAX_LONG_TEXT),
         it_example=read_string(table, "it_example", where, limit=MAX_LONG_TEXT),

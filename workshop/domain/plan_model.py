@@ -151,6 +151,7 @@ class Step:
     kind: str
     title: str
     body: str = ""
+    projector_text: str = ""  # the slide's few words; the longer texts are the facilitator's notes
     category: str | None = None
     definition: str = ""
     it_example: str = ""
@@ -164,7 +165,8 @@ class Step:
         """Every field as JSON-ready data, with the kind's SLA fields on a category step."""
         return {
             "index": self.index, "id": self.id, "kind": self.kind, "title": self.title,
-            "body": self.body, "category": self.category, "definition": self.definition,
+            "body": self.body, "projector_text": self.projector_text,
+            "category": self.category, "definition": self.definition,
             "it_example": self.it_example, "everyday_example": self.everyday_example,
             "prompts": list(self.prompts), "sla_hint": self.sla_hint,
             "strategies": [strategy.to_public() for strategy in self.strategies],

@@ -86,6 +86,7 @@ def projector_view(facts: RoomFacts) -> dict:
     header = _header(facts)
     return {
         **header,
+        "ended": facts.state.ended,  # the end slide: thanks and what was agreed, no invitation to join
         "plan": {**header["plan"], "min_group_size": facts.plan.min_group_size},
         "questions": questions,
         "submissions": approved,

@@ -1,10 +1,12 @@
 """HTML pages: the facilitator's home, console, projector and report (behind the facilitator guard);
 the phone and the join form."""
 
+import functools
 import io
 import re
 
 import segno
+import stopwordsiso
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -50,7 +52,13 @@ async def console(request: Request) -> Response:
 
 
 async def present(request: Request) -> Response:
-    return _session_page(request, "facilitator/present.html")
+    return _session_page(request, "facilitator/present.html", {"stop_words": stop_words()})
+
+
+@functools.cache
+def stop_words() -> list[str]:
+    """The words the projector's "Words that come up" leaves out: the maintained English list."""
+    return sorted(stopwordsiso.stopwords("en"))
 
 
 async def report(request: Request) -> Response:
@@ -61,12 +69,12 @@ async def report(request: Request) -> Response:
     return HTMLResponse(await run_in_threadpool(render_report, room.store, room.code, inline_css=False))
 
 
-def _session_page(request: Request, template: str) -> Response:
+def _session_page(request: Request, template: str, extra: dict | None = None) -> Response:
     room = _session_room_or_404(request)
     if isinstance(room, Response):
         return room
     return render(request, template, {"room": room, "urls": session_urls(request, room.code),
-                                      "exports": export_menu(room.code)})
+                                      "exports": export_menu(room.code), **(extra or {})})
 
 
 def export_menu(code: str) -> list[dict]:
