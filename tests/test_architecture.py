@@ -59,6 +59,22 @@ def test_no_module_imports_itself_round_a_circle():
             visit(module, [module])
 
 
+# The store's public face: what the web layer may import of it (never a backend, a job or a writer).
+STORE_FACE = {"workshop.store", "workshop.store.interface", "workshop.store.errors"}
+
+
+def test_the_web_layer_sees_only_the_stores_public_face():
+    wrong = [(module, target) for module, targets in _graph().items() if module.startswith("workshop.web")
+             for target in targets if target.startswith("workshop.store") and target not in STORE_FACE]
+    assert wrong == []
+
+
+def test_the_domain_imports_nothing_of_the_store_or_the_live_rooms():
+    wrong = [(module, target) for module, targets in _graph().items() if module.startswith("workshop.domain")
+             for target in targets if not target.startswith("workshop.domain")]
+    assert wrong == []
+
+
 def test_each_layer_imports_only_the_layers_below_it():
     wrong = [(module, target) for module, targets in _graph().items() for target in targets
              for layer, below in FORBIDDEN.items() if module.startswith(layer) and target.startswith(below)]

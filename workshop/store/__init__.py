@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+from .errors import StorageError
 from .interface import RecordStore
+from .shaping import ANY_VERSION
+
+__all__ = ["ANY_VERSION", "POSTGRES_SCHEMES", "RecordStore", "StorageError", "is_postgres_url", "open_store"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

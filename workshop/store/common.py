@@ -2,18 +2,55 @@
 PostgreSQL. Queries are written with `?` placeholders; a backend's `_rows` reads them in its own
 dialect, and `jobs` is its module of write jobs (`sqlite_jobs`, `pg_jobs`)."""
 
-from collections.abc import Collection, Mapping
+import asyncio
+import threading
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain.session import SessionRecord, SessionState
+from .errors import StorageError
 from .interface import Pending
 from .shaping import ANY_VERSION, record_from_row, session_record, session_row
+
+T = TypeVar("T")
+AWAITED_READERS = 4  # threads per process that run the reads awaited from the event loop
 
 
 class StoreBase:
     jobs: ModuleType
     writer: Any
+    read_wait = 5.0  # seconds an awaited read may take before it is refused as unavailable
+    write_wait = 5.0  # seconds a write may wait on a writer stuck on the database (see live.room.committed)
+    _read_threads: ThreadPoolExecutor | None = None
+    _read_threads_lock = threading.Lock()
+
+    async def awaited(self, read: Callable[..., T], *args: Any) -> T:
+        """Run one of this store's reads on its reading threads, never on the event loop; a read that
+        takes longer than `read_wait` (a frozen database) raises StorageError, and its thread finishes
+        on its own when the database answers."""
+        running = asyncio.get_running_loop().run_in_executor(self._readers_pool(), read, *args)
+        try:
+            return await asyncio.wait_for(running, self.read_wait)
+        except TimeoutError:
+            raise StorageError(f"the database did not answer within {self.read_wait:g} s") from None
+
+    def writer_stalled(self, seconds: float) -> bool:
+        """Whether the writer has waited on the database for its current batch longer than `seconds`."""
+        return bool(self.writer.stalled(seconds))
+
+    def _readers_pool(self) -> ThreadPoolExecutor:
+        with self._read_threads_lock:
+            if self._read_threads is None:
+                self._read_threads = ThreadPoolExecutor(AWAITED_READERS, thread_name_prefix="workshop-read")
+            return self._read_threads
+
+    def _stop_reading(self) -> None:
+        with self._read_threads_lock:
+            threads, self._read_threads = self._read_threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)  # a thread stuck on a frozen database is left
 
     def _rows(self, query: str, params: tuple = ()) -> list[dict]:
         raise NotImplementedError

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 
 class PostgresStore(StoreBase):
     jobs = jobs
+    # Every read and write is a network round trip: a database that does not answer within a second
+    # is reported as unavailable rather than waited on (the phones' outbox resends).
+    read_wait = 1.0
+    write_wait = 1.0
+
     def __init__(self, url: str) -> None:
         self.url = url
         self._readers: ConnectionPool | None = None
@@ -70,6 +75,7 @@ class PostgresStore(StoreBase):
             return self._readers
 
     def close(self) -> None:
+        self._stop_reading()
         self.writer.stop()
         with self._readers_lock:
             readers, self._readers = self._readers, None

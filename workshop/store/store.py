@@ -92,6 +92,7 @@ class Store(StoreBase):
             raise StorageError(f"the database could not be read: {error}") from None
 
     def close(self) -> None:
+        self._stop_reading()
         if not self.read_only:
             self.writer.stop()
         reader = getattr(self._local, "db", None)

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..domain.refusal import Refusal
-from ..store.writer import StorageError
+from ..store import StorageError
 
 HTTP_STATUS: dict[str, int] = {
     "bad_json": 400,
