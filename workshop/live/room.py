@@ -12,6 +12,18 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from ..domain.events import (
+    Event,
+    Joined,
+    Moderated,
+    PhoneReplaced,
+    RecordSaved,
+    Removed,
+    StateChanged,
+    Submitted,
+    Voted,
+    event_from_dict,
+)
 from ..domain.plans import Question
 from ..domain.records import ConsensusInput, RecordError, record_warnings, round_to_rest_on
 from ..domain.refusal import Refusal
@@ -105,9 +117,10 @@ class Room:
         self._rereads = Background("reading a session's state again failed")
         self.attendance = OpenAttendance()
         self._follow_rounds()
-        self._remote_events: dict[str, Callable[[dict], None]] = {
-            "vote": self._remote_vote, "join": self._remote_join, "removed": self._remote_removal,
-            "replaced": self._remote_replacement}  # any other kind: the state changed (_remote_state)
+        self._follows: dict[type[Event], Callable[[Any, bool], None]] = {
+            Voted: self._voted, Submitted: self._submitted, Joined: self._joined, Removed: self._removed,
+            PhoneReplaced: self._replaced, StateChanged: self._state_changed, Moderated: self._moderated,
+            RecordSaved: self._record_saved}
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
@@ -126,7 +139,7 @@ class Room:
             raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
         try:
             participant = await self._stored(self.store.join(self.code, token or None, name, group),
-                                             self._joined_late)
+                                             lambda late: self._committed(Joined(late["id"], late["group"])))
         except Refusal as refusal:
             if refusal.code in REFUSED_JOINS:
                 self.refused_joins[refusal.code] += 1
@@ -136,18 +149,8 @@ class Room:
             self.addresses[participant["id"]] = address
             if participant["token"] != token:
                 self.joins_by_address[address] += 1
-        self._follow_join(participant)
+        self._committed(Joined(participant["id"], participant["group"]))
         return participant
-
-    def _joined_late(self, participant: dict) -> None:
-        self._follow_join(participant)
-        self.changed()
-
-    def _follow_join(self, participant: dict) -> None:
-        if self.ballots.joined(participant):
-            self._results.clear()  # the per-group figures changed
-        self.reads.forget(PEOPLE)
-        self._publish({"kind": "join", "participant": participant["id"], "group": participant["group"]})
 
     async def _stored(self, pending: "Future | asyncio.Future", late: Callable[[Any], None] | None = None) -> Any:
         """Await a write within the store's bound; a write that commits after its bound (see `committed`)
@@ -157,7 +160,7 @@ class Room:
 
     def _committed_late(self, _: object) -> None:
         self.rebuild()
-        self._publish({"kind": "state"})
+        self._publish(StateChanged())
 
     async def vote(self, participant: dict, message_id: str, qid: object, value: object) -> tuple[str, int]:
         question = self.question(qid)
@@ -167,12 +170,8 @@ class Room:
             raise Refusal("invalid_value", str(error)) from None
         def voted(stored: tuple[str, int, bool]) -> None:
             qid, round_, fresh = stored
-            if fresh:
-                self.ballots.record(participant["id"], qid, round_, str(checked))
-                self._results.pop(qid, None)
-                self.changed(phones=self.state.question(qid).revealed)
-                self._publish({"kind": "vote", "participant": participant["id"], "question": qid, "round": round_,
-                               "value": str(checked), "group": participant["group"]})
+            if fresh:  # a resent message id changes nothing
+                self._committed(Voted(participant["id"], qid, round_, str(checked), participant["group"]))
 
         stored: tuple[str, int, bool] = await self._stored(
             self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)), voted)
@@ -188,9 +187,7 @@ class Room:
         stored: tuple[str, int, bool] = await self._stored(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
         qid, round_, _ = stored
-        self.reads.forget(MODERATION)
-        self.changed()
-        self._publish({"kind": "state"})
+        self._committed(Submitted(participant["id"], qid, round_))
         return qid, round_
 
     # facilitator
@@ -205,9 +202,9 @@ class Room:
     async def _apply(self, command: Command) -> None:
         if command.name in SUBMISSION_COMMANDS:
             assert command.submission is not None  # parse_command requires it of a moderation command
-            await self._stored(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
-            self.reads.forget(MODERATION)
-            self._publish({"kind": "state"})
+            status = MODERATION_STATUS[command.name]
+            await self._stored(self.store.moderate(self.code, command.submission, status))
+            self._committed(Moderated(command.submission, status))
         elif command.name in PARTICIPANT_COMMANDS:
             await self._remove(command)
         else:
@@ -230,10 +227,7 @@ class Room:
             await self._change_state(command, fresh=True)
             return
         self._new_state(updated, closing)
-        self._results.pop(command.question or "", None)
-        self.reads.forget()  # rare, and a command may change what any screen reads
-        self.timers.follow(self.state)
-        self._publish({"kind": "state"})
+        self._committed(StateChanged(command.name, command.question))
 
     async def expire(self, qid: str, deadline: str) -> None:
         """A countdown ran out: close the question as the facilitator's `close` would, unless its
@@ -256,8 +250,7 @@ class Room:
     async def _remove(self, command: Command) -> None:
         participant_id = command.participant or 0
         await self._stored(self.store.remove_participant(self.code, participant_id))
-        self._forget(participant_id)
-        self._publish({"kind": "removed", "participant": participant_id})
+        self._committed(Removed(participant_id))
 
     async def _reread_state(self) -> None:
         state = await self.store.awaited(self.store.session_state, self.code)
@@ -296,9 +289,7 @@ class Room:
         stored = await self._stored(self.store.save_record(self.code, {
             **record.to_row(), "evidence": evidence, "warnings": warnings,
         }, version))
-        self.reads.forget(RECORDS)
-        self.changed()
-        self._publish({"kind": "state"})
+        self._committed(RecordSaved(record.kind))
         return stored
 
     async def check_consensus(self, record: ConsensusInput) -> list[str]:
@@ -326,14 +317,14 @@ class Room:
                                      if dissent is not None and item["question_id"] == dissent.id]
         return evidence
 
-    async def load(self) -> None:
+    async def load(self, presence: bool = True) -> None:
         """Read, off the event loop, what the room's views need and it does not hold yet (the votes of
-        every round shown, who was present, the decisions, the queue, the people), so that the views
-        made next read nothing on the event loop."""
+        every round shown, who was present, the decisions, the queue and, with `presence`, the people),
+        so that the views made next read nothing on the event loop."""
         shown = [(question.id, self.state.question(question.id).round) for question in self.plan.questions
                  if question.kind != "text" and self.state.question(question.id).status != "pending"]
         await self.ballots.load(shown)
-        await self.reads.load()
+        await self.reads.load(people=presence)
 
     def results(self, qid: object) -> dict:
         """Every round's figures of a scale or choice question, and the shift between the last two
@@ -370,7 +361,7 @@ class Room:
     async def facts(self, presence: bool = True) -> RoomFacts:
         """What the room knows now, read once for every view made from it; without `presence` (which
         the phones' view does not show), who is here and who has voted is left out."""
-        await self.load()
+        await self.load(presence)
         return self.loaded_facts(presence)
 
     def loaded_facts(self, presence: bool = True) -> RoomFacts:
@@ -418,7 +409,7 @@ class Room:
         exactly one survives."""
         stamp = (time.time_ns(), self.broker.origin if self.broker is not None else "")
         self._close_phones_of(participant["id"], REPLACED, REPLACED_REASON, keep=connection)
-        self._publish({"kind": "replaced", "participant": participant["id"], "at": stamp[0]})
+        self._committed(PhoneReplaced(participant["id"], stamp[0], stamp[1]))
         self.audience.add_phone(connection, participant, stamp)
         self.attendance.saw((participant["id"],))
         self.changed()
@@ -470,14 +461,14 @@ class Room:
             self.attendance.saw(participants)
             self.changed()  # cached results are checked against the count present
 
-    def _publish(self, event: dict) -> None:
+    def _publish(self, event: Event) -> None:
         if self.broker is not None:
-            self.broker.publish(self.code, event)
+            self.broker.publish(self.code, event.to_dict())
 
     def rebuild(self) -> None:
         """Forget every figure and reread the state: another process changed what this one cannot follow."""
         self.ballots = Ballots(self.store, self.code)
-        self._remote_state({})
+        self._committed(StateChanged(), here=False)
 
     async def _refresh(self) -> None:
         await self._reread_state()
@@ -486,36 +477,60 @@ class Room:
         self.changed(phones=True)
 
     def apply_remote(self, event: dict) -> None:
-        """A change committed by another process."""
-        self._remote_events.get(str(event.get("kind")), self._remote_state)(event)
+        """A change committed by another process, as its broker carried it (ValueError if malformed)."""
+        self._committed(event_from_dict(event), here=False)
 
-    def _remote_vote(self, event: dict) -> None:
-        self.ballots.record(int(event["participant"]), event["question"], event["round"], event["value"],
-                            event["group"])
-        self._results.pop(event["question"], None)
-        self.changed(phones=self.state.question(event["question"]).revealed)
+    # every committed change, here or elsewhere, is followed in one place
 
-    def _remote_join(self, event: dict) -> None:
-        if self.ballots.joined({"id": int(event["participant"]), "group": event["group"]}):
-            self._results.clear()
+    def _committed(self, event: Event, here: bool = True) -> None:
+        """Follow a committed change: the mirror of the votes, the cached reads and figures, the
+        broadcast flags; and, when it was committed `here`, tell the other processes."""
+        self._follows[type(event)](event, here)
+        if here:
+            self._publish(event)
+
+    def _voted(self, event: Voted, here: bool) -> None:
+        self.ballots.record(event.participant, event.question, event.round, event.value, event.group)
+        self._results.pop(event.question, None)
+        self.changed(phones=self.state.question(event.question).revealed)
+
+    def _submitted(self, event: Submitted, here: bool) -> None:
+        self.reads.forget(MODERATION)
+        self.changed()
+
+    def _joined(self, event: Joined, here: bool) -> None:
+        if self.ballots.joined({"id": event.participant, "group": event.group}):
+            self._results.clear()  # the per-group figures changed: a phone rejoined in another group
         self.reads.forget(PEOPLE)
         self.changed()
 
-    def _remote_removal(self, event: dict) -> None:
-        self._forget(int(event["participant"]))
+    def _removed(self, event: Removed, here: bool) -> None:
+        self._forget(event.participant)
         self.changed(phones=True)
 
-    def _remote_replacement(self, event: dict) -> None:
-        at = event.get("at")  # absent from a process of an earlier release: any phone here is older
-        newer = (at, str(event.get("origin", ""))) if isinstance(at, int) else None
-        self._close_phones_of(int(event["participant"]), REPLACED, REPLACED_REASON, before=newer)
+    def _replaced(self, event: PhoneReplaced, here: bool) -> None:
+        if not here:  # here, `add_phone` has closed the older phones already
+            newer = (event.at, event.origin) if event.at is not None else None
+            self._close_phones_of(event.participant, REPLACED, REPLACED_REASON, before=newer)
 
-    def _remote_state(self, event: dict) -> None:
-        """The session's state or its texts changed elsewhere (or anything this process cannot follow):
-        read it again off the event loop, one reading at a time."""
+    def _state_changed(self, event: StateChanged, here: bool) -> None:
+        self.reads.forget()  # rare, and a command may change what any screen reads
+        if here:  # the new state is held already (`_new_state`)
+            self._results.pop(event.question or "", None)
+            self.timers.follow(self.state)
+            return
+        # The session's state changed elsewhere (or anything this process cannot follow): read it
+        # again off the event loop.
         self._results.clear()
-        self.reads.forget()
         self._rereads.start(self._refresh())
+
+    def _moderated(self, event: Moderated, here: bool) -> None:
+        self.reads.forget(MODERATION)
+        self.changed(phones=True)  # the projector shows approved examples
+
+    def _record_saved(self, event: RecordSaved, here: bool) -> None:
+        self.reads.forget(RECORDS)
+        self.changed(phones=True)
 
 
 def _optional_text(value: object, field: str, limit: int) -> str:
