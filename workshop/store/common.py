@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 from ..domain.session import SessionRecord, SessionState
 from .errors import StorageError
 from .interface import Pending
-from .shaping import ANY_VERSION, record_from_row, session_record, session_row
+from .shaping import (
+    ANY_VERSION,
+    MODERATION_PAGE,
+    moderation_page,
+    record_from_row,
+    session_record,
+    session_row,
+    session_state,
+)
 
 T = TypeVar("T")
 AWAITED_READERS = 4  # threads per process that run the reads awaited from the event loop
@@ -62,8 +70,64 @@ class StoreBase:
     def write(self, fn: Any, *args: Any) -> Pending:
         raise NotImplementedError
 
+    # reads both backends share: written for SQLite's `?`, which PostgreSQL's `_rows` turns into `%s`
+
+    def list_sessions(self) -> list[dict]:
+        return self._rows(
+            "select s.code, s.title, s.service, s.plan_id, s.created_at,"
+            " (select count(*) from participants p where p.session_code = s.code) as participants"
+            " from sessions s order by s.created_at desc")
+
     def session_state(self, code: str) -> SessionState:
-        raise NotImplementedError
+        session = self._one("select current_step, joining_locked, room_size, ended from sessions where code = ?",
+                            (code,))
+        return session_state(session, self._rows(
+            "select question_id, status, round, revealed, closes_at from questions where session_code = ?", (code,)))
+
+    def participant_count(self, code: str) -> int:
+        """Participants who joined and were not removed."""
+        row = self._one("select count(*) as n from participants where session_code = ? and removed_at is null",
+                        (code,))
+        return int(row["n"]) if row else 0
+
+    def recent_people(self, code: str, limit: int) -> list[dict]:
+        """The latest `limit` participants still in the room, newest first."""
+        return self._rows(
+            'select id, name, group_name as "group" from participants'
+            " where session_code = ? and removed_at is null order by id desc limit ?", (code, limit))
+
+    def participants(self, code: str) -> list[dict]:
+        return self._rows(
+            "select id, name, group_name, joined_at, removed_at from participants where session_code = ?"
+            " order by id", (code,))
+
+    def all_votes(self, code: str) -> list[dict]:
+        return self._rows(
+            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at,"
+            " p.removed_at is not null as removed"
+            " from votes v join participants p on p.id = v.participant_id"
+            " where v.session_code = ? order by v.question_id, v.round, v.voted_at", (code,))
+
+    def moderation(self, code: str) -> dict:
+        """What a console is sent of the submissions: every approved one, the oldest page of pending ones,
+        the latest page of rejected ones, and counts, so a flood of texts never floods the console."""
+        base = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
+                " from submissions s join participants p on p.id = s.participant_id where s.session_code = ?")
+        approved = self._rows(base + " and s.status = 'approved' order by s.id", (code,))
+        pending = self._rows(base + " and s.status = 'pending' order by s.id limit ?", (code, MODERATION_PAGE))
+        rejected = self._rows(base + " and s.status = 'rejected' order by s.id desc limit ?", (code, MODERATION_PAGE))
+        counts = self._rows("select question_id, round, status, count(*) as n from submissions"
+                            " where session_code = ? group by question_id, round, status", (code,))
+        return moderation_page(approved, pending, rejected, counts)
+
+    def submissions(self, code: str, status: str | None = None) -> list[dict]:
+        query = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
+                 " from submissions s join participants p on p.id = s.participant_id where s.session_code = ?")
+        params: tuple = (code,)
+        if status:
+            query += " and s.status = ?"
+            params += (status,)
+        return self._rows(query + " order by s.id", params)
 
     def start(self) -> None:
         self.writer.start()
