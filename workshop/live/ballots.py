@@ -38,7 +38,15 @@ class Ballots:
         return found
 
     async def load(self, shown: list[tuple[str, int]]) -> None:
-        """Read, off the event loop, rounds 1..n of each (question, n) not loaded yet."""
+        """Read, off the event loop, rounds 1..n of each (question, n) not loaded yet, and who was present
+        for the closed rounds if that was forgotten."""
+        for _ in range(3):  # a round closed mid-read forgets it again
+            if self._attendance is not None:
+                break
+            before = self._changes
+            attendance = await self._store.awaited(self._store.attendance, self._code)
+            if before == self._changes:
+                self._attendance = attendance
         for qid, count in shown:
             for number in range(1, count + 1):
                 if (qid, number) not in self._rounds:

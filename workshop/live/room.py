@@ -217,6 +217,7 @@ class Room:
         if updated is self.state:
             return
         closing = closed_rounds(self.state, updated)
+        await self.ballots.load([(qid, round_) for qid, round_ in closing])
         present = {key: self.attendance.present(key, self.ballots.round(*key).votes) for key in closing}
         try:
             await self._stored(self.store.save_state(self.code, self.state, updated, present))
