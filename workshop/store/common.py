@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from ..domain.session import SessionRecord, SessionState
+from . import shared_jobs
 from .errors import StorageError
 from .interface import Pending
 from .shaping import (
@@ -137,11 +138,11 @@ class StoreBase:
         return row["value"] if row else None
 
     def set_setting(self, key: str, value: str) -> Pending:
-        return self.write(self.jobs.set_setting, key, value)
+        return self.write(shared_jobs.set_setting, key, value)
 
     def keep_signin(self, token_hash: str, expires_at: float, now: float) -> Pending:
         """Keep a one-time sign-in token (its hash) until `expires_at`, dropping those expired by `now`."""
-        return self.write(self.jobs.keep_signin, token_hash, expires_at, now)
+        return self.write(shared_jobs.keep_signin, token_hash, expires_at, now)
 
     def signin_kept(self, token_hash: str) -> bool:
         """Whether a sign-in token is kept (a read: the writer is asked only for tokens that exist)."""
@@ -149,11 +150,11 @@ class StoreBase:
 
     def redeem_signin(self, token_hash: str, now: float) -> Pending:
         """Take a sign-in token out of the record; result: True if it was there and not expired, once only."""
-        return self.write(self.jobs.redeem_signin, token_hash, now)
+        return self.write(shared_jobs.redeem_signin, token_hash, now)
 
     def create_session(self, title: str, service: str, plan_id: str, plan_source: dict,
                        groups: list[str], question_ids: list[str]) -> Pending:
-        return self.write(self.jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)
+        return self.write(shared_jobs.create_session, title, service, plan_id, plan_source, groups, question_ids)
 
     def session(self, code: str) -> dict | None:
         return session_row(self._one("select * from sessions where code = ?", (code,)))
@@ -196,7 +197,7 @@ class StoreBase:
 
     def remove_participant(self, code: str, participant_id: int) -> Pending:
         """Take a participant out of the room: their votes leave the figures but stay in the record."""
-        return self.write(self.jobs.remove_participant, code, participant_id)
+        return self.write(shared_jobs.remove_participant, code, participant_id)
 
     def ballot(self, code: str, participant_id: int) -> dict[str, dict]:
         """The participant's vote in the current round of every question, by question id."""
@@ -219,7 +220,7 @@ class StoreBase:
             "select id, group_name from participants where session_code = ?", (code,))}
 
     def moderate(self, code: str, submission_id: int, status: str) -> Pending:
-        return self.write(self.jobs.moderate, code, submission_id, status)
+        return self.write(shared_jobs.moderate, code, submission_id, status)
 
     def save_record(self, code: str, record: dict, version: str | None | object = ANY_VERSION) -> Pending:
         """Store the kind's record. With `version` (the `recorded_at` the caller's copy was read at, or None

@@ -12,10 +12,8 @@ from sqlite_utils import Database
 
 from ..domain.refusal import Refusal
 from ..domain.session import SessionState, stale_state
-from ..vocabulary import CODE_LENGTH
 from .shaping import (
     ANY_VERSION,
-    CODE_ALPHABET,
     check_pending,
     check_version,
     now,
@@ -23,42 +21,7 @@ from .shaping import (
     record_to_row,
     refuse_newcomers,
 )
-
-
-def set_setting(db: Database, key: str, value: str) -> None:
-    db.execute("insert into settings (key, value) values (?, ?)"
-               " on conflict(key) do update set value = excluded.value", (key, value))
-
-
-def keep_signin(db: Database, token_hash: str, expires_at: float, now: float) -> None:
-    db.execute("delete from signin_tokens where expires_at <= ?", (now,))
-    db.execute("insert into signin_tokens (token_hash, expires_at) values (?, ?)", (token_hash, expires_at))
-
-
-def redeem_signin(db: Database, token_hash: str, now: float) -> bool:
-    # One statement takes the token out and says whether it was there: a second redemption finds nothing.
-    row = db.execute("delete from signin_tokens where token_hash = ? returning expires_at", (token_hash,)).fetchone()
-    return row is not None and row[0] > now
-
-
-def _new_code(db: Database) -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not db.execute("select 1 from sessions where code = ?", (code,)).fetchone():
-            return code
-
-
-def create_session(db: Database, title: str, service: str, plan_id: str, plan_source: dict,
-                    groups: list[str], question_ids: list[str]) -> str:
-    code = _new_code(db)
-    db.execute(
-        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
-        " values (?, ?, ?, ?, ?, ?, ?)",
-        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
-    db.conn.executemany(
-        "insert into questions (session_code, question_id) values (?, ?)",
-        [(code, qid) for qid in question_ids])
-    return code
+from .shared_jobs import rejoin
 
 
 def save_state(db: Database, code: str, previous: SessionState, state: SessionState,
@@ -108,7 +71,7 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
         if row and row[4]:
             raise Refusal("removed", "the facilitator has removed this phone from the session")
         if row:
-            return _rejoin(db, row[:4], name, group)
+            return rejoin(db, row[:4], name, group)
     locked, ended, room_size, joined = db.execute(
         "select joining_locked, ended, room_size, (select count(*) from participants p"
         " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?", (code,)).fetchone()
@@ -119,14 +82,6 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
         (code, token, name, group, now()))
     return {"id": cursor.lastrowid, "token": token, "name": name, "group": group}
 
-
-def _rejoin(db: Database, row: tuple, name: str, group: str) -> dict:
-    participant_id, token, old_name, old_group = row
-    name, group = name or old_name, group or old_group
-    if (name, group) != (old_name, old_group):
-        db.execute("update participants set name = ?, group_name = ? where id = ?",
-                   (name, group, participant_id))
-    return {"id": participant_id, "token": token, "name": name, "group": group}
 
 
 def _open_round(db: Database, code: str, qid: str) -> int:
@@ -180,20 +135,6 @@ def submit_once(db: Database, code: str, participant_id: int, message_id: str, q
     return answer_once(db, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 
 
-def remove_participant(db: Database, code: str, participant_id: int) -> None:
-    cursor = db.execute("update participants set removed_at = coalesce(removed_at, ?)"
-                        " where session_code = ? and id = ?", (now(), code, participant_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
-    db.execute("update submissions set status = 'rejected' where participant_id = ? and status = 'pending'",
-               (participant_id,))
-
-
-def moderate(db: Database, code: str, submission_id: int, status: str) -> None:
-    cursor = db.execute("update submissions set status = ? where session_code = ? and id = ?",
-                        (status, code, submission_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
 def save_record(db: Database, code: str, record: dict, version: str | None | object) -> dict:
