@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from ..domain.answers import ANY_VERSION
 from ..domain.events import (
     Event,
     Joined,
@@ -43,7 +44,6 @@ from ..domain.text import normal_name
 from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.errors import StorageError
 from ..store.interface import RecordStore
-from ..store.shaping import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .attendance import Attendance as OpenAttendance
 from .audience import Audience, Stamp

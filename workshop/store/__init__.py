@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
+from ..domain.answers import ANY_VERSION
 from .errors import StorageError
 from .interface import RecordStore
-from .shaping import ANY_VERSION
 
 __all__ = ["ANY_VERSION", "POSTGRES_SCHEMES", "RecordStore", "StorageError", "is_postgres_url", "open_store"]
 

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any, TypeVar
 
+from ..domain.answers import ANY_VERSION
 from ..domain.session import SessionRecord, SessionState
 from . import shared_jobs
 from .errors import StorageError
 from .interface import Pending
 from .shaping import (
-    ANY_VERSION,
     MODERATION_PAGE,
     moderation_page,
     record_from_row,

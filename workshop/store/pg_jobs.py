@@ -11,18 +11,23 @@ from typing import Any, cast
 
 from psycopg import sql
 
+from ..domain.answers import (
+    ANY_VERSION,
+    check_answer,
+    check_pending,
+    check_version,
+    question_closed,
+    refuse_newcomers,
+    removed_phone,
+)
 from ..domain.refusal import Refusal
 from ..domain.session import SessionState, stale_state
 from .errors import StorageError
 from .pg_writer import Transaction
 from .shaping import (
-    ANY_VERSION,
-    check_pending,
-    check_version,
     now,
     record_from_row,
     record_to_row,
-    refuse_newcomers,
 )
 from .shared_jobs import rejoin
 
@@ -71,7 +76,7 @@ def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -
         row = tx.execute("select id, token, name, group_name, removed_at from participants"
                          " where session_code = %s and token = %s", (code, token)).fetchone()
         if row and row[4]:
-            raise Refusal("removed", "the facilitator has removed this phone from the session")
+            raise removed_phone()
         if row:
             return rejoin(tx, row[:4], name, group)
     session = tx.execute(
@@ -136,11 +141,8 @@ def _answer_outcome(row: tuple | None, qid: str) -> tuple[str, int, bool]:
         return seen_qid, seen_round, False
     if stored_round is not None:
         return qid, stored_round, True
-    if removed:
-        raise Refusal("removed", "the facilitator has removed this phone from the session")
-    if status is None:
-        raise Refusal("unknown_question", f"no question {qid!r} in this session")
-    raise Refusal("question_closed", f"question {qid!r} is not open for answers")
+    check_answer(qid, status, bool(removed))
+    raise question_closed(qid)  # open, yet not stored: it closed between the statement's reads
 
 
 def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> tuple[str, int, bool]:

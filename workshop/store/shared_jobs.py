@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.refusal import Refusal
+from ..domain.answers import unknown_participant, unknown_submission
 from ..vocabulary import CODE_LENGTH
 from .shaping import CODE_ALPHABET, now
 
@@ -78,7 +78,7 @@ def remove_participant(tx: Any, code: str, participant_id: int) -> None:
     cursor = _execute(tx, "update participants set removed_at = coalesce(removed_at, ?)"
                           " where session_code = ? and id = ?", (now(), code, participant_id))
     if cursor.rowcount == 0:
-        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
+        raise unknown_participant(participant_id)
     _execute(tx, "update submissions set status = 'rejected' where participant_id = ? and status = 'pending'",
              (participant_id,))
 
@@ -87,4 +87,4 @@ def moderate(tx: Any, code: str, submission_id: int, status: str) -> None:
     cursor = _execute(tx, "update submissions set status = ? where session_code = ? and id = ?",
                       (status, code, submission_id))
     if cursor.rowcount == 0:
-        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
+        raise unknown_submission(submission_id)

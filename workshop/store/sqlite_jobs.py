@@ -10,16 +10,19 @@ from collections.abc import Collection, Mapping
 
 from sqlite_utils import Database
 
-from ..domain.refusal import Refusal
-from ..domain.session import SessionState, stale_state
-from .shaping import (
+from ..domain.answers import (
     ANY_VERSION,
+    check_answer,
     check_pending,
     check_version,
+    refuse_newcomers,
+    removed_phone,
+)
+from ..domain.session import SessionState, stale_state
+from .shaping import (
     now,
     record_from_row,
     record_to_row,
-    refuse_newcomers,
 )
 from .shared_jobs import rejoin
 
@@ -69,7 +72,7 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
         row = db.execute("select id, token, name, group_name, removed_at from participants"
                          " where session_code = ? and token = ?", (code, token)).fetchone()
         if row and row[4]:
-            raise Refusal("removed", "the facilitator has removed this phone from the session")
+            raise removed_phone()
         if row:
             return rejoin(db, row[:4], name, group)
     locked, ended, room_size, joined = db.execute(
@@ -87,12 +90,8 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
 def _open_round(db: Database, code: str, qid: str) -> int:
     row = db.execute("select status, round from questions where session_code = ? and question_id = ?",
                      (code, qid)).fetchone()
-    if row is None:
-        raise Refusal("unknown_question", f"no question {qid!r} in this session")
-    status, round_ = row
-    if status != "open":
-        raise Refusal("question_closed", f"question {qid!r} is not open for answers")
-    return round_
+    check_answer(qid, row[0] if row else None, removed=False)
+    return int(row[1])
 
 
 VOTE_SQL = (
@@ -117,7 +116,7 @@ def answer_once(db: Database, sql: str, code: str, participant_id: int, message_
         return seen[0], seen[1], False
     participant = db.execute("select removed_at from participants where id = ?", (participant_id,)).fetchone()
     if participant is not None and participant[0]:  # an unknown participant is refused by the schema
-        raise Refusal("removed", "the facilitator has removed this phone from the session")
+        raise removed_phone()
     round_ = _open_round(db, code, qid)
     db.execute(sql, (code, qid, round_, participant_id, answer, now()))
     db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
