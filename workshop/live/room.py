@@ -5,7 +5,6 @@ and what it broadcasts follows commits.
 """
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -41,7 +40,6 @@ from ..domain.session import (
 )
 from ..domain.tally import UNKNOWN, Attendance, question_results
 from ..domain.text import normal_name
-from ..protocol import console_snapshot, phone_state, projector_frame
 from ..store.errors import StorageError
 from ..store.interface import RecordStore
 from ..vocabulary import CLOSE_CODES, MAX_NAME
@@ -49,8 +47,8 @@ from .attendance import Attendance as OpenAttendance
 from .audience import Audience, Stamp
 from .background import Background
 from .ballots import Ballots
+from .broadcast import Broadcast
 from .broker import Broker
-from .conflation import Conflation
 from .countdowns import Countdowns
 from .reads import MODERATION, PEOPLE, RECORDS, RoomReads
 from .subscribers import Subscriber
@@ -104,7 +102,7 @@ class Room:
         self.state = session.state
         self.audience = Audience()
         self._lock = asyncio.Lock()
-        self._broadcasts = Conflation(self._flush)
+        self._broadcasts = Broadcast(self.audience, lambda presence: self.facts(presence), self.people, self.remove)
         # Per question: (each round's attendance, results), dropped when its votes or state change.
         self._results: dict[str, tuple[tuple[Attendance, ...], dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
@@ -428,24 +426,6 @@ class Room:
     def changed(self, phones: bool = False, now: bool = False) -> None:
         """Schedule a broadcast; bursts of changes are conflated into one message per interval."""
         self._broadcasts.changed(phones, now)
-
-    async def _flush(self, to_phones: bool) -> None:
-        audience = self.audience
-        if not (audience.consoles or audience.projectors or (to_phones and audience.phones)):
-            return
-        facts = await self.facts(presence=bool(audience.consoles or audience.projectors))
-        if to_phones and audience.phones:
-            self._send_all(list(audience.phones), phone_state(phone_view(facts)))
-        if audience.consoles:
-            self._send_all(list(audience.consoles), console_snapshot(console_view(facts, self.people())))
-        if audience.projectors:
-            self._send_all(list(audience.projectors), projector_frame(projector_view(facts)))
-
-    def _send_all(self, connections: list[Subscriber], message: dict) -> None:
-        text = json.dumps(message)  # serialised once, queued for every socket without waiting on any
-        for connection in connections:
-            if not connection.offer(text):
-                self.remove(connection)
 
     # other processes (see broker.py)
 
