@@ -73,22 +73,23 @@ async def measure(n: int, repeat: int = 7) -> dict:
         question = plan.question(QID)
         assert question is not None, f"{QID} is not in the plan"
         state = room.state.question(QID)
-        facts = room.facts()
+        await room.load()
+        facts = room.loaded_facts()
         # The baseline, in the same run: the snapshot without the console's list of people; then the
         # snapshot as sent, and the baseline again, so warming up favours neither.
-        baseline = timed(lambda: views.console_view(room.facts()))
-        snapshot = timed(room.snapshot)
+        baseline = timed(lambda: views.console_view(room.loaded_facts()))
+        snapshot = timed(lambda: views.console_view(room.loaded_facts(), room.people()))
         return {
             "voters": n,
             "snapshot_ms": snapshot,
-            "without_people_ms": min(baseline, timed(lambda: views.console_view(room.facts()))),
+            "without_people_ms": min(baseline, timed(lambda: views.console_view(room.loaded_facts()))),
             "people_ms": timed(room.people),
             "console_question_ms": timed(lambda: views._console_question(facts, question)),
             "results_ms": timed(lambda: room.results(QID)),
             "not_voted_ms": timed(lambda: room._not_voted(QID)),
             "voters_query_ms": timed(lambda: store.votes(room.code, QID, state.round)),
-            "phone_state_ms": timed(room.phone_state),
-            "snapshot_bytes": len(json.dumps(room.snapshot())),
+            "phone_state_ms": timed(lambda: views.phone_view(room.loaded_facts(presence=False))),
+            "snapshot_bytes": len(json.dumps(await room.snapshot())),
         }
     finally:
         store.close()

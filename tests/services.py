@@ -6,6 +6,7 @@ options (no fsync) are for tests only; the benchmarks run a durable server of th
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -42,6 +43,19 @@ def _as_postgres(*command: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
 
 
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry))
+    return found
+
+
 class Postgres:
     """A PostgreSQL cluster of its own; `url(name)` addresses one database in it."""
 
@@ -68,6 +82,22 @@ class Postgres:
     def stop(self) -> None:
         """Stop at once, as a crash or a failover would."""
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def pause(self) -> None:
+        """Freeze every process of the cluster (SIGSTOP), as a hung server or a partitioned network
+        would: connections stay open and nothing answers."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, number: int) -> None:
+        main = int((self.data / "postmaster.pid").read_text().split()[0])
+        for pid in [main, *_children(main)]:
+            try:
+                os.kill(pid, number)
+            except ProcessLookupError:
+                pass
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

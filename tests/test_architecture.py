@@ -59,7 +59,47 @@ def test_no_module_imports_itself_round_a_circle():
             visit(module, [module])
 
 
+# The store's public face: what the web layer may import of it (never a backend, a job or a writer).
+STORE_FACE = {"workshop.store", "workshop.store.interface", "workshop.store.errors"}
+
+
+def test_the_web_layer_sees_only_the_stores_public_face():
+    wrong = [(module, target) for module, targets in _graph().items() if module.startswith("workshop.web")
+             for target in targets if target.startswith("workshop.store") and target not in STORE_FACE]
+    assert wrong == []
+
+
+def test_the_domain_imports_nothing_of_the_store_or_the_live_rooms():
+    wrong = [(module, target) for module, targets in _graph().items() if module.startswith("workshop.domain")
+             for target in targets if not target.startswith("workshop.domain")]
+    assert wrong == []
+
+
 def test_each_layer_imports_only_the_layers_below_it():
     wrong = [(module, target) for module, targets in _graph().items() for target in targets
              for layer, below in FORBIDDEN.items() if module.startswith(layer) and target.startswith(below)]
+    assert wrong == []
+
+
+# What the web layer may call on the store directly: the awaited read face, the writes (which return
+# futures it awaits) and the start-up and shut-down steps. Any other call would be a read on the event loop.
+WEB_STORE_CALLS = {"awaited", "start", "close", "keep_signin", "redeem_signin", "setting_or_default"}
+KEY_READER = ("workshop/web/auth.py", "setting")  # the key's reader, which runs through `awaited`
+
+
+def _store_calls(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if name == "store":
+                found.add(node.func.attr)
+    return found
+
+
+def test_the_web_layer_reads_the_store_only_through_its_awaited_face():
+    wrong = [(str(path.relative_to(PACKAGE.parent)), call) for path in sorted((PACKAGE / "web").glob("*.py"))
+             for call in _store_calls(path) - WEB_STORE_CALLS
+             if (str(path.relative_to(PACKAGE.parent)), call) != KEY_READER]
     assert wrong == []

@@ -21,6 +21,7 @@ RUNS = {
     "ping_flood": (["--seconds", "1"], "ping flood memory grown"),
     "reconnect_soak": (["--phones", "50", "--reconnects", "200", "--policy", "sweeps"], "soak memory grown"),
     "load": (["--phones", "50", "--repeat", "1", "--servers", "real"], "every acknowledged vote counted"),
+    "pg_outage": (["--pause", "2"], "vote during the pause"),
     "cluster": (["--processes", "2", "--phones", "40", "--sessions", "2", "--per-session", "10",
                  "--repeat", "1"], "burst"),
 }

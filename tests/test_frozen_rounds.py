@@ -109,18 +109,18 @@ async def _play(steps: list[tuple], folder: Path) -> None:
                 if number in fixed:
                     assert figures == fixed[number], (step, number)
             fixed = now  # a reopened round is open again, so it leaves the comparison until it closes
-        _agree_with_the_export(room, store)
+        await _agree_with_the_export(room, store)
     finally:
         store.close()
 
 
-def _agree_with_the_export(room, store) -> None:
+async def _agree_with_the_export(room, store) -> None:
     if room.state.question(QID).status == "pending":
         return
     exported = collect(store, room.code)["kinds"][0]["questions"]["direction"]["rounds"]
     live = room.results(QID)["rounds"]
-    console = room.snapshot()["questions"][QID]["rounds"]
-    projector = room.projector_view()["questions"][QID].get("rounds", [])
+    console = (await room.snapshot())["questions"][QID]["rounds"]
+    projector = (await room.projector_view())["questions"][QID].get("rounds", [])
     for number, (found, seen) in enumerate(zip(exported, live, strict=True)):
         said = {key: seen.get(key) for key in KEYS}
         assert {key: console[number].get(key) for key in KEYS} == said

@@ -4,7 +4,8 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from helpers import AUTH, command, join, receive_until
-from workshop.store.shaping import MODERATION_PAGE, PENDING_PER_PARTICIPANT
+from workshop.domain.answers import PENDING_PER_PARTICIPANT
+from workshop.store.shaping import MODERATION_PAGE
 from workshop.web.limits import JOINS_PER_MINUTE
 
 QID = "arrival.direction"

@@ -31,7 +31,7 @@ def test_a_countdown_stopped_elsewhere_does_not_close_the_question(tmp_path):
         store, here, there = await _two_processes(tmp_path)
         try:
             await here.command({"command": "open", "question": QID, "seconds": 60})
-            there._reread_state()  # both processes saw the countdown armed
+            await there._reread_state()  # both processes saw the countdown armed
             deadline = there.state.question(QID).closes_at
             await here.command({"command": "timer", "question": QID, "seconds": None})  # stopped on A
             await there.expire(QID, deadline)  # B, cut off, reaches the old deadline
@@ -47,7 +47,7 @@ def test_a_stale_countdown_never_rolls_back_a_new_round(tmp_path):
         store, here, there = await _two_processes(tmp_path)
         try:
             await here.command({"command": "open", "question": QID, "seconds": 60})
-            there._reread_state()
+            await there._reread_state()
             deadline = there.state.question(QID).closes_at
             await here.command({"command": "new_round", "question": QID})  # round 2 opens on A
             await there.expire(QID, deadline)
@@ -63,7 +63,7 @@ def test_commands_racing_on_two_processes_are_both_kept(tmp_path):
         store, here, there = await _two_processes(tmp_path)
         try:
             await here.command({"command": "open", "question": QID})
-            there._reread_state()
+            await there._reread_state()
             await here.command({"command": "reveal", "question": QID})
             await there.command({"command": "new_round", "question": QID})  # decided again on the stored state
             stored = store.session_state(here.code).question(QID)

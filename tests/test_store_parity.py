@@ -6,13 +6,14 @@ import time
 import psycopg
 import pytest
 
+from workshop.domain.answers import PENDING_PER_PARTICIPANT
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
 from workshop.domain.session import QuestionState, SessionState
 from workshop.store.migrations import migrations
 from workshop.store.pg_migrations import MIGRATIONS
 from workshop.store.postgres import PostgresStore
-from workshop.store.shaping import MODERATION_PAGE, PENDING_PER_PARTICIPANT
+from workshop.store.shaping import MODERATION_PAGE
 
 QUESTIONS = ["q.scale", "q.text"]
 PLAN = load_plan(default_plans_dir() / "frei-variability.toml")

@@ -17,6 +17,8 @@ class Conflation:
         self._pending: asyncio.TimerHandle | None = None
         self._to_phones = False
         self._running = Background("a broadcast failed")
+        self._in_flight = False
+        self._again = False
 
     def changed(self, phones: bool = False, now: bool = False) -> None:
         self._to_phones = self._to_phones or phones
@@ -30,5 +32,18 @@ class Conflation:
 
     def _start(self) -> None:
         self._pending = None
+        if self._in_flight:  # a broadcast awaiting its reads: the next starts once it is sent
+            self._again = True
+            return
         to_phones, self._to_phones = self._to_phones, False
-        self._running.start(self._flush(to_phones))
+        self._in_flight = True
+        self._running.start(self._one_flush(to_phones))
+
+    async def _one_flush(self, to_phones: bool) -> None:
+        try:
+            await self._flush(to_phones)
+        finally:
+            self._in_flight = False
+            if self._again:
+                self._again = False
+                self._start()

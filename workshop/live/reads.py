@@ -16,9 +16,29 @@ class RoomReads:
         self._store = store
         self._code = code
         self._kept: dict[str, Any] = {}
+        self._forgotten = 0  # counts `forget` calls, so a read overtaken by a change is not kept
+
+    async def load(self, people: bool = True) -> None:
+        """Read, off the event loop, every part not kept (without `people`, the people in the room and
+        their count are left out); a part changed mid-read is read again."""
+        store = self._store
+        reads: dict[str, tuple] = {RECORDS: (store.records, self._code), MODERATION: (store.moderation, self._code)}
+        if people:
+            reads.update({PEOPLE: (store.recent_people, self._code, PEOPLE_SHOWN),
+                          JOINED: (store.participant_count, self._code)})
+        for _ in range(3):
+            for part, (read, *args) in reads.items():
+                if part not in self._kept:
+                    before = self._forgotten
+                    found = await store.awaited(read, *args)
+                    if before == self._forgotten:
+                        self._kept[part] = found
+            if all(part in self._kept for part in reads):
+                return
 
     def forget(self, *parts: str) -> None:
         """Read these parts again next time; with none, every part. PEOPLE goes with JOINED."""
+        self._forgotten += 1
         for part in parts or (RECORDS, MODERATION, PEOPLE):
             if part == PEOPLE:
                 self._kept.pop(JOINED, None)

@@ -5,13 +5,25 @@ and what it broadcasts follows commits.
 """
 
 import asyncio
-import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from ..domain.answers import ANY_VERSION
+from ..domain.events import (
+    Event,
+    Joined,
+    Moderated,
+    PhoneReplaced,
+    RecordSaved,
+    Removed,
+    StateChanged,
+    Submitted,
+    Voted,
+    event_from_dict,
+)
 from ..domain.plans import Question
 from ..domain.records import ConsensusInput, RecordError, record_warnings, round_to_rest_on
 from ..domain.refusal import Refusal
@@ -28,15 +40,15 @@ from ..domain.session import (
 )
 from ..domain.tally import UNKNOWN, Attendance, question_results
 from ..domain.text import normal_name
-from ..protocol import console_snapshot, phone_state, projector_frame
+from ..store.errors import StorageError
 from ..store.interface import RecordStore
-from ..store.shaping import ANY_VERSION
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .attendance import Attendance as OpenAttendance
 from .audience import Audience, Stamp
+from .background import Background
 from .ballots import Ballots
+from .broadcast import Broadcast
 from .broker import Broker
-from .conflation import Conflation
 from .countdowns import Countdowns
 from .reads import MODERATION, PEOPLE, RECORDS, RoomReads
 from .subscribers import Subscriber
@@ -51,9 +63,30 @@ ADDRESSES_SHOWN = 10
 REFUSED_JOINS = ("room_full", "joining_locked")  # counted for the console
 
 
-def committed(future: "Future | asyncio.Future") -> Awaitable[Any]:
-    """Await a store write from the event loop."""
-    return future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
+async def committed(future: "Future | asyncio.Future", within: float | None = None,
+                    stalled: Callable[[], bool] = lambda: True, late: Callable[[Any], None] | None = None) -> Any:
+    """Await a store write from the event loop. With `within`: every `within` seconds without an
+    answer, ask `stalled()` (is the writer stuck on the database, rather than busy with a long queue?)
+    and if so raise StorageError. A write refused so may still commit once the database answers:
+    `late` then gets its result, so what depends on the commit still follows it."""
+    waited = future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
+    if within is None:
+        return await waited
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(waited), within)
+        except TimeoutError:
+            if stalled():
+                break
+    waited.add_done_callback(lambda done: _settled_late(done, late))
+    raise StorageError(f"the database did not answer within {within:g} s")
+
+
+def _settled_late(done: asyncio.Future, late: Callable[[Any], None] | None) -> None:
+    if done.cancelled() or done.exception() is not None:  # retrieved: refused or failed, nothing to follow
+        return
+    if late is not None:
+        late(done.result())
 
 
 class Room:
@@ -69,7 +102,7 @@ class Room:
         self.state = session.state
         self.audience = Audience()
         self._lock = asyncio.Lock()
-        self._broadcasts = Conflation(self._flush)
+        self._broadcasts = Broadcast(self.audience, lambda presence: self.facts(presence), self.people, self.remove)
         # Per question: (each round's attendance, results), dropped when its votes or state change.
         self._results: dict[str, tuple[tuple[Attendance, ...], dict]] = {}
         self.joins_by_address: Counter[str] = Counter()  # new participants per network address
@@ -79,11 +112,13 @@ class Room:
         self.reads = RoomReads(store, self.code)
         self.public_steps = [step.to_public() for step in self.plan.steps]  # the plan never changes mid-session
         self.timers = Countdowns(self.expire)
+        self._rereads = Background("reading a session's state again failed")
         self.attendance = OpenAttendance()
         self._follow_rounds()
-        self._remote_events: dict[str, Callable[[dict], None]] = {
-            "vote": self._remote_vote, "join": self._remote_join, "removed": self._remote_removal,
-            "replaced": self._remote_replacement}  # any other kind: the state changed (_remote_state)
+        self._follows: dict[type[Event], Callable[[Any, bool], None]] = {
+            Voted: self._voted, Submitted: self._submitted, Joined: self._joined, Removed: self._removed,
+            PhoneReplaced: self._replaced, StateChanged: self._state_changed, Moderated: self._moderated,
+            RecordSaved: self._record_saved}
 
     def question(self, qid: object) -> Question:
         question = self.plan.question(qid) if isinstance(qid, str) else None
@@ -101,7 +136,8 @@ class Room:
         if group and group not in self.groups:
             raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
         try:
-            participant = await committed(self.store.join(self.code, token or None, name, group))
+            participant = await self._stored(self.store.join(self.code, token or None, name, group),
+                                             lambda late: self._committed(Joined(late["id"], late["group"])))
         except Refusal as refusal:
             if refusal.code in REFUSED_JOINS:
                 self.refused_joins[refusal.code] += 1
@@ -111,11 +147,18 @@ class Room:
             self.addresses[participant["id"]] = address
             if participant["token"] != token:
                 self.joins_by_address[address] += 1
-        if self.ballots.joined(participant):
-            self._results.clear()  # the per-group figures changed
-        self.reads.forget(PEOPLE)
-        self._publish({"kind": "join", "participant": participant["id"], "group": participant["group"]})
+        self._committed(Joined(participant["id"], participant["group"]))
         return participant
+
+    async def _stored(self, pending: "Future | asyncio.Future", late: Callable[[Any], None] | None = None) -> Any:
+        """Await a write within the store's bound; a write that commits after its bound (see `committed`)
+        is followed by `late`, or else by reading the room again."""
+        wait = self.store.write_wait
+        return await committed(pending, wait, lambda: self.store.writer_stalled(wait), late or self._committed_late)
+
+    def _committed_late(self, _: object) -> None:
+        self.rebuild()
+        self._publish(StateChanged())
 
     async def vote(self, participant: dict, message_id: str, qid: object, value: object) -> tuple[str, int]:
         question = self.question(qid)
@@ -123,16 +166,15 @@ class Room:
             checked = question.check_value(value)
         except ValueError as error:
             raise Refusal("invalid_value", str(error)) from None
-        stored: tuple[str, int, bool] = await committed(
-            self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)))
-        qid, round_, fresh = stored
-        if fresh:
-            self.ballots.record(participant["id"], qid, round_, str(checked))
-            self._results.pop(qid, None)
-            self.changed(phones=self.state.question(qid).revealed)
-            self._publish({"kind": "vote", "participant": participant["id"], "question": qid, "round": round_,
-                           "value": str(checked), "group": participant["group"]})
-        return qid, round_
+        def voted(stored: tuple[str, int, bool]) -> None:
+            qid, round_, fresh = stored
+            if fresh:  # a resent message id changes nothing
+                self._committed(Voted(participant["id"], qid, round_, str(checked), participant["group"]))
+
+        stored: tuple[str, int, bool] = await self._stored(
+            self.store.record_vote(self.code, participant["id"], message_id, question.id, str(checked)), voted)
+        voted(stored)
+        return stored[0], stored[1]
 
     async def submit(self, participant: dict, message_id: str, qid: object, text: object) -> tuple[str, int]:
         question = self.question(qid)
@@ -140,12 +182,10 @@ class Room:
             checked = question.check_text(text)
         except ValueError as error:
             raise Refusal("invalid_value", str(error)) from None
-        stored: tuple[str, int, bool] = await committed(
+        stored: tuple[str, int, bool] = await self._stored(
             self.store.submit_text(self.code, participant["id"], message_id, question.id, checked))
         qid, round_, _ = stored
-        self.reads.forget(MODERATION)
-        self.changed()
-        self._publish({"kind": "state"})
+        self._committed(Submitted(participant["id"], qid, round_))
         return qid, round_
 
     # facilitator
@@ -160,9 +200,9 @@ class Room:
     async def _apply(self, command: Command) -> None:
         if command.name in SUBMISSION_COMMANDS:
             assert command.submission is not None  # parse_command requires it of a moderation command
-            await committed(self.store.moderate(self.code, command.submission, MODERATION_STATUS[command.name]))
-            self.reads.forget(MODERATION)
-            self._publish({"kind": "state"})
+            status = MODERATION_STATUS[command.name]
+            await self._stored(self.store.moderate(self.code, command.submission, status))
+            self._committed(Moderated(command.submission, status))
         elif command.name in PARTICIPANT_COMMANDS:
             await self._remove(command)
         else:
@@ -175,20 +215,18 @@ class Room:
         if updated is self.state:
             return
         closing = closed_rounds(self.state, updated)
+        await self.ballots.load([(qid, round_) for qid, round_ in closing])
         present = {key: self.attendance.present(key, self.ballots.round(*key).votes) for key in closing}
         try:
-            await committed(self.store.save_state(self.code, self.state, updated, present))
+            await self._stored(self.store.save_state(self.code, self.state, updated, present))
         except Refusal as refusal:
             if refusal.code != "stale_state" or fresh:
                 raise
-            self._reread_state()
+            await self._reread_state()
             await self._change_state(command, fresh=True)
             return
         self._new_state(updated, closing)
-        self._results.pop(command.question or "", None)
-        self.reads.forget()  # rare, and a command may change what any screen reads
-        self.timers.follow(self.state)
-        self._publish({"kind": "state"})
+        self._committed(StateChanged(command.name, command.question))
 
     async def expire(self, qid: str, deadline: str) -> None:
         """A countdown ran out: close the question as the facilitator's `close` would, unless its
@@ -205,17 +243,16 @@ class Room:
                     # Stopped, restarted or closed elsewhere: look again at the stored countdown.
                     if refusal.code != "stale_state" or attempt:
                         raise
-                    self._reread_state()
+                    await self._reread_state()
         self.changed(phones=True, now=True)
 
     async def _remove(self, command: Command) -> None:
         participant_id = command.participant or 0
-        await committed(self.store.remove_participant(self.code, participant_id))
-        self._forget(participant_id)
-        self._publish({"kind": "removed", "participant": participant_id})
+        await self._stored(self.store.remove_participant(self.code, participant_id))
+        self._committed(Removed(participant_id))
 
-    def _reread_state(self) -> None:
-        state = self.store.session_state(self.code)
+    async def _reread_state(self) -> None:
+        state = await self.store.awaited(self.store.session_state, self.code)
         self._new_state(state, closed_rounds(self.state, state))
         self.timers.follow(self.state)
         self._results.clear()
@@ -245,24 +282,24 @@ class Room:
 
     async def record_consensus(self, record: ConsensusInput, version: str | None | object = ANY_VERSION) -> dict:
         """Store the record; with `version`, only if the stored record is still that one (see Store.save_record)."""
-        evidence = self._evidence(record.kind, record.round)
+        evidence = await self._evidence(record.kind, record.round)
         warnings = record_warnings(record, evidence)
         evidence["warnings"] = [warning["message"] for warning in warnings]
-        stored = await committed(self.store.save_record(self.code, {
+        stored = await self._stored(self.store.save_record(self.code, {
             **record.to_row(), "evidence": evidence, "warnings": warnings,
         }, version))
-        self.reads.forget(RECORDS)
-        self.changed()
-        self._publish({"kind": "state"})
+        self._committed(RecordSaved(record.kind))
         return stored
 
-    def check_consensus(self, record: ConsensusInput) -> list[str]:
+    async def check_consensus(self, record: ConsensusInput) -> list[str]:
         """The warnings `record_consensus` would store with this record, from the same figures; writes nothing."""
-        return [warning["message"] for warning in record_warnings(record, self._evidence(record.kind, record.round))]
+        evidence = await self._evidence(record.kind, record.round)
+        return [warning["message"] for warning in record_warnings(record, evidence)]
 
-    def _evidence(self, kind: str, named_round: int | None = None) -> dict:
+    async def _evidence(self, kind: str, named_round: int | None = None) -> dict:
         """The judged rounds a record of this kind rests on: the direction vote's round it names (else its
         latest closed round with votes), and the latest closed round with votes of impact and strategy."""
+        await self.load()
         evidence: dict[str, Any] = {}
         for suffix in ("impact", "direction", "strategy"):
             question = self.plan.question(f"{kind}.{suffix}")
@@ -274,12 +311,23 @@ class Room:
             chosen = round_to_rest_on(rounds, named_round if suffix == "direction" else None)
             evidence[suffix] = {"question": question.id, **chosen} if chosen else None
         dissent = self.plan.question(f"{kind}.dissent")
-        evidence["dissent_texts"] = [item["text"] for item in self.store.submissions(self.code, "approved")
+        approved = await self.store.awaited(self.store.submissions, self.code, "approved")
+        evidence["dissent_texts"] = [item["text"] for item in approved
                                      if dissent is not None and item["question_id"] == dissent.id]
         return evidence
 
+    async def load(self, presence: bool = True) -> None:
+        """Read, off the event loop, what the room's views need and it does not hold yet (the votes of
+        every round shown, who was present, the decisions, the queue and, with `presence`, the people),
+        so that the views made next read nothing on the event loop."""
+        shown = [(question.id, self.state.question(question.id).round) for question in self.plan.questions
+                 if question.kind != "text" and self.state.question(question.id).status != "pending"]
+        await self.ballots.load(shown)
+        await self.reads.load(people=presence)
+
     def results(self, qid: object) -> dict:
-        """Every round's figures of a scale or choice question, and the shift between the last two."""
+        """Every round's figures of a scale or choice question, and the shift between the last two
+        (read from the store if not loaded: await `load` first on the event loop)."""
         question = self.question(qid)
         if question.kind == "text":
             raise Refusal("invalid_field", f"{question.id} takes text submissions; it has no figures")
@@ -309,9 +357,14 @@ class Room:
 
     # what each audience sees
 
-    def facts(self, presence: bool = True) -> RoomFacts:
+    async def facts(self, presence: bool = True) -> RoomFacts:
         """What the room knows now, read once for every view made from it; without `presence` (which
         the phones' view does not show), who is here and who has voted is left out."""
+        await self.load(presence)
+        return self.loaded_facts(presence)
+
+    def loaded_facts(self, presence: bool = True) -> RoomFacts:
+        """`facts` from what is loaded (what is not is read on this thread)."""
         info = SessionInfo(self.code, self.title, self.service, self.created_at, self.groups)
         return RoomFacts(
             session=info, plan=self.plan, steps=self.public_steps, state=self.state,
@@ -338,14 +391,14 @@ class Room:
         """Connected phones without a vote in this round: a count, and names where given."""
         return self.audience.not_voted(self.ballots.round(qid, self.state.question(qid).round).votes)
 
-    def snapshot(self) -> dict:
-        return console_view(self.facts(), self.people())
+    async def snapshot(self) -> dict:
+        return console_view(await self.facts(), self.people())
 
-    def phone_state(self) -> dict:
-        return phone_view(self.facts(presence=False))
+    async def phone_state(self) -> dict:
+        return phone_view(await self.facts(presence=False))
 
-    def projector_view(self) -> dict:
-        return projector_view(self.facts())
+    async def projector_view(self) -> dict:
+        return projector_view(await self.facts())
 
     # connections and broadcasts
 
@@ -355,7 +408,7 @@ class Room:
         exactly one survives."""
         stamp = (time.time_ns(), self.broker.origin if self.broker is not None else "")
         self._close_phones_of(participant["id"], REPLACED, REPLACED_REASON, keep=connection)
-        self._publish({"kind": "replaced", "participant": participant["id"], "at": stamp[0]})
+        self._committed(PhoneReplaced(participant["id"], stamp[0], stamp[1]))
         self.audience.add_phone(connection, participant, stamp)
         self.attendance.saw((participant["id"],))
         self.changed()
@@ -374,24 +427,6 @@ class Room:
         """Schedule a broadcast; bursts of changes are conflated into one message per interval."""
         self._broadcasts.changed(phones, now)
 
-    async def _flush(self, to_phones: bool) -> None:
-        audience = self.audience
-        if not (audience.consoles or audience.projectors or (to_phones and audience.phones)):
-            return
-        facts = self.facts(presence=bool(audience.consoles or audience.projectors))
-        if to_phones and audience.phones:
-            self._send_all(list(audience.phones), phone_state(phone_view(facts)))
-        if audience.consoles:
-            self._send_all(list(audience.consoles), console_snapshot(console_view(facts, self.people())))
-        if audience.projectors:
-            self._send_all(list(audience.projectors), projector_frame(projector_view(facts)))
-
-    def _send_all(self, connections: list[Subscriber], message: dict) -> None:
-        text = json.dumps(message)  # serialised once, queued for every socket without waiting on any
-        for connection in connections:
-            if not connection.offer(text):
-                self.remove(connection)
-
     # other processes (see broker.py)
 
     def present(self) -> int:
@@ -407,45 +442,75 @@ class Room:
             self.attendance.saw(participants)
             self.changed()  # cached results are checked against the count present
 
-    def _publish(self, event: dict) -> None:
+    def _publish(self, event: Event) -> None:
         if self.broker is not None:
-            self.broker.publish(self.code, event)
+            self.broker.publish(self.code, event.to_dict())
 
     def rebuild(self) -> None:
         """Forget every figure and reread the state: another process changed what this one cannot follow."""
         self.ballots = Ballots(self.store, self.code)
-        self._remote_state({})
+        self._committed(StateChanged(), here=False)
+
+    async def _refresh(self) -> None:
+        await self._reread_state()
+        self._results.clear()
+        self.reads.forget()
+        self.changed(phones=True)
 
     def apply_remote(self, event: dict) -> None:
-        """A change committed by another process."""
-        self._remote_events.get(str(event.get("kind")), self._remote_state)(event)
+        """A change committed by another process, as its broker carried it (ValueError if malformed)."""
+        self._committed(event_from_dict(event), here=False)
 
-    def _remote_vote(self, event: dict) -> None:
-        self.ballots.record(int(event["participant"]), event["question"], event["round"], event["value"],
-                            event["group"])
-        self._results.pop(event["question"], None)
-        self.changed(phones=self.state.question(event["question"]).revealed)
+    # every committed change, here or elsewhere, is followed in one place
 
-    def _remote_join(self, event: dict) -> None:
-        if self.ballots.joined({"id": int(event["participant"]), "group": event["group"]}):
-            self._results.clear()
+    def _committed(self, event: Event, here: bool = True) -> None:
+        """Follow a committed change: the mirror of the votes, the cached reads and figures, the
+        broadcast flags; and, when it was committed `here`, tell the other processes."""
+        self._follows[type(event)](event, here)
+        if here:
+            self._publish(event)
+
+    def _voted(self, event: Voted, here: bool) -> None:
+        self.ballots.record(event.participant, event.question, event.round, event.value, event.group)
+        self._results.pop(event.question, None)
+        self.changed(phones=self.state.question(event.question).revealed)
+
+    def _submitted(self, event: Submitted, here: bool) -> None:
+        self.reads.forget(MODERATION)
+        self.changed()
+
+    def _joined(self, event: Joined, here: bool) -> None:
+        if self.ballots.joined({"id": event.participant, "group": event.group}):
+            self._results.clear()  # the per-group figures changed: a phone rejoined in another group
         self.reads.forget(PEOPLE)
         self.changed()
 
-    def _remote_removal(self, event: dict) -> None:
-        self._forget(int(event["participant"]))
+    def _removed(self, event: Removed, here: bool) -> None:
+        self._forget(event.participant)
         self.changed(phones=True)
 
-    def _remote_replacement(self, event: dict) -> None:
-        at = event.get("at")  # absent from a process of an earlier release: any phone here is older
-        newer = (at, str(event.get("origin", ""))) if isinstance(at, int) else None
-        self._close_phones_of(int(event["participant"]), REPLACED, REPLACED_REASON, before=newer)
+    def _replaced(self, event: PhoneReplaced, here: bool) -> None:
+        if not here:  # here, `add_phone` has closed the older phones already
+            newer = (event.at, event.origin) if event.at is not None else None
+            self._close_phones_of(event.participant, REPLACED, REPLACED_REASON, before=newer)
 
-    def _remote_state(self, event: dict) -> None:
-        """The session's state or its texts changed elsewhere (or anything this process cannot follow)."""
-        self._reread_state()
+    def _state_changed(self, event: StateChanged, here: bool) -> None:
+        self.reads.forget()  # rare, and a command may change what any screen reads
+        if here:  # the new state is held already (`_new_state`)
+            self._results.pop(event.question or "", None)
+            self.timers.follow(self.state)
+            return
+        # The session's state changed elsewhere (or anything this process cannot follow): read it
+        # again off the event loop.
         self._results.clear()
-        self.reads.forget()
+        self._rereads.start(self._refresh())
+
+    def _moderated(self, event: Moderated, here: bool) -> None:
+        self.reads.forget(MODERATION)
+        self.changed(phones=True)  # the projector shows approved examples
+
+    def _record_saved(self, event: RecordSaved, here: bool) -> None:
+        self.reads.forget(RECORDS)
         self.changed(phones=True)
 
 

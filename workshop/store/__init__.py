@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+from ..domain.answers import ANY_VERSION
+from .errors import StorageError
 from .interface import RecordStore
+
+__all__ = ["ANY_VERSION", "POSTGRES_SCHEMES", "RecordStore", "StorageError", "is_postgres_url", "open_store"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

@@ -1,18 +1,21 @@
 """What the rest of the product may ask of the record, whichever database keeps it.
 
-Reads return plain dicts and values and see only committed data. Writes return a future that
-settles only after the database has committed (the result) or refused (`Refusal`, nothing written)
-or failed (`StorageError`, nothing written); awaited from an event loop with `live.room.committed`.
+Reads return plain dicts and values and see only committed data; from the event loop they are
+awaited through `awaited(read, *args)`, which runs them on the store's reading threads within a
+bound. Writes return a future that settles only after the database has committed (the result) or
+refused (`Refusal`, nothing written) or failed (`StorageError`, nothing written); awaited from an
+event loop with `live.room.committed`.
 """
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from ..domain.session import SessionRecord, SessionState
 
 Pending: TypeAlias = "Future[Any] | asyncio.Future[Any]"
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -20,6 +23,18 @@ class RecordStore(Protocol):
     @property
     def location(self) -> str:
         """Where the record lives, safe to print (no password)."""
+        ...
+
+    read_wait: float  # seconds an awaited read may take before StorageError
+    write_wait: float  # seconds a write may wait on a stalled writer before StorageError (live.room.committed)
+
+    def writer_stalled(self, seconds: float) -> bool:
+        """Whether the writer has waited on the database for its current batch longer than `seconds`."""
+        ...
+
+    async def awaited(self, read: Callable[..., T], *args: Any) -> T:
+        """Run one of the reads below off the event loop, bounded by `read_wait`: code on the event loop
+        reads only this way."""
         ...
 
     def start(self) -> None: ...

@@ -4,7 +4,6 @@ They are the only code that changes the PostgreSQL record; `PostgresStore` queue
 they wrote. Votes and submissions also run together as one pipelined statement (`together`).
 """
 
-import json
 import secrets
 from collections.abc import Collection, Mapping
 from functools import partial
@@ -12,58 +11,25 @@ from typing import Any, cast
 
 from psycopg import sql
 
+from ..domain.answers import (
+    ANY_VERSION,
+    check_answer,
+    check_pending,
+    check_version,
+    question_closed,
+    refuse_newcomers,
+    removed_phone,
+)
 from ..domain.refusal import Refusal
 from ..domain.session import SessionState, stale_state
-from ..vocabulary import CODE_LENGTH
 from .errors import StorageError
 from .pg_writer import Transaction
 from .shaping import (
-    ANY_VERSION,
-    CODE_ALPHABET,
-    check_pending,
-    check_version,
     now,
     record_from_row,
     record_to_row,
-    refuse_newcomers,
 )
-
-
-def set_setting(tx: Transaction, key: str, value: str) -> None:
-    tx.execute("insert into settings (key, value) values (%s, %s)"
-               " on conflict (key) do update set value = excluded.value", (key, value))
-
-
-def keep_signin(tx: Transaction, token_hash: str, expires_at: float, now: float) -> None:
-    tx.execute("delete from signin_tokens where expires_at <= %s", (now,))
-    tx.execute("insert into signin_tokens (token_hash, expires_at) values (%s, %s)", (token_hash, expires_at))
-
-
-def redeem_signin(tx: Transaction, token_hash: str, now: float) -> bool:
-    # One statement takes the token out and says whether it was there: of two processes redeeming it
-    # at once, the second waits for the first's row lock, then finds the row gone.
-    row = tx.execute("delete from signin_tokens where token_hash = %s returning expires_at",
-                     (token_hash,)).fetchone()
-    return row is not None and row[0] > now
-
-
-def _new_code(tx: Transaction) -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not tx.execute("select 1 from sessions where code = %s", (code,)).fetchone():
-            return code
-
-
-def create_session(tx: Transaction, title: str, service: str, plan_id: str, plan_source: dict,
-                    groups: list[str], question_ids: list[str]) -> str:
-    code = _new_code(tx)
-    tx.execute(
-        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
-        " values (%s, %s, %s, %s, %s, %s, %s)",
-        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
-    tx.executemany("insert into questions (session_code, question_id) values (%s, %s)",
-                   [(code, qid) for qid in question_ids])
-    return code
+from .shared_jobs import rejoin
 
 
 def save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState,
@@ -110,9 +76,9 @@ def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -
         row = tx.execute("select id, token, name, group_name, removed_at from participants"
                          " where session_code = %s and token = %s", (code, token)).fetchone()
         if row and row[4]:
-            raise Refusal("removed", "the facilitator has removed this phone from the session")
+            raise removed_phone()
         if row:
-            return _rejoin(tx, row[:4], name, group)
+            return rejoin(tx, row[:4], name, group)
     session = tx.execute(
         "select joining_locked, ended, room_size, (select count(*) from participants p"
         " where p.session_code = s.code and p.removed_at is null) from sessions s where code = %s",
@@ -126,14 +92,6 @@ def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -
     participant_id = cast(tuple, inserted)[0]  # `returning` gives the one row inserted
     return {"id": participant_id, "token": token, "name": name, "group": group}
 
-
-def _rejoin(tx: Transaction, row: tuple, name: str, group: str) -> dict:
-    participant_id, token, old_name, old_group = row
-    name, group = name or old_name, group or old_group
-    if (name, group) != (old_name, old_group):
-        tx.execute("update participants set name = %s, group_name = %s where id = %s",
-                   (name, group, participant_id))
-    return {"id": participant_id, "token": token, "name": name, "group": group}
 
 
 # A vote or submission in one round trip: the message id is looked up, the question's open round
@@ -183,11 +141,8 @@ def _answer_outcome(row: tuple | None, qid: str) -> tuple[str, int, bool]:
         return seen_qid, seen_round, False
     if stored_round is not None:
         return qid, stored_round, True
-    if removed:
-        raise Refusal("removed", "the facilitator has removed this phone from the session")
-    if status is None:
-        raise Refusal("unknown_question", f"no question {qid!r} in this session")
-    raise Refusal("question_closed", f"question {qid!r} is not open for answers")
+    check_answer(qid, status, bool(removed))
+    raise question_closed(qid)  # open, yet not stored: it closed between the statement's reads
 
 
 def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> tuple[str, int, bool]:
@@ -307,20 +262,6 @@ pipelined_votes = partial(_answer_together, VOTE_SQL)  # one ANSWER_SQL per vote
 vote.together = votes_together  # type: ignore[attr-defined]
 
 
-def remove_participant(tx: Transaction, code: str, participant_id: int) -> None:
-    cursor = tx.execute("update participants set removed_at = coalesce(removed_at, %s)"
-                        " where session_code = %s and id = %s", (now(), code, participant_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
-    tx.execute("update submissions set status = 'rejected' where participant_id = %s and status = 'pending'",
-               (participant_id,))
-
-
-def moderate(tx: Transaction, code: str, submission_id: int, status: str) -> None:
-    cursor = tx.execute("update submissions set status = %s where session_code = %s and id = %s",
-                        (status, code, submission_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
 def save_record(tx: Transaction, code: str, record: dict, version: str | None | object) -> dict:

@@ -15,18 +15,12 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..domain.session import SessionState
 from . import pg_jobs as jobs
 from .common import StoreBase
 from .errors import StorageError
 from .interface import Pending
 from .pg_migrations import apply_migrations
 from .pg_writer import PostgresWriter
-from .shaping import (
-    MODERATION_PAGE,
-    moderation_page,
-    session_state,
-)
 
 CONNECT_TIMEOUT = 2  # seconds: an unreachable database is reported, not waited on
 READ_TIMEOUT = 3  # seconds a read waits for a pooled connection before it is refused
@@ -37,6 +31,11 @@ log = logging.getLogger(__name__)
 
 class PostgresStore(StoreBase):
     jobs = jobs
+    # Every read and write is a network round trip: a database that does not answer within a second
+    # is reported as unavailable rather than waited on (the phones' outbox resends).
+    read_wait = 1.0
+    write_wait = 1.0
+
     def __init__(self, url: str) -> None:
         self.url = url
         self._readers: ConnectionPool | None = None
@@ -70,6 +69,7 @@ class PostgresStore(StoreBase):
             return self._readers
 
     def close(self) -> None:
+        self._stop_reading()
         self.writer.stop()
         with self._readers_lock:
             readers, self._readers = self._readers, None
@@ -119,37 +119,7 @@ class PostgresStore(StoreBase):
 
     # sessions
 
-    def list_sessions(self) -> list[dict]:
-        return self._rows(
-            "select s.code, s.title, s.service, s.plan_id, s.created_at,"
-            " (select count(*) from participants p where p.session_code = s.code) as participants"
-            " from sessions s order by s.created_at desc")
-
-    def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step, joining_locked, room_size, ended from sessions where code = %s",
-                            (code,))
-        return session_state(session, self._rows(
-            "select question_id, status, round, revealed, closes_at from questions where session_code = %s",
-            (code,)))
-
     # participants
-
-    def participant_count(self, code: str) -> int:
-        """Participants who joined and were not removed."""
-        row = self._one("select count(*) as n from participants where session_code = %s and removed_at is null",
-                        (code,))
-        return int(row["n"]) if row else 0
-
-    def participants(self, code: str) -> list[dict]:
-        return self._rows(
-            "select id, name, group_name, joined_at, removed_at from participants where session_code = %s"
-            " order by id", (code,))
-
-    def recent_people(self, code: str, limit: int) -> list[dict]:
-        """The latest `limit` participants still in the room, newest first."""
-        return self._rows(
-            'select id, name, group_name as "group" from participants'
-            " where session_code = %s and removed_at is null order by id desc limit %s", (code, limit))
 
     # votes
 
@@ -158,41 +128,11 @@ class PostgresStore(StoreBase):
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(jobs.vote, code, participant_id, message_id, qid, value)
 
-    def all_votes(self, code: str) -> list[dict]:
-        return self._rows(
-            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at,"
-            " p.removed_at is not null as removed"
-            " from votes v join participants p on p.id = v.participant_id"
-            " where v.session_code = %s order by v.question_id, v.round, v.voted_at", (code,))
-
     # submissions
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Pending:
         return self.write(jobs.submission, code, participant_id, message_id, qid, text)
-
-    def moderation(self, code: str) -> dict:
-        """What a console is sent of the submissions: every approved one, the oldest page of pending ones,
-        the latest page of rejected ones, and counts, so a flood of texts never floods the console."""
-        base = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
-                " from submissions s join participants p on p.id = s.participant_id where s.session_code = %s")
-        approved = self._rows(base + " and s.status = 'approved' order by s.id", (code,))
-        pending = self._rows(base + " and s.status = 'pending' order by s.id limit %s", (code, MODERATION_PAGE))
-        rejected = self._rows(base + " and s.status = 'rejected' order by s.id desc limit %s",
-                              (code, MODERATION_PAGE))
-        counts = self._rows("select question_id, round, status, count(*) as n from submissions"
-                            " where session_code = %s group by question_id, round, status", (code,))
-        return moderation_page(approved, pending, rejected, counts)
-
-    def submissions(self, code: str, status: str | None = None) -> list[dict]:
-        query = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
-                 " from submissions s join participants p on p.id = s.participant_id"
-                 " where s.session_code = %s")
-        params: tuple = (code,)
-        if status:
-            query += " and s.status = %s"
-            params += (status,)
-        return self._rows(query + " order by s.id", params)
 
     # consensus records
 

@@ -5,17 +5,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from ..domain.plans import plan_from_dict
-from ..domain.refusal import Refusal
-from ..domain.session import QuestionState, SessionRecord, SessionState, room_cap
+from ..domain.session import QuestionState, SessionRecord, SessionState
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
 
-PENDING_PER_PARTICIPANT = 3  # unmoderated submissions one phone may have waiting on one question
-PENDING_PER_QUESTION = 500  # and the whole room: past this the facilitator could not read them anyway
 MODERATION_PAGE = 50  # pending submissions a console is sent at once
 JSON_RECORD_COLUMNS = ("evidence", "sla", "clauses", "warnings")
 JSON_RECORD_DEFAULTS: tuple[object, ...] = ({}, {}, [], [])
-ANY_VERSION = object()  # a record saved without naming the version it replaces
 
 
 def now() -> str:
@@ -75,32 +71,3 @@ def record_to_row(code: str, record: dict, recorded_at: str) -> dict:
                 for name, default in zip(JSON_RECORD_COLUMNS, JSON_RECORD_DEFAULTS, strict=True)})
     row.update(session_code=code, recorded_at=recorded_at)
     return row
-
-
-def check_version(found: str | None, version: object) -> None:
-    """Refuse a record saved over one it did not read (`version`: the `recorded_at` it read, None for
-    no record yet, ANY_VERSION to save regardless)."""
-    if version is not ANY_VERSION and found != version:
-        raise Refusal("stale_record", "this record was changed (in another tab?) since the form was loaded;"
-                                      " reload it and record again")
-
-
-def check_pending(mine: int, everyone: int) -> None:
-    """Refuse a submission past the caps on unmoderated ones (raises Refusal("rate_limited"))."""
-    if mine >= PENDING_PER_PARTICIPANT:
-        raise Refusal("rate_limited", f"you have {PENDING_PER_PARTICIPANT} examples waiting for the facilitator;"
-                                      " send more once they are read")
-    if everyone >= PENDING_PER_QUESTION:
-        raise Refusal("rate_limited", "the facilitator has too many examples to read; try again later")
-
-
-def refuse_newcomers(joining_locked: bool, ended: bool, room_size: int = 0, joined: int = 0) -> None:
-    """Refuse a new participant (a phone without a known token) to a locked, ended or full session."""
-    if ended:
-        # An ended workshop shows its records to the phones that took part; a stranger has no business there.
-        raise Refusal("session_ended", "this workshop has ended; only phones that took part in it can come back")
-    if joining_locked:
-        raise Refusal("joining_locked", "the facilitator has closed this session to new phones")
-    cap = room_cap(room_size)
-    if cap is not None and joined >= cap:
-        raise Refusal("room_full", f"the room is full: the facilitator expected about {room_size} phones")

@@ -10,55 +10,21 @@ from collections.abc import Collection, Mapping
 
 from sqlite_utils import Database
 
-from ..domain.refusal import Refusal
-from ..domain.session import SessionState, stale_state
-from ..vocabulary import CODE_LENGTH
-from .shaping import (
+from ..domain.answers import (
     ANY_VERSION,
-    CODE_ALPHABET,
+    check_answer,
     check_pending,
     check_version,
+    refuse_newcomers,
+    removed_phone,
+)
+from ..domain.session import SessionState, stale_state
+from .shaping import (
     now,
     record_from_row,
     record_to_row,
-    refuse_newcomers,
 )
-
-
-def set_setting(db: Database, key: str, value: str) -> None:
-    db.execute("insert into settings (key, value) values (?, ?)"
-               " on conflict(key) do update set value = excluded.value", (key, value))
-
-
-def keep_signin(db: Database, token_hash: str, expires_at: float, now: float) -> None:
-    db.execute("delete from signin_tokens where expires_at <= ?", (now,))
-    db.execute("insert into signin_tokens (token_hash, expires_at) values (?, ?)", (token_hash, expires_at))
-
-
-def redeem_signin(db: Database, token_hash: str, now: float) -> bool:
-    # One statement takes the token out and says whether it was there: a second redemption finds nothing.
-    row = db.execute("delete from signin_tokens where token_hash = ? returning expires_at", (token_hash,)).fetchone()
-    return row is not None and row[0] > now
-
-
-def _new_code(db: Database) -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not db.execute("select 1 from sessions where code = ?", (code,)).fetchone():
-            return code
-
-
-def create_session(db: Database, title: str, service: str, plan_id: str, plan_source: dict,
-                    groups: list[str], question_ids: list[str]) -> str:
-    code = _new_code(db)
-    db.execute(
-        "insert into sessions (code, title, service, plan_id, plan_json, groups_json, created_at)"
-        " values (?, ?, ?, ?, ?, ?, ?)",
-        (code, title, service, plan_id, json.dumps(plan_source), json.dumps(groups), now()))
-    db.conn.executemany(
-        "insert into questions (session_code, question_id) values (?, ?)",
-        [(code, qid) for qid in question_ids])
-    return code
+from .shared_jobs import rejoin
 
 
 def save_state(db: Database, code: str, previous: SessionState, state: SessionState,
@@ -106,9 +72,9 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
         row = db.execute("select id, token, name, group_name, removed_at from participants"
                          " where session_code = ? and token = ?", (code, token)).fetchone()
         if row and row[4]:
-            raise Refusal("removed", "the facilitator has removed this phone from the session")
+            raise removed_phone()
         if row:
-            return _rejoin(db, row[:4], name, group)
+            return rejoin(db, row[:4], name, group)
     locked, ended, room_size, joined = db.execute(
         "select joining_locked, ended, room_size, (select count(*) from participants p"
         " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?", (code,)).fetchone()
@@ -120,24 +86,12 @@ def join(db: Database, code: str, token: str | None, name: str, group: str) -> d
     return {"id": cursor.lastrowid, "token": token, "name": name, "group": group}
 
 
-def _rejoin(db: Database, row: tuple, name: str, group: str) -> dict:
-    participant_id, token, old_name, old_group = row
-    name, group = name or old_name, group or old_group
-    if (name, group) != (old_name, old_group):
-        db.execute("update participants set name = ?, group_name = ? where id = ?",
-                   (name, group, participant_id))
-    return {"id": participant_id, "token": token, "name": name, "group": group}
-
 
 def _open_round(db: Database, code: str, qid: str) -> int:
     row = db.execute("select status, round from questions where session_code = ? and question_id = ?",
                      (code, qid)).fetchone()
-    if row is None:
-        raise Refusal("unknown_question", f"no question {qid!r} in this session")
-    status, round_ = row
-    if status != "open":
-        raise Refusal("question_closed", f"question {qid!r} is not open for answers")
-    return round_
+    check_answer(qid, row[0] if row else None, removed=False)
+    return int(row[1])
 
 
 VOTE_SQL = (
@@ -162,7 +116,7 @@ def answer_once(db: Database, sql: str, code: str, participant_id: int, message_
         return seen[0], seen[1], False
     participant = db.execute("select removed_at from participants where id = ?", (participant_id,)).fetchone()
     if participant is not None and participant[0]:  # an unknown participant is refused by the schema
-        raise Refusal("removed", "the facilitator has removed this phone from the session")
+        raise removed_phone()
     round_ = _open_round(db, code, qid)
     db.execute(sql, (code, qid, round_, participant_id, answer, now()))
     db.execute("insert into messages (participant_id, message_id, question_id, round) values (?, ?, ?, ?)",
@@ -180,20 +134,6 @@ def submit_once(db: Database, code: str, participant_id: int, message_id: str, q
     return answer_once(db, SUBMISSION_SQL, code, participant_id, message_id, qid, text)
 
 
-def remove_participant(db: Database, code: str, participant_id: int) -> None:
-    cursor = db.execute("update participants set removed_at = coalesce(removed_at, ?)"
-                        " where session_code = ? and id = ?", (now(), code, participant_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_participant", f"no participant {participant_id} in this session")
-    db.execute("update submissions set status = 'rejected' where participant_id = ? and status = 'pending'",
-               (participant_id,))
-
-
-def moderate(db: Database, code: str, submission_id: int, status: str) -> None:
-    cursor = db.execute("update submissions set status = ? where session_code = ? and id = ?",
-                        (status, code, submission_id))
-    if cursor.rowcount == 0:
-        raise Refusal("unknown_submission", f"no submission {submission_id} in this session")
 
 
 def save_record(db: Database, code: str, record: dict, version: str | None | object) -> dict:

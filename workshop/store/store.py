@@ -12,17 +12,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.session import SessionState
 from . import sqlite_jobs as jobs
 from .common import StoreBase
 from .errors import StorageError
 from .interface import Pending
 from .migrations import bring_up_to_date, check_schema, migrations
-from .shaping import (
-    MODERATION_PAGE,
-    moderation_page,
-    session_state,
-)
 from .writer import Writer
 
 
@@ -92,6 +86,7 @@ class Store(StoreBase):
             raise StorageError(f"the database could not be read: {error}") from None
 
     def close(self) -> None:
+        self._stop_reading()
         if not self.read_only:
             self.writer.stop()
         reader = getattr(self._local, "db", None)
@@ -131,37 +126,7 @@ class Store(StoreBase):
 
     # sessions
 
-    def list_sessions(self) -> list[dict]:
-        return list(self._rows(
-            "select s.code, s.title, s.service, s.plan_id, s.created_at,"
-            " (select count(*) from participants p where p.session_code = s.code) as participants"
-            " from sessions s order by s.created_at desc"
-        ))
-
-    def session_state(self, code: str) -> SessionState:
-        session = self._one("select current_step, joining_locked, room_size, ended from sessions where code = ?",
-                            (code,))
-        return session_state(session, self._rows(
-            "select question_id, status, round, revealed, closes_at from questions where session_code = ?", (code,)))
-
     # participants
-
-    def participant_count(self, code: str) -> int:
-        """Participants who joined and were not removed."""
-        rows = self._rows("select count(*) as n from participants where session_code = ? and removed_at is null",
-                          (code,))
-        return int(rows[0]["n"])
-
-    def recent_people(self, code: str, limit: int) -> list[dict]:
-        """The latest `limit` participants still in the room, newest first."""
-        return list(self._rows(
-            "select id, name, group_name as 'group' from participants"
-            " where session_code = ? and removed_at is null order by id desc limit ?", (code, limit)))
-
-    def participants(self, code: str) -> list[dict]:
-        return list(self._rows(
-            "select id, name, group_name, joined_at, removed_at from participants where session_code = ?"
-            " order by id", (code,)))
 
     # votes
 
@@ -170,40 +135,11 @@ class Store(StoreBase):
         """Store a vote (replacing the participant's earlier vote in the round); result: (qid, round, stored)."""
         return self.write(jobs.answer_once, jobs.VOTE_SQL, code, participant_id, message_id, qid, value)
 
-    def all_votes(self, code: str) -> list[dict]:
-        return list(self._rows(
-            "select v.question_id, v.round, v.participant_id, p.group_name, v.value, v.voted_at,"
-            " p.removed_at is not null as removed"
-            " from votes v join participants p on p.id = v.participant_id"
-            " where v.session_code = ? order by v.question_id, v.round, v.voted_at", (code,)))
-
     # submissions
 
     def submit_text(self, code: str, participant_id: int, message_id: str, qid: str,
                     text: str) -> Pending:
         return self.write(jobs.submit_once, code, participant_id, message_id, qid, text)
-
-    def moderation(self, code: str) -> dict:
-        """What a console is sent of the submissions: every approved one, the oldest page of pending ones,
-        the latest page of rejected ones, and counts, so a flood of texts never floods the console."""
-        base = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
-                " from submissions s join participants p on p.id = s.participant_id where s.session_code = ?")
-        approved = self._rows(base + " and s.status = 'approved' order by s.id", (code,))
-        pending = self._rows(base + " and s.status = 'pending' order by s.id limit ?", (code, MODERATION_PAGE))
-        rejected = self._rows(base + " and s.status = 'rejected' order by s.id desc limit ?", (code, MODERATION_PAGE))
-        counts = self._rows("select question_id, round, status, count(*) as n from submissions"
-                            " where session_code = ? group by question_id, round, status", (code,))
-        return moderation_page(approved, pending, rejected, counts)
-
-    def submissions(self, code: str, status: str | None = None) -> list[dict]:
-        sql = ("select s.id, s.question_id, s.round, s.text, s.status, s.created_at, p.name, p.group_name"
-               " from submissions s join participants p on p.id = s.participant_id"
-               " where s.session_code = ?")
-        params: tuple = (code,)
-        if status:
-            sql += " and s.status = ?"
-            params += (status,)
-        return list(self._rows(sql + " order by s.id", params))
 
     # consensus records
 

@@ -47,6 +47,7 @@ class Writer:
         self._stopped = threading.Event()
         self._ready = threading.Event()
         self.batches = 0
+        self._busy_since: float | None = None  # when the batch being written was taken; None while idle
 
     def start(self) -> None:
         self._thread.start()
@@ -111,8 +112,16 @@ class Writer:
         if busy:
             log.warning("a reader kept the write-ahead log from being copied into %s; it stays beside it", self._path)
 
+    def stalled(self, seconds: float) -> bool:
+        """Whether the batch being written has waited on the database for longer than `seconds` (a
+        frozen database, not a long queue: a writer that keeps committing batches is not stalled)."""
+        busy = self._busy_since
+        return busy is not None and time.monotonic() - busy > seconds
+
     def _take_batch(self) -> tuple[list[_Job], bool]:
+        self._busy_since = None
         first = self._jobs.get()
+        self._busy_since = time.monotonic()
         if first is None:
             return [], True
         batch = [first]

@@ -12,7 +12,7 @@ from ..exports import EXPORT_FORMATS, render_export
 from ..live.room import Room
 from ..live.rooms import Rooms
 from ..protocol import decode_json
-from ..store.shaping import ANY_VERSION
+from ..store import ANY_VERSION
 from ..vocabulary import MAX_TITLE
 from .plans_api import refresh
 
@@ -37,20 +37,21 @@ async def read_json(request: Request) -> object:
     return decode_json(body, "bad_json", "the request body")
 
 
-def room_for(request: Request) -> Room:
+async def room_for(request: Request) -> Room:
     rooms: Rooms = request.app.state.rooms
-    room = rooms.get(request.path_params["code"])
+    room = await rooms.find(request.path_params["code"])
     if room is None:
         raise Refusal("unknown_session", f"no session with code {request.path_params['code']!r}")
     return room
 
 
-def snapshot_response(request: Request, room: Room, status: int = 200) -> JSONResponse:
-    return JSONResponse({**room.snapshot(), **session_urls(request, room.code)}, status_code=status)
+async def snapshot_response(request: Request, room: Room, status: int = 200) -> JSONResponse:
+    return JSONResponse({**await room.snapshot(), **session_urls(request, room.code)}, status_code=status)
 
 
 async def list_sessions(request: Request) -> JSONResponse:
-    sessions = request.app.state.store.list_sessions()
+    store = request.app.state.store
+    sessions = await store.awaited(store.list_sessions)
     return JSONResponse({"sessions": [{**row, **session_urls(request, row["code"])} for row in sessions]})
 
 
@@ -99,25 +100,26 @@ def _groups_field(body: dict, plan: Plan) -> list[str]:
 
 
 async def get_session(request: Request) -> JSONResponse:
-    return snapshot_response(request, room_for(request))
+    return await snapshot_response(request, await room_for(request))
 
 
 async def run_command(request: Request) -> JSONResponse:
-    room = room_for(request)
+    room = await room_for(request)
     body = await read_json(request)
     await room.command(body)
-    return snapshot_response(request, room)
+    return await snapshot_response(request, room)
 
 
 async def get_results(request: Request) -> JSONResponse:
-    room = room_for(request)
+    room = await room_for(request)
+    await room.load()
     return JSONResponse(room.results(request.path_params["qid"]))
 
 
 async def put_consensus(request: Request) -> JSONResponse:
     """Store a kind's record. A body with `version` (the `recorded_at` of the record the form was loaded
     from, null for none) is refused with `stale_record` when the stored record has changed since."""
-    room = room_for(request)
+    room = await room_for(request)
     body = await read_json(request)
     version: str | None | object = ANY_VERSION
     if isinstance(body, dict) and "version" in body:
@@ -131,18 +133,18 @@ async def put_consensus(request: Request) -> JSONResponse:
 
 async def check_consensus(request: Request) -> JSONResponse:
     """The warnings the PUT would store with this record, while the facilitator fills the form."""
-    room = room_for(request)
+    room = await room_for(request)
     record: ConsensusInput = parse_record(request.path_params["kind"], await read_json(request), room.plan)
-    return JSONResponse({"warnings": room.check_consensus(record)})
+    return JSONResponse({"warnings": await room.check_consensus(record)})
 
 
 async def get_consensus(request: Request) -> JSONResponse:
-    room = room_for(request)
-    return JSONResponse({"records": room.store.records(room.code)})
+    room = await room_for(request)
+    return JSONResponse({"records": await room.store.awaited(room.store.records, room.code)})
 
 
 async def export(request: Request) -> Response:
-    room = room_for(request)
+    room = await room_for(request)
     fmt = request.path_params["fmt"]
     if fmt not in EXPORT_FORMATS:
         raise Refusal("unknown_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")

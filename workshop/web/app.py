@@ -115,7 +115,8 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.settings = settings
-    app.state.auth = FacilitatorAuth(key_source(store, settings.key), cookie_name(server_identity(store)))
+    app.state.auth = FacilitatorAuth(key_source(store, settings.key), cookie_name(server_identity(store)),
+                                     store=None if settings.key else store)
     app.state.store = store
     app.state.broker = broker
     app.state.rooms = Rooms(store, broker)

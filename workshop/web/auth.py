@@ -11,7 +11,7 @@ from typing import cast
 from starlette.requests import HTTPConnection
 
 from ..live.rooms import Rooms
-from ..store.interface import RecordStore
+from ..store import RecordStore, StorageError
 from ..vocabulary import CLOSE_CODES
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ def new_key() -> str:
 def key_source(store: RecordStore, explicit: str | None) -> Callable[[], str]:
     """The key given on the command line or in WORKSHOP_KEY, else the one kept in the database.
 
-    The stored key is read on every check, so `workshop rotate-key` takes effect without a restart.
+    The stored key is read again every second off the event loop (`sign_out_on_rotation`), so
+    `workshop rotate-key` takes effect within a second, without a restart.
     """
     if explicit:
         return lambda: explicit
@@ -53,13 +54,25 @@ def cookie_name(identity: str) -> str:
 
 
 class FacilitatorAuth:
-    def __init__(self, current_key: Callable[[], str], cookie: str = COOKIE_PREFIX.rstrip("_")) -> None:
+    """Checks credentials against the key held here: no check reads the database. With a `store`, the
+    key comes from it and `reread` fetches it again, off the event loop."""
+
+    def __init__(self, current_key: Callable[[], str], cookie: str = COOKIE_PREFIX.rstrip("_"),
+                 store: RecordStore | None = None) -> None:
         self._current_key = current_key
+        self._key = current_key()
+        self._store = store
         self.cookie = cookie
 
     @property
     def key(self) -> str:
-        return self._current_key()
+        return self._key
+
+    async def reread(self) -> str:
+        """The key as stored now (raises StorageError if the store does not answer in time)."""
+        if self._store is not None:
+            self._key = await self._store.awaited(self._current_key)
+        return self._key
 
     @property
     def cookie_value(self) -> str:
@@ -86,7 +99,11 @@ async def sign_out_on_rotation(auth: FacilitatorAuth, rooms: Rooms, interval: fl
     current = auth.key
     while True:
         await asyncio.sleep(interval)
-        if auth.key == current:
+        try:
+            if await auth.reread() == current:
+                continue
+        except StorageError as error:  # the old key holds until the store answers again
+            log.warning("the facilitator key could not be read again: %s", error)
             continue
         current = auth.key
         for room in rooms.loaded():

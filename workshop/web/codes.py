@@ -26,7 +26,7 @@ async def guest_room(connection: HTTPConnection, code: str) -> Room | None:
     address = client_address(connection)
     if limit.blocked(address):
         raise Refusal(TOO_MANY, f"too many wrong session codes from this network; wait {limit.wait} seconds")
-    room = connection.app.state.rooms.get(code) if len(code) == CODE_LENGTH else None
+    room = await connection.app.state.rooms.find(code) if len(code) == CODE_LENGTH else None
     if room is None and len(code) == CODE_LENGTH:
         # Only a code of the right length could have named a session: a typo of another length costs nothing.
         await limit.miss(address)

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 
 from .. import metrics
 from ..domain.refusal import Refusal
-from ..store.writer import StorageError
+from ..store import StorageError
 
 HTTP_STATUS: dict[str, int] = {
     "bad_json": 400,

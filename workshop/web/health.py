@@ -5,7 +5,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..store.errors import StorageError
+from ..store import StorageError
 
 
 async def alive(request: Request) -> JSONResponse:

@@ -36,7 +36,8 @@ def render(request: Request, name: str, context: dict | None = None, status: int
 
 
 async def home(request: Request) -> Response:
-    sessions = request.app.state.store.list_sessions()
+    store = request.app.state.store
+    sessions = await store.awaited(store.list_sessions)
     await refresh(request.app)  # the plans as saved now, perhaps by another process
     plans = request.app.state.plans
     # "Use for a new session" on the plans page comes here with ?plan=ID.
@@ -48,11 +49,11 @@ async def home(request: Request) -> Response:
 
 
 async def console(request: Request) -> Response:
-    return _session_page(request, "facilitator/console.html")
+    return await _session_page(request, "facilitator/console.html")
 
 
 async def present(request: Request) -> Response:
-    return _session_page(request, "facilitator/present.html", {"stop_words": stop_words()})
+    return await _session_page(request, "facilitator/present.html", {"stop_words": stop_words()})
 
 
 @functools.cache
@@ -62,15 +63,15 @@ def stop_words() -> list[str]:
 
 
 async def report(request: Request) -> Response:
-    room = _session_room_or_404(request)
+    room = await _session_room_or_404(request)
     if isinstance(room, Response):
         return room
     # A large session takes a moment to summarise: keep the event loop free for live votes meanwhile.
     return HTMLResponse(await run_in_threadpool(render_report, room.store, room.code, inline_css=False))
 
 
-def _session_page(request: Request, template: str, extra: dict | None = None) -> Response:
-    room = _session_room_or_404(request)
+async def _session_page(request: Request, template: str, extra: dict | None = None) -> Response:
+    room = await _session_room_or_404(request)
     if isinstance(room, Response):
         return room
     return render(request, template, {"room": room, "urls": session_urls(request, room.code),
@@ -83,8 +84,8 @@ def export_menu(code: str) -> list[dict]:
              "href": f"/api/sessions/{code}/export.{fmt}"} for fmt in EXPORT_FORMATS]
 
 
-def _session_room_or_404(request: Request) -> Room | Response:
-    room = request.app.state.rooms.get(request.path_params["code"])
+async def _session_room_or_404(request: Request) -> Room | Response:
+    room = await request.app.state.rooms.find(request.path_params["code"])
     if room is None:
         return render(request, "participant/join.html",
                       {"error": "There is no session with that code."}, status=404)

@@ -35,10 +35,11 @@ async def refresh(app: Starlette) -> None:
     app.state.plans, app.state.plan_errors = await run_in_threadpool(app.state.plan_library.plans)
 
 
-def plans_in_use(request: Request) -> dict[str, list[str]]:
+async def plans_in_use(request: Request) -> dict[str, list[str]]:
     """The codes of the sessions created from each plan id."""
     used: dict[str, list[str]] = {}
-    for row in request.app.state.store.list_sessions():
+    store = request.app.state.store
+    for row in await store.awaited(store.list_sessions):
         used.setdefault(row["plan_id"], []).append(row["code"])
     return used
 
@@ -47,7 +48,7 @@ async def list_plans(request: Request) -> JSONResponse:
     entries, errors = await run_in_threadpool(library(request).scan)
     request.app.state.plans = {plan_id: entry.plan for plan_id, entry in entries.items()}
     request.app.state.plan_errors = errors
-    used = plans_in_use(request)
+    used = await plans_in_use(request)
     return JSONResponse({
         "plans": [{**entry.summary(), "sessions": len(used.get(plan_id, []))} for plan_id, entry in entries.items()],
         "errors": [str(error) for error in errors],
@@ -57,7 +58,7 @@ async def list_plans(request: Request) -> JSONResponse:
 
 async def get_plan(request: Request) -> JSONResponse:
     entry = await run_in_threadpool(library(request).get, request.path_params["plan_id"])
-    return JSONResponse(_full(request, entry))
+    return JSONResponse(await _full(request, entry))
 
 
 async def download_plan(request: Request) -> Response:
@@ -121,7 +122,7 @@ async def delete_plan(request: Request) -> JSONResponse:
     entry = await run_in_threadpool(library(request).get, plan_id)
     if not entry.own:
         raise Refusal("plan_read_only", f"plan {plan_id!r} ships with the server and cannot be deleted")
-    codes = plans_in_use(request).get(plan_id, [])
+    codes = (await plans_in_use(request)).get(plan_id, [])
     if codes:
         raise Refusal("plan_in_use", f"plan {plan_id!r} is used by {len(codes)} session(s) ({', '.join(codes[:5])});"
                       " a plan used by a session is kept")
@@ -138,7 +139,7 @@ async def _stored(request: Request, write: Callable[..., PlanEntry], *args: obje
     except PlanError as error:
         return invalid_plan(error)
     await refresh(request.app)
-    return JSONResponse(_full(request, entry), status_code=status)
+    return JSONResponse(await _full(request, entry), status_code=status)
 
 
 def invalid_plan(error: PlanError) -> JSONResponse:
@@ -151,8 +152,8 @@ def _invalid(error: PlanError) -> dict:
             "step": error.step, "field": error.field, "path": error_path(error)}
 
 
-def _full(request: Request, entry: PlanEntry) -> dict:
-    return {**entry.summary(), "sessions": len(plans_in_use(request).get(entry.plan.id, [])),
+async def _full(request: Request, entry: PlanEntry) -> dict:
+    return {**entry.summary(), "sessions": len((await plans_in_use(request)).get(entry.plan.id, [])),
             "plan": entry.plan.source}
 
 

@@ -20,7 +20,7 @@ async def _listing(request: Request) -> dict:
     entries, errors = await run_in_threadpool(library(request).scan)
     request.app.state.plans = {plan_id: entry.plan for plan_id, entry in entries.items()}
     request.app.state.plan_errors = errors
-    used = plans_in_use(request)
+    used = await plans_in_use(request)
     plans = [{**entry.summary(), "sessions": len(used.get(plan_id, []))} for plan_id, entry in entries.items()]
     # The default first, then the facilitator's own plans, then the rest of the library, by title.
     plans.sort(key=lambda plan: (plan["id"] != DEFAULT_PLAN, plan["source"] != "own", plan["title"].casefold()))

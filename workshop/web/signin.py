@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ..domain.refusal import Refusal
 from ..live.room import committed
 from ..protocol import decode_json
-from ..store.interface import RecordStore
+from ..store import RecordStore
 from .auth import FacilitatorAuth
 from .errors import error_response
 
@@ -45,7 +45,7 @@ class SignInTokens:
         digest = _digest(token)
         # Anyone may post a token: one that was never issued costs a read, never a place in the
         # writer's queue beside the votes.
-        if not self.store.signin_kept(digest):
+        if not await self.store.awaited(self.store.signin_kept, digest):
             return False
         return bool(await committed(self.store.redeem_signin(digest, time.time())))
 

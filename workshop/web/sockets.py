@@ -18,7 +18,7 @@ from .. import metrics, protocol
 from ..domain.refusal import Refusal
 from ..live.room import Room
 from ..live.subscribers import Subscriber
-from ..store.writer import StorageError
+from ..store import StorageError
 from ..vocabulary import CLOSE_CODES
 from .auth import FacilitatorAuth
 from .codes import guest_room
@@ -43,7 +43,9 @@ class PhoneConnection:
 
 async def _join(phone: PhoneConnection, message: dict) -> None:
     token = message.get("token")
-    known = isinstance(token, str) and phone.room.store.participant_by_token(phone.room.code, token)
+    store = phone.room.store
+    known = isinstance(token, str) and bool(
+        await store.awaited(store.participant_by_token, phone.room.code, token))
     join_limit: JoinLimit = phone.websocket.app.state.join_limit
     address = _address(phone.websocket)
     if not known and not await join_limit.check(phone.room.code, address, phone.room.state.room_size):
@@ -55,8 +57,8 @@ async def _join(phone: PhoneConnection, message: dict) -> None:
     phone.limit = phone.websocket.app.state.message_limits.of(participant["id"])  # shared by all its sockets
     phone.room.add_phone(phone.outbox, participant)
     returning = participant["token"] == token  # a new participant has no votes to read back
-    ballot = phone.room.store.ballot(phone.room.code, participant["id"]) if returning else {}
-    await phone.outbox.send(protocol.welcome(participant, phone.room.phone_state(), ballot))
+    ballot = await store.awaited(store.ballot, phone.room.code, participant["id"]) if returning else {}
+    await phone.outbox.send(protocol.welcome(participant, await phone.room.phone_state(), ballot))
 
 
 async def _vote(phone: PhoneConnection, message: dict) -> None:
@@ -94,6 +96,7 @@ class ConsoleConnection:
 
 async def _command(console: ConsoleConnection, message: dict) -> None:
     auth: FacilitatorAuth = console.websocket.app.state.auth
+    await auth.reread()  # a command writes anyway: check it against the key stored now, not a second ago
     if auth.status(console.websocket) != "ok":  # the key was rotated since this socket opened
         raise Refusal("forbidden", "the facilitator key has changed; open the new facilitator address")
     command = {key: value for key, value in message.items() if key not in ("type", "id")}
@@ -150,7 +153,7 @@ async def control_socket(websocket: WebSocket) -> None:
     outbox = console.outbox
     room.add_console(outbox)
     try:
-        await outbox.send(protocol.console_snapshot(room.snapshot()))
+        await outbox.send(protocol.console_snapshot(await room.snapshot()))
         while True:
             text = await _receive(websocket)
             await _handle(outbox, text, protocol.CONSOLE_MESSAGES,
@@ -171,7 +174,7 @@ async def present_socket(websocket: WebSocket) -> None:
     outbox = Subscriber(websocket)
     room.add_projector(outbox)
     try:
-        await outbox.send(protocol.projector_frame(room.projector_view()))
+        await outbox.send(protocol.projector_frame(await room.projector_view()))
         while True:
             await _receive(websocket)
             await outbox.send(protocol.error("bad_message", "the projector's channel takes no messages"))
@@ -226,8 +229,9 @@ async def _returning_phone(websocket: WebSocket, code: str, refusal: str) -> tup
     except TimeoutError:
         first = None
     token = _join_token(first)
-    known = token is not None and websocket.app.state.store.participant_by_token(code, token) is not None
-    room = websocket.app.state.rooms.get(code) if known else None
+    store = websocket.app.state.store
+    known = token is not None and await store.awaited(store.participant_by_token, code, token) is not None
+    room = await websocket.app.state.rooms.find(code) if known else None
     if room is None:
         # The same answer for a wrong code and a right one without a token of it: nothing to tell apart.
         await websocket.close(code=TOO_MANY_WRONG_CODES, reason=refusal)
@@ -249,7 +253,7 @@ async def _open_room(websocket: WebSocket) -> Room | None:
     if not _same_origin(websocket):
         await websocket.close(code=POLICY_VIOLATION, reason="cross-origin sockets are refused")
         return None
-    room = websocket.app.state.rooms.get(websocket.path_params["code"])
+    room = await websocket.app.state.rooms.find(websocket.path_params["code"])
     await websocket.accept()
     if room is None:
         # Refused after accepting: a browser sees this close code only on an accepted socket.
