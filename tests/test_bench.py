@@ -27,6 +27,7 @@ RUNS = {
 }
 
 
+@pytest.mark.drill
 @pytest.mark.parametrize("name", RUNS)
 def test_a_benchmark_runs_on_a_small_size(name):
     arguments, printed = RUNS[name]

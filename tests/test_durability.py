@@ -23,6 +23,7 @@ async def vote_and_kill(server: Server, code: str, phones: list[Phone], kill_aft
     await asyncio.gather(*voting)
 
 
+@pytest.mark.drill
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_every_acknowledged_vote_survives_sigkill(tmp_path, request, backend):
     rng = random.Random(20261123)

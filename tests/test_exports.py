@@ -179,6 +179,7 @@ def _crowd(db: Path, code: str, people: int) -> None:
                                " values (?, ?, ?, ?, ?, ?)", votes)
 
 
+@pytest.mark.drill
 def test_exports_hold_every_one_of_thousands_of_participants(known):
     # How long this takes is measured by bench/export_cost.py, not asserted here.
     from workshop.exports import render_export

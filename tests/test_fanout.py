@@ -142,6 +142,7 @@ async def test_phones_and_consoles_on_different_processes_see_the_same_session(c
         await screen.socket.close()
 
 
+@pytest.mark.drill
 async def test_more_sessions_than_redis_connections_in_a_pool_all_fan_out(cluster):
     first, second = cluster(2)
     codes = [open_session(first) for _ in range(110)]  # redis-py pools hold 100 connections by default

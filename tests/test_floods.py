@@ -4,6 +4,7 @@ one token at the same instant leave exactly one socket open."""
 import asyncio
 import json
 
+import pytest
 import websockets
 
 from servers import Server
@@ -87,6 +88,7 @@ async def _attempts(first: str, second: str, count: int = 12) -> list[list[str]]
     return [await _race_joins(first, second) for _ in range(count)]
 
 
+@pytest.mark.drill
 def test_two_joins_with_one_token_at_the_same_instant_leave_exactly_one_socket(tmp_path):
     server = Server(tmp_path)
     try:
@@ -97,6 +99,7 @@ def test_two_joins_with_one_token_at_the_same_instant_leave_exactly_one_socket(t
         server.stop()
 
 
+@pytest.mark.drill
 def test_two_joins_with_one_token_on_two_processes_leave_exactly_one_socket(tmp_path, postgres_url, redis_server):
     started = []
     try:

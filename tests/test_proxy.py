@@ -156,6 +156,7 @@ class Phone:
             self.down_since = None
 
 
+@pytest.mark.drill
 def test_a_rolling_restart_during_voting_loses_no_vote_and_every_phone_is_back_within_15_s(
         tmp_path, postgres_url, redis_server):
     if NGINX is None:

@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 import websockets
 
 from servers import Server
@@ -47,6 +48,7 @@ async def _tokens(url: str) -> list[str]:
     return tokens
 
 
+@pytest.mark.drill
 def test_memory_stays_flat_through_thousands_of_reconnects(tmp_path):
     server = Server(tmp_path)
     try:
