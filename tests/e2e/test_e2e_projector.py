@@ -192,6 +192,15 @@ def phones(server):
         room.close()
 
 
+def projector_720p(surfaces, server, code: str) -> Page:
+    """A projector at 1280x720 on the session, signed in as the facilitator's laptop is."""
+    laptop = surfaces.facilitator()
+    page = surfaces.context(viewport=SIZES["720p"]).new_page()
+    page.context.add_cookies(laptop.cookies())
+    page.goto(f"{server.base}/s/{code}/present")
+    return page
+
+
 def assert_fits(page: Page, state: str) -> None:
     fit = page.evaluate(FIT)
     where = f"{state} at {fit['width']}x{fit['height']}"
@@ -451,10 +460,7 @@ def test_results_are_said_in_plain_words(surfaces, server):
 
 def test_many_long_examples_still_fit_and_say_how_many_are_left_out(surfaces, server, phones, tmp_path):
     code = create_session(server)
-    laptop = surfaces.facilitator()
-    page = surfaces.context(viewport=SIZES["720p"]).new_page()
-    page.context.add_cookies(laptop.cookies())
-    page.goto(f"{server.base}/s/{code}/present")
+    page = projector_720p(surfaces, server, code)
     command(server, code, command="goto", step=1)
     room = phones(code, ["IT"] * 20)
     command(server, code, command="open", question="arrival.examples")
@@ -481,10 +487,7 @@ def test_a_projector_opened_again_mid_step_shows_what_the_room_saw_happen_last(s
     tests/test_projector_focus.py): a projector reloaded after a result was revealed on top of
     approved examples shows that result, not the step's flow order (examples after results)."""
     code = create_session(server)
-    laptop = surfaces.facilitator()
-    page = surfaces.context(viewport=SIZES["720p"]).new_page()
-    page.context.add_cookies(laptop.cookies())
-    page.goto(f"{server.base}/s/{code}/present")
+    page = projector_720p(surfaces, server, code)
     command(server, code, command="goto", step=1)
     room = phones(code, ["IT", "IT"])
     command(server, code, command="open", question="arrival.examples")
@@ -513,10 +516,7 @@ def test_every_shipped_plan_reads_as_slides(surfaces, server, plan):
     """Each shipped plan's steps, as the room first sees them (their slide, or how to join), keep the
     type-size rule at 1280x720, whether or not the plan gives a step its own slide text."""
     code = create_session(server, plan=plan)
-    laptop = surfaces.facilitator()
-    page = surfaces.context(viewport=SIZES["720p"]).new_page()
-    page.context.add_cookies(laptop.cookies())
-    page.goto(f"{server.base}/s/{code}/present")
+    page = projector_720p(surfaces, server, code)
     steps = server.api("GET", f"/api/sessions/{code}").json()["steps"]
     for step in steps:
         command(server, code, command="goto", step=step["index"])
