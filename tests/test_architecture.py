@@ -1,6 +1,7 @@
 """The layers, read from the import statements: no circles, and each layer imports only those below it."""
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workshop"
@@ -103,3 +104,30 @@ def test_the_web_layer_reads_the_store_only_through_its_awaited_face():
              for call in _store_calls(path) - WEB_STORE_CALLS
              if (str(path.relative_to(PACKAGE.parent)), call) != KEY_READER]
     assert wrong == []
+
+
+def test_the_projectors_focus_is_decided_from_the_rooms_facts_alone():
+    wrong = [target for target in _graph()["workshop.live.focus"]
+             if not target.startswith("workshop.domain") and target != "workshop.live.views"]
+    assert wrong == []
+
+
+# The browser's rules that are tested with node (tests/js/): no page, no socket, no DOM helpers (the
+# vocabulary, which reads the page's JSON block once, is given to them by tests/js/page.mjs).
+STATIC_JS = PACKAGE.parent / "static" / "js"
+DOM_FREE = ("phone-ballot.js", "outbox.js", "phone-order.js", "plain-words.js", "projector-focus.js", "format.js")
+DOM_MODULES = {"dom.js", "chart.js", "socket.js", "connection-status.js", "fit.js", "step-view.js", "phone-view.js"}
+
+
+def _js_imports(name: str) -> set[str]:
+    text = (STATIC_JS / name).read_text()
+    return {found.rsplit("/", 1)[-1] for found in re.findall(r"^import .* from '([^']+)';$", text, re.MULTILINE)}
+
+
+def test_the_browsers_pure_modules_touch_no_page():
+    for name in DOM_FREE:
+        code = re.sub(r"/\*[\s\S]*?\*/|//[^\n]*", "", (STATIC_JS / name).read_text())
+        assert not re.search(r"\b(document|window|WebSocket)\b", code), name
+        imported = _js_imports(name)
+        assert not imported & DOM_MODULES, (name, imported & DOM_MODULES)
+        assert imported <= set(DOM_FREE) | {"vocabulary.js"}, (name, imported)

@@ -39,6 +39,9 @@ def test_the_projector_never_receives_an_unrevealed_tally_or_unmoderated_text(cl
         assert receive_until(phone, "ack")["id"] == "s1"
         seen += _views(projector, lambda view: view["questions"]["arrival.direction"]["voted"] == 1
                        and view["questions"]["arrival.examples"]["voted"] == 1)
+        # What the big screen shows is decided here: the introduction's invitation, then the vote.
+        assert seen[0]["focus"] == {"kind": "join"}
+        assert seen[-1]["focus"] == {"kind": "voting", "question": "arrival.direction", "others": ["arrival.examples"]}
         for view in seen:
             text = json.dumps(view)
             assert SECRET_TEXT not in text and "Secretname" not in text
@@ -48,6 +51,7 @@ def test_the_projector_never_receives_an_unrevealed_tally_or_unmoderated_text(cl
         command(client, code, command="reveal", question="arrival.direction")
         shown = _views(projector, lambda view: view["questions"]["arrival.direction"]["revealed"])[-1]
         assert shown["questions"]["arrival.direction"]["tally"]["counts"]["-2"] == 1
+        assert shown["focus"] == {"kind": "voting", "question": "arrival.examples", "others": []}
         submission = client.get(f"/api/sessions/{code}", headers=AUTH).json()["submissions"][0]
         command(client, code, command="approve", submission=submission["id"])
         shown = _views(projector, lambda view: view["submissions"])[-1]

@@ -1,15 +1,12 @@
 // The console's question cards: one per question of the current step, with its controls, its badges,
 // the live tally and, from the second round on, the rounds compared.
 
-import { api } from './api.js';
 import { forgetCharts, liveChart } from './chart.js';
 import { h, renderIfChanged } from './dom.js';
 import { figuresList, groupsLine } from './figures.js';
 import { decimal, percent, valueLabel } from './format.js';
 import { QUESTION_STATUSES, VERDICTS, label } from './vocabulary.js';
 import { countdownText, everySecond } from './countdown.js';
-
-const RESULTS_THROTTLE = 2000;
 
 function describeKind(question) {
   if (question.kind === 'scale') return `scale ${valueLabel(question, question.min)} … ${valueLabel(question, question.max)}`;
@@ -193,11 +190,9 @@ function roundsView(question, data) {
 
 /** The current step's question cards. `cards` maps question id -> {question, el, buttons, keys, …}. */
 class QuestionCards {
-  constructor({ code, command }) {
-    this.code = code;
+  constructor({ command }) {
     this.command = command;
     this.cards = new Map();
-    this.rounds = new Map(); // question id -> {key, at, timer}
     this.shownStep = null; // index of the step whose cards are built
   }
 
@@ -228,29 +223,9 @@ class QuestionCards {
     }
     renderIfChanged(card.tally, { tally: live.tally || null, waiting: live.not_voted || null, status: live.status }, () =>
       tallyView(question, live));
-    if (live.round > 1) this.fetchRounds(question, live);
-    else card.rounds.replaceChildren();
-  }
-
-  /** Earlier rounds and the shift between the last two, fetched now and then while voting runs. */
-  fetchRounds(question, live) {
-    const key = JSON.stringify([live.round, live.tally && live.tally.counts, live.status]);
-    const entry = this.rounds.get(question.id) || { key: null, at: 0, timer: null };
-    this.rounds.set(question.id, entry);
-    if (entry.key === key) return;
-    clearTimeout(entry.timer);
-    const wait = Math.max(0, entry.at + RESULTS_THROTTLE - Date.now());
-    entry.timer = setTimeout(async () => {
-      entry.key = key;
-      entry.at = Date.now();
-      try {
-        const data = await api('GET', `/api/sessions/${encodeURIComponent(this.code)}/results/${encodeURIComponent(question.id)}`);
-        const card = this.cards.get(question.id);
-        if (card) renderIfChanged(card.rounds, data, () => roundsView(question, data));
-      } catch (error) {
-        entry.key = null;
-      }
-    }, wait);
+    // Every round's figures and the shift between the last two come with the snapshot.
+    const rounds = live.round > 1 ? { rounds: live.rounds || [], shift: live.shift || null } : null;
+    renderIfChanged(card.rounds, rounds, () => (rounds ? roundsView(question, rounds) : []));
   }
 }
 

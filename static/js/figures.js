@@ -8,12 +8,12 @@ function range(pair) {
   return pair ? `${percent(pair[0])}–${percent(pair[1])}` : null;
 }
 
-/** A <dl> of figures. `full` adds median and IQR (for the facilitator). */
-export function figuresList(question, figures, { full = false } = {}) {
-  const items = [];
-  const add = (term, detail, className) => items.push(h('div', { class: ['figure', className] },
-    h('dt', {}, term), h('dd', {}, detail)));
-  if (!figures) return h('dl', { class: 'figures' });
+/** The figures under a chart as rows [term, detail, class?], in the order shown; `full` adds median,
+ * IQR and the interval (for the facilitator). No DOM: `figuresList` draws them. */
+export function figureRows(question, figures, { full = false } = {}) {
+  const rows = [];
+  const add = (term, detail, className) => rows.push(className ? [term, detail, className] : [term, detail]);
+  if (!figures) return rows;
   add('Votes', figures.present != null ? `${figures.n ?? 0} of ${figures.present} present` : String(figures.n ?? 0));
   if (figures.abstain) add('Abstained', String(figures.abstain));
   if (question.kind === 'scale') {
@@ -38,7 +38,13 @@ export function figuresList(question, figures, { full = false } = {}) {
   } else if (figures.n) {
     add('Consensus reached', figures.reached ? 'Yes' : 'Not yet', figures.reached ? 'figure--yes' : 'figure--no');
   }
-  return h('dl', { class: 'figures' }, items);
+  return rows;
+}
+
+/** A <dl> of figures (see `figureRows`). */
+export function figuresList(question, figures, options = {}) {
+  return h('dl', { class: 'figures' }, figureRows(question, figures, options).map(([term, detail, className]) =>
+    h('div', { class: ['figure', className] }, h('dt', {}, term), h('dd', {}, detail))));
 }
 
 /** How the groups voted: "IT: mean −1.67, consensus 84% · Business: … · gap between means 3.17". */

@@ -2,11 +2,12 @@
 // Wi-Fi is down (or while the page reloads) is re-sent later with the SAME id: the server counts a
 // re-sent id once, so re-sending is always safe.
 
-export function storage(key, fallback) {
+/** One JSON value kept under `key` in `backing` (the page's localStorage; any Storage-like object). */
+export function storage(key, fallback, backing = globalThis.localStorage) {
   return {
     load() {
       try {
-        const text = localStorage.getItem(key);
+        const text = backing.getItem(key);
         return text === null ? fallback : JSON.parse(text);
       } catch {
         return fallback;
@@ -14,8 +15,8 @@ export function storage(key, fallback) {
     },
     save(value) {
       try {
-        if (value === null || value === undefined) localStorage.removeItem(key);
-        else localStorage.setItem(key, JSON.stringify(value));
+        if (value === null || value === undefined) backing.removeItem(key);
+        else backing.setItem(key, JSON.stringify(value));
       } catch {
         // Private browsing or a full quota: the phone still works, it just forgets on reload.
       }
@@ -24,8 +25,8 @@ export function storage(key, fallback) {
 }
 
 export class Outbox {
-  constructor(key) {
-    this.store = storage(key, []);
+  constructor(key, backing = globalThis.localStorage) {
+    this.store = storage(key, [], backing);
     const loaded = this.store.load();
     this.items = Array.isArray(loaded) ? loaded : [];
   }

@@ -298,7 +298,7 @@ let previewTimer = null;
 function showPreview() {
   const steps = state.data.steps;
   state.previewed = Math.min(state.previewed, steps.length - 1);
-  drawPreview(preview, steps[state.previewed], state.previewed + 1);
+  drawPreview(preview, steps[state.previewed], state.previewed + 1, { count: steps.length, title: state.data.title || '' });
 }
 
 function previewSoon() {

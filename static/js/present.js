@@ -1,13 +1,13 @@
 // The projector: read-only, driven by its own channel (/ws/CODE/present), whose `view` carries only
-// what the room may see. It shows one thing at a time (projector-focus.js chooses which), in plain
-// words, and always fits the screen: nothing on it ever scrolls.
+// what the room may see. It shows one thing at a time, the view's `focus` (the server decides which:
+// workshop/live/focus.py), in plain words, and always fits the screen: nothing on it ever scrolls.
 
 import { ReconnectingSocket } from './socket.js';
 import { ConnectionStatus } from './connection-status.js';
 import { isTyping, renderIfChanged } from './dom.js';
 import { forgetCharts } from './chart.js';
 import { dropUntilFits, fitText } from './fit.js';
-import { FocusMemory, approvedTexts, isDissent } from './projector-focus.js';
+import { approvedTexts, focusOf, isDissent } from './projector-focus.js';
 import {
   contentScreen, endedScreen, examplesScreen, recordScreen, resultScreen, summaryScreen, votingScreen,
 } from './projector-screens.js';
@@ -27,7 +27,6 @@ const code = main.dataset.code;
 const $ = (id) => document.getElementById(id);
 const SECTIONS = { join: ['step', 'join'], content: ['step'], voting: ['live'], result: ['results'],
   examples: ['examples'], dissent: ['dissent'], record: ['record'], summary: ['summary'], ended: ['ended'] };
-const focusMemory = new FocusMemory();
 let fittedScreen = ''; // the screen last fitted: step, focus and question
 
 const socket = new ReconnectingSocket(`/ws/${code}/present`, {
@@ -45,7 +44,7 @@ socket.onmessage = (message) => {
 /** Draw the room's view: the header, then the one screen the focus names, fitted to the stage. */
 function render(view) {
   const step = view.steps[view.current_step];
-  const focus = focusMemory.choose(view);
+  const focus = focusOf(view, step);
   main.dataset.stepKind = step.kind;
   main.dataset.focus = focus.kind;
   $('stage').dataset.focus = focus.kind;

@@ -14,6 +14,7 @@ OLD_PROMPT = "How much does the uneven timing of demand hurt the service today?"
 NEW_PROMPT = "How badly do Monday mornings hurt the service desk today?"
 NEW_EXAMPLE = "A bakery that sells out of bread by nine on Saturdays."
 NEW_SLIDE = "Demand comes in waves: Monday mornings and month-end."
+PREVIEW_CARD = 'section[aria-labelledby="preview-q-arrival-impact"]'
 
 
 def step_card(page: Page, position: int):
@@ -61,12 +62,28 @@ def test_a_facilitator_edits_a_copy_of_the_default_plan_and_runs_a_session_with_
     page.keyboard.press("Enter")
     expect(step_card(page, 3)).to_contain_text("Arrival variability")
     expect(page.get_by_role("button", name="Move step 3 down")).to_be_focused()
+    # The preview draws the step being edited with the phone's own view: the new wording, its buttons.
+    preview = page.locator("#plan-preview")
+    preview_card = preview.locator(PREVIEW_CARD)
+    expect(preview.locator("#preview-step")).to_contain_text("Step 3 of")
+    expect(preview_card.locator(".question-prompt")).to_have_text(NEW_PROMPT)
+    expect(preview_card.locator(".vote-status")).to_have_text("Tap your answer. You can change it while voting is open.")
     page.get_by_role("button", name="Save plan").click()
     expect(page.locator("#save-status")).to_contain_text("Saved")
     assert_accessible(page, "plan editor")
+    preview_choices = preview_card.locator(".choice").all_inner_texts()
+    preview_step = preview.locator("#preview-step").inner_text()
+    assert len(preview_choices) == 6  # five points and Abstain
     page.set_viewport_size({"width": 1920, "height": 1080})
     step_card(page, 3).evaluate("(card) => card.scrollIntoView({ block: 'start' })")
     screenshot(page, "plan-editor", screenshots)
+    # The phone in the preview: a 390 x 844 screen, scaled to the pane beside a narrower form.
+    for width, height, scale in ((1920, 1080, 1), (1280, 720, 0.86)):
+        page.set_viewport_size({"width": width, "height": height})
+        box = preview.locator(".preview-phone-screen").bounding_box()
+        assert (round(box["width"]), round(box["height"])) == (round(390 * scale), round(844 * scale)), box
+        preview.locator(".preview-phone-frame").scroll_into_view_if_needed()
+        screenshot(page, f"plan-editor-preview-{width}", tmp_path)
 
     stored = saved(server)
     assert stored["title"] == "Our service desk workshop" and stored["plan"]["consensus"]["min_agreement"] == 0.8
@@ -125,6 +142,12 @@ def test_a_facilitator_edits_a_copy_of_the_default_plan_and_runs_a_session_with_
     phone = surfaces.phone()
     join_phone(phone, f"{server.base}/j/{after}")
     expect(card(phone, "arrival.impact").locator(".question-prompt")).to_have_text(NEW_PROMPT)
+    # What the preview showed is what the phone shows.
+    assert card(phone, "arrival.impact").locator(".choice").all_inner_texts() == preview_choices
+    assert phone.locator("#step").inner_text() == preview_step
+    screenshot(phone, "phone-after-edit-390", tmp_path)
+    phone.set_viewport_size({"width": 360, "height": 640})
+    screenshot(phone, "phone-after-edit-360", tmp_path)
 
     # The session created before the edit still asks the old question.
     open_question(server, before, "arrival.impact")

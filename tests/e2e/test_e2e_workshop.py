@@ -76,6 +76,9 @@ def test_a_workshop_from_join_to_report(surfaces, server, screenshots):
     home.close()
 
     console = laptop.new_page()
+    # The console draws rounds and tallies from what its socket receives: it never asks for results.
+    result_requests: list[str] = []
+    console.on("request", lambda request: result_requests.append(request.url) if "/results/" in request.url else None)
     console.goto(f"{base}/s/{code}/facilitate")
     expect(console.locator("#connection")).to_have_attribute("data-status", "open")
     # The projector: a window of its own on the big screen. (A second page in the same context would
@@ -234,6 +237,9 @@ def test_a_workshop_from_join_to_report(surfaces, server, screenshots):
     console.keyboard.press("Enter")
     expect(direction_card.locator(".badge--revealed")).to_be_visible()
     expect(direction_card.locator(".rounds-table")).to_contain_text("Round 2")
+    expect(direction_card.locator(".rounds-table tbody tr")).to_have_count(2)
+    expect(direction_card.locator(".rounds-table + .hint")).to_contain_text("Since the previous round")
+    assert result_requests == []
     direction_result = projector.locator(".pj-result", has_text="less or more arrival variability")
     expect(direction_result.locator(".pj-verdict")).to_have_text(
         "Clear agreement: 3 of 3 want less arrival variability")

@@ -52,7 +52,7 @@ from .broker import Broker
 from .countdowns import Countdowns
 from .reads import MODERATION, PEOPLE, RECORDS, RoomReads
 from .subscribers import Subscriber
-from .views import People, Presence, RoomFacts, SessionInfo, console_view, phone_view, projector_view
+from .views import People, Presence, RoomFacts, SessionInfo, console_view, phone_view
 
 NO_PRESENCE = Presence(joined=0, connected=0)  # in the facts phones are shown, which never read it
 MODERATION_STATUS = {"approve": "approved", "reject": "rejected", "restore": "pending"}
@@ -398,7 +398,7 @@ class Room:
         return phone_view(await self.facts(presence=False))
 
     async def projector_view(self) -> dict:
-        return projector_view(await self.facts())
+        return self._broadcasts.projector_view(await self.facts())
 
     # connections and broadcasts
 

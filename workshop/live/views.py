@@ -78,8 +78,9 @@ def console_view(facts: RoomFacts, people: People = People()) -> dict:
     }
 
 
-def projector_view(facts: RoomFacts) -> dict:
-    """What the big screen may show: nothing unrevealed, no unmoderated text, no names."""
+def projector_view(facts: RoomFacts, focus: Mapping) -> dict:
+    """What the big screen may show: nothing unrevealed, no unmoderated text, no names; and `focus`,
+    the one thing it shows now (see focus.py)."""
     questions = {question.id: _projector_question(facts, question) for question in facts.plan.questions}
     approved = [{"id": item["id"], "question_id": item["question_id"], "text": item["text"]}
                 for item in facts.moderation["items"] if item["status"] == "approved"]
@@ -87,6 +88,7 @@ def projector_view(facts: RoomFacts) -> dict:
     return {
         **header,
         "ended": facts.state.ended,  # the end slide: thanks and what was agreed, no invitation to join
+        "focus": dict(focus),
         "plan": {**header["plan"], "min_group_size": facts.plan.min_group_size},
         "questions": questions,
         "submissions": approved,
