@@ -84,10 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export a session's consensus records")
     export.add_argument("code", help="the session's six-character code")
-    export.add_argument("--format", required=True, metavar="FORMAT",
-                        help="json, csv, votes.csv (every vote, for audit), xlsx (needs -o), "
-                             "md (the SLA-input brief), docx (the brief for Word, needs -o) "
-                             "or html (the printable report)")
+    export.add_argument("--format", required=True, metavar="FORMAT", help=_formats_help())
     export.add_argument("--db", help="SQLite database file (default: workshop.db here) or a postgresql:// URL")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=_export, command="export")
@@ -101,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     plans.add_argument("--db", help="the database beside whose `plans` folder saved plans are (without --plans)")
     plans.set_defaults(run=_plans, command="plans")
     return parser
+
+
+def _formats_help() -> str:
+    from .exports import FORMATS
+
+    described = [f"{item.key} ({', '.join(filter(None, (item.about, 'needs -o' if item.binary else '')))})"
+                 if item.about or item.binary else item.key for item in FORMATS]
+    return f"{', '.join(described[:-1])} or {described[-1]}"
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
@@ -407,7 +412,8 @@ def join_qr(url: str, colour: bool = False) -> str:
 
 def _export(args: argparse.Namespace) -> int:
     from .domain.refusal import Refusal
-    from .exports import BINARY_FORMATS, EXPORT_FORMATS, render_export
+    from .exports import EXPORT_FORMATS, render_export
+    from .exports.formats import BY_KEY
     from .exports.target import TargetError, check_target
     from .store import open_store
     from .store.store import Store
@@ -416,7 +422,7 @@ def _export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.format not in EXPORT_FORMATS:
         raise CommandError(f"unknown format {args.format!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    if args.format in BINARY_FORMATS and args.output is None:
+    if BY_KEY[args.format].binary and args.output is None:
         raise CommandError(f"{args.format} is a binary format; write it to a file with -o FILE")
     if settings.db_url is None and not settings.db_path.is_file():
         raise CommandError(f"no database at {settings.db_path}")
