@@ -240,3 +240,12 @@ def test_an_export_asks_the_store_for_the_session_and_loads_no_live_room(setting
         assert fresh.get("/s/NOPE00/report", headers=AUTH).status_code == 404
         unknown = fresh.get(f"/api/sessions/{session_code}/export.pdf", headers=AUTH)
         assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_format"
+
+
+def test_the_export_schemas_table_of_formats_is_the_tables():
+    from workshop.exports.formats import FORMATS as TABLE
+    schema = (ROOT / "docs" / "export-schema.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| `/api/sessions/CODE/export\.([\w.]+)`.*?\| `(?:workshop export CODE )?--format "
+                      r"([\w.]+)( -o FILE)?`", schema, re.M)
+    assert [(key, flag) for key, flag, _ in rows] == [(item.key, item.key) for item in TABLE]
+    assert [bool(to_file) for _, _, to_file in rows] == [item.binary for item in TABLE]
