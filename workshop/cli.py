@@ -8,7 +8,7 @@ import argparse
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", name: str, about: str,
-             run: object) -> argparse.ArgumentParser:
+             run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
     """A command with the flags the table of settings gives it."""
     command = commands.add_parser(name, help=about)
     for setting in SETTINGS:

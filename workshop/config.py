@@ -48,18 +48,18 @@ class Setting:
         return f"`{f'{self.flag} {takes}'.strip()}`" if self.flag else ""
 
 
-def read_switch(text: str) -> bool:
+def _read_switch(text: str) -> bool:
     return text not in ("0", "false", "no", "off")
 
 
-def read_seconds(text: str) -> float:
+def _read_seconds(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         raise ValueError(f"WORKSHOP_START_WAIT must be a number of seconds (got {text!r})") from None
 
 
-def read_log_format(text: str) -> str:
+def _read_log_format(text: str) -> str:
     if text not in LOG_FORMATS:
         raise ValueError(f"WORKSHOP_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)} (got {text!r})")
     return text
@@ -118,7 +118,7 @@ SETTINGS: tuple[Setting, ...] = (
             "ADDRESSES", read=read_trusted_proxies),
     Setting("start_wait", "start", "how long to wait for PostgreSQL and Redis at start", f"{START_WAIT:g}",
             "--start-wait", "WORKSHOP_START_WAIT", "how long to keep trying PostgreSQL and Redis at start before "
-            f"giving up (default: WORKSHOP_START_WAIT, else {START_WAIT:g})", "SECONDS", float, read_seconds),
+            f"giving up (default: WORKSHOP_START_WAIT, else {START_WAIT:g})", "SECONDS", float, _read_seconds),
     Setting("key_file", "start", "write the facilitator address to a file instead of the log", "(printed)",
             "--key-file", "WORKSHOP_KEY_FILE", "write the facilitator address (with its key) to this file, "
             "readable by you only, instead of printing it (default: WORKSHOP_KEY_FILE)", "PATH", Path, Path),
@@ -128,7 +128,7 @@ SETTINGS: tuple[Setting, ...] = (
             read=read_metrics_address),
     Setting("log_format", "start", "log lines as text or JSON", "text", "--log-format", "WORKSHOP_LOG_FORMAT",
             "log lines as text, or as one JSON object each (default: WORKSHOP_LOG_FORMAT, else text)",
-            read=read_log_format, choices=LOG_FORMATS),
+            read=_read_log_format, choices=LOG_FORMATS),
     # The connection limits: `ConnectionLimits` (README, "Connection limits").
     Setting("header_timeout", "connections", "time for a request's head", "5", "--header-timeout",
             "WORKSHOP_HEADER_TIMEOUT", "close a connection whose request head is not complete in time (default 5)",
@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("reserve", "connections", "of those, kept for the facilitator", "32",
             variable="WORKSHOP_FACILITATOR_RESERVE", read=int),
     Setting("nodelay", "connections", "TCP_NODELAY on connections", "1 (0 only to measure, `bench/keepalive.py`)",
-            variable="WORKSHOP_TCP_NODELAY", read=read_switch),
+            variable="WORKSHOP_TCP_NODELAY", read=_read_switch),
 )
 
 
