@@ -32,7 +32,7 @@ BATCH = 500
 def _serve_stock(argv: list[str]) -> None:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-    from workshop.web.transport import SocketProtocol
+    from workshop.serve.transport import SocketProtocol
 
     SocketProtocol.handle_ping = WebSocketsSansIOProtocol.handle_ping  # type: ignore[method-assign]
     SocketProtocol.handle_pong = WebSocketsSansIOProtocol.handle_pong  # type: ignore[method-assign]

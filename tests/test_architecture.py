@@ -6,11 +6,15 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workshop"
 # Who may import whom: the domain knows nothing else; exports read the record, never the live rooms.
+# Serving (uvicorn, the port, start-up) sits above the app: only the command line reaches it.
 FORBIDDEN = {
-    "workshop.domain": ("workshop.store", "workshop.live", "workshop.web", "workshop.exports", "workshop.cli"),
-    "workshop.store": ("workshop.live", "workshop.web", "workshop.exports"),
-    "workshop.exports": ("workshop.live", "workshop.web"),
-    "workshop.live": ("workshop.web", "workshop.exports"),
+    "workshop.domain": ("workshop.store", "workshop.live", "workshop.web", "workshop.exports", "workshop.cli",
+                        "workshop.serve"),
+    "workshop.store": ("workshop.live", "workshop.web", "workshop.exports", "workshop.serve"),
+    "workshop.exports": ("workshop.live", "workshop.web", "workshop.serve"),
+    "workshop.live": ("workshop.web", "workshop.exports", "workshop.serve"),
+    "workshop.web": ("workshop.serve", "workshop.cli"),
+    "workshop.serve": ("workshop.cli",),
 }
 
 
@@ -131,3 +135,31 @@ def test_the_browsers_pure_modules_touch_no_page():
         imported = _js_imports(name)
         assert not imported & DOM_MODULES, (name, imported & DOM_MODULES)
         assert imported <= set(DOM_FREE) | {"vocabulary.js"}, (name, imported)
+
+
+# What serving may use outside its package: the app's face and the settings, the store's lock and
+# schema check (to refuse a second server or a newer database in one line), the rooms it counts.
+SERVE_USES = {"workshop.config", "workshop.errors", "workshop.logformat", "workshop.metrics", "workshop.protocol",
+              "workshop.vocabulary", "workshop.web.app", "workshop.web.auth", "workshop.web.limits",
+              "workshop.live.rooms", "workshop.store.lock", "workshop.store.schema"}
+
+
+def test_serving_uses_only_the_apps_face_the_settings_and_the_stores_start_up_checks():
+    used = {target for module, targets in _graph().items() if module.startswith("workshop.serve")
+            for target in targets if not target.startswith("workshop.serve")}
+    assert used and used - SERVE_USES == set()
+
+
+def _third_party(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def test_only_serving_knows_uvicorn():
+    knowing = sorted(name for name, path in _modules().items() if "uvicorn" in _third_party(path))
+    assert knowing and all(name.startswith("workshop.serve") for name in knowing), knowing

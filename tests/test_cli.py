@@ -308,7 +308,7 @@ def test_export_reads_without_migrating_and_refuses_a_damaged_or_older_file_in_o
 
 
 def test_the_unreachable_address_warning_is_for_guessed_addresses_only(tmp_path, capsys):
-    from workshop.cli import _announce
+    from workshop.serve.announce import announce as _announce
 
     local = Settings(db_path=tmp_path / "workshop.db", public_url="http://127.0.0.1:8000")
     _announce(local, "workshop.db", "k", 8000)

@@ -7,7 +7,7 @@ import json
 import websockets
 
 from servers import Server, receive
-from workshop.web.connections import (
+from workshop.serve.connections import (
     CONNECTIONS_PER_EXPECTED_PHONE,
     PROBATION_PER_ADDRESS,
     Census,

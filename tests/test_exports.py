@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from known_session import (
     kind_of,
 )
 from openpyxl import load_workbook
+from starlette.testclient import TestClient
 
 from helpers import AUTH
 from workshop.exports import EXPORT_FORMATS
+from workshop.web.app import create_app
 
 
 def test_formats_are_the_documented_ones():
@@ -199,3 +202,51 @@ def test_the_server_loads_the_spreadsheet_library_only_for_a_workbook():
     check = ("import sys; from workshop.web.app import create_app; "
              "assert 'openpyxl' not in sys.modules, 'openpyxl loaded at start'")
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+# --- One table of formats ---------------------------------------------------------------------------
+
+def test_readme_lists_every_format_of_the_table_and_writes_binary_ones_to_a_file():
+    from workshop.exports.formats import FORMATS as TABLE
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exports for the service owner", 1)[1].split("\n### ", 1)[0]
+    commands = re.findall(r"^workshop export CODE --format (\S+)( -o )?", section, re.M)
+    assert [key for key, _ in commands] == [item.key for item in TABLE]
+    assert {key for key, to_file in commands if not to_file} & {item.key for item in TABLE if item.binary} == set()
+    addresses = re.search(r"The same files are at (.*?) \(facilitator key required\)", section, re.S)
+    assert addresses is not None
+    named = re.findall(r"`(?:/api/sessions/CODE/export)?\.([\w.]+)`", addresses.group(1))
+    assert named == [item.key for item in TABLE]
+
+
+def test_the_console_the_home_page_and_the_report_link_the_formats_of_the_table(client, session_code):
+    from workshop.exports.formats import FORMATS as TABLE
+    console = client.get(f"/s/{session_code}/facilitate", headers=AUTH).text
+    assert re.findall(r'data-format="([^"]+)"', console) == [item.key for item in TABLE]
+    assert all(f">{item.label}</a>" in console for item in TABLE)
+    home = client.get("/", headers=AUTH).text
+    assert sorted(re.findall(rf'/api/sessions/{session_code}/export\.([\w.]+)"', home)) == sorted(
+        item.key for item in TABLE if item.on_home)
+    report = client.get(f"/s/{session_code}/report", headers=AUTH).text
+    assert re.findall(r'href="/api/sessions/\w+/export\.([\w.]+)" download>', report) == [item.key for item in TABLE]
+
+
+def test_an_export_asks_the_store_for_the_session_and_loads_no_live_room(settings, session_code):
+    with TestClient(create_app(settings)) as fresh:  # a server that has not loaded the session's room
+        assert fresh.get(f"/api/sessions/{session_code.lower()}/export.json", headers=AUTH).status_code == 200
+        assert fresh.get(f"/s/{session_code}/report", headers=AUTH).status_code == 200
+        assert fresh.app.state.rooms.loaded() == []
+        missing = fresh.get("/api/sessions/NOPE00/export.json", headers=AUTH)
+        assert missing.status_code == 404 and missing.json()["error"] == "unknown_session"
+        assert fresh.get("/s/NOPE00/report", headers=AUTH).status_code == 404
+        unknown = fresh.get(f"/api/sessions/{session_code}/export.pdf", headers=AUTH)
+        assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_format"
+
+
+def test_the_export_schemas_table_of_formats_is_the_tables():
+    from workshop.exports.formats import FORMATS as TABLE
+    schema = (ROOT / "docs" / "export-schema.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| `/api/sessions/CODE/export\.([\w.]+)`.*?\| `(?:workshop export CODE )?--format "
+                      r"([\w.]+)( -o FILE)?`", schema, re.M)
+    assert [(key, flag) for key, flag, _ in rows] == [(item.key, item.key) for item in TABLE]
+    assert [bool(to_file) for _, _, to_file in rows] == [item.binary for item in TABLE]

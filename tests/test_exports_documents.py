@@ -170,8 +170,8 @@ def test_xlsx_drops_characters_a_workbook_cannot_hold(known):
 
 
 def test_report_page_links_its_stylesheet_for_the_content_security_policy(known):
-    from workshop.exports.html_export import render_report
-    html = render_report(known["client"].app.state.store, known["code"], inline_css=False)
+    from workshop.exports import render_report
+    html = render_report(known["client"].app.state.store, known["code"])
     tags = _tags(html)
     assert '<link rel="stylesheet" href="/static/css/report.css">' in html
     assert "style" not in tags.tags and "style" not in tags.attributes and "script" not in tags.tags

@@ -16,8 +16,8 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from servers import KEY, Server, until
-from workshop.web.connections import PROBATION_PER_ADDRESS, Census, ConnectionLimits
-from workshop.web.transport import UNREAD_LIMIT, SocketProtocol, guarded_http
+from workshop.serve.connections import PROBATION_PER_ADDRESS, Census, ConnectionLimits
+from workshop.serve.transport import UNREAD_LIMIT, SocketProtocol, guarded_http
 
 MESSAGES = 40
 

@@ -1,8 +1,10 @@
 """The shared vocabulary: taken from the modules that enforce each value, and handed safely to every page."""
 
+import ast
 import json
 import re
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +12,20 @@ from helpers import AUTH
 from workshop.domain.figures import Thresholds
 from workshop.domain.framework import DIRECTIONS, KINDS, RECORD_STATUSES, STRATEGIES
 from workshop.domain.records import MAX_TEXT
-from workshop.vocabulary import MAX_NAME, vocabulary
+from workshop.vocabulary import (
+    CERTAINTY_LABELS,
+    DIRECTION_CHOICES,
+    DIRECTION_LABELS,
+    MAX_NAME,
+    NO_RECORD_LABEL,
+    NO_RECORD_PHRASE,
+    NOT_DECIDED,
+    QUESTION_STATUS_LABELS,
+    RECORD_DIRECTION_LABELS,
+    RECORD_STATUS_LABELS,
+    VERDICT_LABELS,
+    vocabulary,
+)
 
 BLOCK = re.compile(r'<script type="application/json" id="vocabulary">(.*?)</script>', re.S)
 
@@ -66,3 +81,49 @@ def test_pages_take_their_input_limits_from_the_vocabulary(client, session_code)
     assert console.count(f'maxlength="{limits["record_text"]}"') == 3
     for value, label in vocabulary()["record_statuses"].items():
         assert f'name="status" value="{value}"' in console and f"> {label}</label>" in console
+
+
+# --- Words said once ------------------------------------------------------------------------------
+# The layers above the vocabulary (exports, live rooms, web) take their labels from it; the domain sits
+# below it and is not scanned.
+LABEL_TABLES = {"DIRECTION_LABELS": DIRECTION_LABELS, "DIRECTION_CHOICES": DIRECTION_CHOICES,
+                "RECORD_DIRECTION_LABELS": RECORD_DIRECTION_LABELS, "RECORD_STATUS_LABELS": RECORD_STATUS_LABELS,
+                "QUESTION_STATUS_LABELS": QUESTION_STATUS_LABELS, "VERDICT_LABELS": VERDICT_LABELS,
+                "CERTAINTY_LABELS": CERTAINTY_LABELS}
+ABOVE_THE_VOCABULARY = ("exports", "live", "web")
+
+
+def redefined_labels(source: str) -> list[str]:
+    """The vocabulary's labels a module writes out itself: a label as a string of its own, or a table
+    that maps two or more of a vocabulary table's values to fixed strings."""
+    labels = {label: name for name, table in LABEL_TABLES.items() for label in table.values()}
+    labels.update({label: "the vocabulary" for label in (NO_RECORD_LABEL, NO_RECORD_PHRASE, NOT_DECIDED)})
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in labels:
+            found.append(f"{node.value!r} is in {labels[node.value]}")
+        if isinstance(node, ast.Dict) and all(isinstance(value, ast.Constant) for value in node.values):
+            keys = {key.value for key in node.keys if isinstance(key, ast.Constant)}
+            found += [f"a table of {name}: {sorted(keys & set(table))}" for name, table in LABEL_TABLES.items()
+                      if len(keys & set(table)) >= 2]
+    return found
+
+
+def test_no_module_above_the_vocabulary_says_its_labels_again():
+    package = Path(__file__).resolve().parents[1] / "workshop"
+    found = {str(path.relative_to(package)): redefined_labels(path.read_text(encoding="utf-8"))
+             for layer in ABOVE_THE_VOCABULARY for path in sorted((package / layer).rglob("*.py"))}
+    assert {path: words for path, words in found.items() if words} == {}
+
+
+@pytest.mark.parametrize("source", [
+    'STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}',
+    'NAMES = {"less": "Less allowed", "more": "More allowed"}',
+    'def badge():\n    return "Not reached"',
+])
+def test_a_label_written_out_again_is_found(source):
+    assert redefined_labels(source) != []
+
+
+def test_every_direction_has_its_words_in_full():
+    assert list(RECORD_DIRECTION_LABELS) == list(DIRECTIONS)

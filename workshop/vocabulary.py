@@ -35,7 +35,15 @@ CLOSE_CODES: dict[str, int] = {
 DIRECTION_LABELS: dict[str, str] = {"less": "Less variability", "same": "As today", "more": "More variability"}
 # The short words on the consensus form's radio buttons.
 DIRECTION_CHOICES: dict[str, str] = {"less": "Less", "same": "As today", "more": "More"}
+# A record's direction written out in full, where it stands alone (the exports' tables and briefs).
+RECORD_DIRECTION_LABELS: dict[str, str] = {
+    "less": "Less variability allowed", "same": "As much variability as today", "more": "More variability allowed",
+}
+NOT_DECIDED = "Not decided"  # a deferred record without a direction or a strategy
 RECORD_STATUS_LABELS: dict[str, str] = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
+# A kind that has no consensus record yet: its status as the exports show it, and in a sentence.
+NO_RECORD_LABEL = "Open"
+NO_RECORD_PHRASE = "no consensus record yet"
 QUESTION_STATUS_LABELS: dict[str, str] = {"pending": "Not opened", "open": "Open", "closed": "Closed"}
 # The words of the verdict and its certainty on every surface (README, "How a round is judged").
 # Nothing that did not reach is called any kind of consensus.

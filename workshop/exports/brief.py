@@ -5,10 +5,11 @@ facilitator's notes are user text.
 """
 
 from ..domain.framework import KINDS_BY_ID, STRATEGIES_BY_ID
-from ..vocabulary import CERTAINTY_LABELS, VERDICT_LABELS
+from ..vocabulary import CERTAINTY_LABELS, NO_RECORD_LABEL, NO_RECORD_PHRASE, RECORD_STATUS_LABELS, VERDICT_LABELS
 
-STATUS_PHRASES = {"agreed": "agreed", "no_consensus": "no consensus", "deferred": "deferred",
-                  "open": "no consensus record yet"}
+# A status inside a sentence: the vocabulary's label, in lower case.
+STATUS_PHRASES = {**{status: label.lower() for status, label in RECORD_STATUS_LABELS.items()},
+                  "open": NO_RECORD_PHRASE}
 TO_SETTLE = "to be settled"
 # The rules as README's "How a round is judged" states them, in the words every surface uses.
 GLOSSARY = (
@@ -112,7 +113,7 @@ def badge(entry: dict) -> tuple[str, str]:
     agreed, and warnings only to note are counted as notes."""
     record = entry["record"]
     if record is None:
-        return "Open", "open"
+        return NO_RECORD_LABEL, "open"
     warnings = record.get("warnings", [])
     to_resolve = sum(1 for warning in warnings if warning.get("severity", "must_resolve") == "must_resolve")
     if to_resolve:
@@ -307,7 +308,7 @@ def kind_brief(entry: dict, thresholds: dict, data: dict | None = None) -> dict:
     verdict = verdict_of(entry)
     return {
         "id": entry["kind"], "name": entry["name"], "status": status_of(entry),
-        "status_name": record.get("status_name", "Open"),
+        "status_name": record.get("status_name", NO_RECORD_LABEL),
         "badge": badge_text, "badge_class": badge_class,
         "verdict": verdict_words(basis(entry, "direction")) if verdict else None,
         "turnout": turnout(entry, data) if data else None,

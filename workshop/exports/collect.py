@@ -13,15 +13,12 @@ from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord
 from ..domain.tally import ABSTAIN, UNKNOWN, Attendance, RoundBallots, hide_small_groups, question_results
 from ..store.interface import RecordStore
+from ..vocabulary import NOT_DECIDED, RECORD_DIRECTION_LABELS, RECORD_STATUS_LABELS
 
 SCHEMA = "variability-workshop/export/v1"
 QUESTION_ROLES = ("impact", "direction", "strategy")
 RECORD_FIELDS = ("direction", "strategy", "status", "notes", "dissent", "sla_input", "sla", "clauses", "owner",
                  "due", "recorded_at")
-DIRECTION_NAMES = {"less": "Less variability allowed", "same": "As much variability as today",
-                   "more": "More variability allowed"}
-STATUS_NAMES = {"agreed": "Agreed", "no_consensus": "No consensus", "deferred": "Deferred"}
-UNDECIDED = "Not decided"  # a deferred record without a direction or a strategy
 
 
 def collect(store: RecordStore, code: str) -> dict:
@@ -99,9 +96,10 @@ def _kind_entry(session: SessionRecord, kind: Kind, record: dict | None, rounds:
         strategy = STRATEGIES_BY_ID.get(record["strategy"])
         entry["record"] = {key: record[key] for key in RECORD_FIELDS}
         entry["record"].update(
-            direction_name=DIRECTION_NAMES.get(record["direction"], UNDECIDED),
-            strategy_name=strategy.name if strategy else UNDECIDED,
-            strategy_family=strategy.family if strategy else None, status_name=STATUS_NAMES[record["status"]],
+            direction_name=RECORD_DIRECTION_LABELS.get(record["direction"], NOT_DECIDED),
+            strategy_name=strategy.name if strategy else NOT_DECIDED,
+            strategy_family=strategy.family if strategy else None,
+            status_name=RECORD_STATUS_LABELS[record["status"]],
             warnings=_warnings(record))
         # The figures as they stood when the record was made: what the decision rests on.
         entry["evidence"] = _evidence(record["evidence"], session.plan.min_group_size)

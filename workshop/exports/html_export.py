@@ -12,14 +12,10 @@ from markupsafe import Markup
 
 from ..domain.framework import STRATEGIES_BY_ID
 from ..resources import TEMPLATES, shipped
-from ..store.interface import RecordStore
 from . import brief, charts
-from .collect import collect
 
 TEMPLATE = "report/report.html"
 CSS_HREF = "/static/css/report.css"
-DOWNLOADS = (("json", "JSON"), ("csv", "CSV"), ("votes.csv", "Votes CSV"), ("xlsx", "Excel"),
-             ("md", "Markdown"), ("docx", "Word"), ("html", "HTML"))
 
 
 @cache
@@ -32,24 +28,18 @@ def _stylesheet() -> str:
     return (shipped("static") / "css" / "report.css").read_text(encoding="utf-8")
 
 
-def render_report(store: RecordStore, code: str, inline_css: bool = False) -> str:
-    """The report page of a session as HTML; inline_css=False links the stylesheet (for /s/CODE/report)."""
-    return report_html(collect(store, code), inline_css=inline_css)
-
-
 def session_html(data: dict) -> str:
     """The standalone report file (export.html): styles inlined, no links to the server."""
     return report_html(data, inline_css=True)
 
 
-def report_html(data: dict, inline_css: bool = True) -> str:
-    """The report for collected data; with inline_css the stylesheet is embedded in the page."""
+def report_html(data: dict, inline_css: bool = True, downloads: list[tuple[str, str]] | None = None) -> str:
+    """The report for collected data; with inline_css the stylesheet is embedded in the page.
+    `downloads`: (address, name) of the links to the other formats, for the page the server shows."""
     context = report_context(data)
     context["css"] = Markup(_stylesheet()) if inline_css else None  # our own file, not user text
     context["css_href"] = CSS_HREF
-    code = data["session"]["code"]
-    context["downloads"] = [] if inline_css else [
-        (f"/api/sessions/{code}/export.{fmt}", label) for fmt, label in DOWNLOADS]
+    context["downloads"] = downloads or []
     return _environment().get_template(TEMPLATE).render(context)
 
 

@@ -17,7 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..vocabulary import CERTAINTY_LABELS, VERDICT_LABELS
+from ..vocabulary import CERTAINTY_LABELS, NO_RECORD_LABEL, VERDICT_LABELS
 from .csv_export import FORMULA_STARTS, VOTE_COLUMNS, headline
 
 # (key of the CSV headline, column heading); ids give way to the names beside them
@@ -131,7 +131,7 @@ def _record_rows(data: dict) -> Iterable[list]:
     for entry in data["kinds"]:
         row = headline(code, entry)
         record = entry["record"] or {}
-        row.update(status_name=record.get("status_name", "Open"), direction_name=record.get("direction_name"),
+        row.update(status_name=record.get("status_name", NO_RECORD_LABEL), direction_name=record.get("direction_name"),
                    verdict_name=VERDICT_LABELS.get(row["verdict"] or ""),
                    certainty_name=CERTAINTY_LABELS.get(row["certainty"] or ""),
                    strategy_leader_name=_option_name(entry, row["strategy_leader"]))

@@ -13,7 +13,7 @@ from ..domain.plans import Plan, Question, Step
 from ..domain.records import propose
 from ..domain.session import SessionState
 from ..domain.tally import hide_small_groups
-from ..vocabulary import DIRECTION_LABELS, RECORD_STATUS_LABELS
+from ..vocabulary import DIRECTION_LABELS, NOT_DECIDED, RECORD_STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def phone_view(facts: RoomFacts) -> dict:
     }
 
 
-UNDECIDED = "Not decided"  # a deferred record may name no direction or strategy
+UNDECIDED = NOT_DECIDED  # a deferred record may name no direction or strategy
 
 
 def _phone_records(facts: RoomFacts) -> list[dict]:

@@ -8,7 +8,8 @@ from ..domain.plans import Plan
 from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
 from ..domain.text import normal_name
-from ..exports import EXPORT_FORMATS, render_export
+from ..exports import render_export
+from ..exports.formats import BY_KEY
 from ..live.room import Room
 from ..live.rooms import Rooms
 from ..protocol import decode_json
@@ -143,13 +144,22 @@ async def get_consensus(request: Request) -> JSONResponse:
     return JSONResponse({"records": await room.store.awaited(room.store.records, room.code)})
 
 
+async def known_code(request: Request) -> str:
+    """The session code of the path, once the store says it names a session: no live room is loaded."""
+    store = request.app.state.store
+    code = request.path_params["code"].upper()
+    if await store.awaited(store.session_record, code) is None:
+        raise Refusal("unknown_session", f"no session with code {request.path_params['code']!r}")
+    return code
+
+
 async def export(request: Request) -> Response:
-    room = await room_for(request)
-    fmt = request.path_params["fmt"]
-    if fmt not in EXPORT_FORMATS:
-        raise Refusal("unknown_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    code = await known_code(request)
+    found = BY_KEY.get(request.path_params["fmt"])
+    if found is None:
+        raise Refusal("unknown_format", f"format must be one of {', '.join(BY_KEY)}")
     # Building a workbook of every vote takes seconds in a big session: not on the event loop.
-    body, media_type = await run_in_threadpool(render_export, room.store, room.code, fmt)
-    filename = f"workshop-{room.code}.{fmt}"
+    body, media_type = await run_in_threadpool(render_export, request.app.state.store, code, found.key)
+    filename = f"workshop-{code}.{found.suffix}"
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -10,6 +10,7 @@ from typing import cast
 
 from starlette.requests import HTTPConnection
 
+from ..config import KEY_SETTING
 from ..live.rooms import Rooms
 from ..store import RecordStore, StorageError
 from ..vocabulary import CLOSE_CODES
@@ -18,7 +19,6 @@ log = logging.getLogger(__name__)
 POLICY_VIOLATION = CLOSE_CODES["policy_violation"]
 
 COOKIE_PREFIX = "workshop_facilitator_"
-KEY_SETTING = "facilitator_key"
 IDENTITY_SETTING = "server_identity"
 
 

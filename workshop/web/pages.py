@@ -12,22 +12,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..domain.refusal import Refusal
-from ..exports import EXPORT_FORMATS
-from ..exports.html_export import render_report
+from ..exports import FORMATS, render_report
 from ..live.room import Room
 from ..vocabulary import CODE_LENGTH
-from .api import session_urls
+from .api import known_code, session_urls
 from .codes import guest_room
 from .errors import status_of
 from .plans_api import refresh
 
 TOO_MANY_TEXT = "Too many wrong codes were tried from this network. Wait a minute, then check the code."
 
-# What the Export menu calls each format; a format added to the exporters without a label shows its name.
-EXPORT_LABELS = {
-    "json": "JSON (records and evidence)", "csv": "CSV (one row per kind)", "votes.csv": "CSV of every vote",
-    "xlsx": "Excel workbook", "md": "Markdown brief", "html": "HTML report", "docx": "Word document",
-}
 
 
 def render(request: Request, name: str, context: dict | None = None, status: int = 200) -> Response:
@@ -45,6 +39,7 @@ async def home(request: Request) -> Response:
     return render(request, "facilitator/home.html", {
         "sessions": sessions, "plans": list(plans.values()), "plan_errors": request.app.state.plan_errors,
         "chosen": chosen if chosen in plans else "frei-variability",
+        "exports": [item for item in FORMATS if item.on_home],
     })
 
 
@@ -63,11 +58,12 @@ def stop_words() -> list[str]:
 
 
 async def report(request: Request) -> Response:
-    room = await _session_room_or_404(request)
-    if isinstance(room, Response):
-        return room
+    try:
+        code = await known_code(request)  # the report reads the record: no live room is loaded for it
+    except Refusal:
+        return _no_session(request)
     # A large session takes a moment to summarise: keep the event loop free for live votes meanwhile.
-    return HTMLResponse(await run_in_threadpool(render_report, room.store, room.code, inline_css=False))
+    return HTMLResponse(await run_in_threadpool(render_report, request.app.state.store, code))
 
 
 async def _session_page(request: Request, template: str, extra: dict | None = None) -> Response:
@@ -79,17 +75,17 @@ async def _session_page(request: Request, template: str, extra: dict | None = No
 
 
 def export_menu(code: str) -> list[dict]:
-    """Every export format the server has, for the console's Export menu: built from the exporters' table."""
-    return [{"format": fmt, "label": EXPORT_LABELS.get(fmt, fmt.upper()),
-             "href": f"/api/sessions/{code}/export.{fmt}"} for fmt in EXPORT_FORMATS]
+    """Every export format the server has, for the console's Export menu: built from the formats' table."""
+    return [{"format": item.key, "label": item.label, "href": item.href(code)} for item in FORMATS]
 
 
 async def _session_room_or_404(request: Request) -> Room | Response:
     room = await request.app.state.rooms.find(request.path_params["code"])
-    if room is None:
-        return render(request, "participant/join.html",
-                      {"error": "There is no session with that code."}, status=404)
-    return room
+    return _no_session(request) if room is None else room
+
+
+def _no_session(request: Request) -> Response:
+    return render(request, "participant/join.html", {"error": "There is no session with that code."}, status=404)
 
 
 def typed_code(text: str) -> str:

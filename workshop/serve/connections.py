@@ -16,11 +16,12 @@ out; sockets in use (a request being served, an open WebSocket) are never shed.
 """
 
 import math
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from ..config import given
 
 Admission = Literal["admitted", "probation", "refused"]
 
@@ -33,7 +34,7 @@ CONNECTIONS_PER_EXPECTED_PHONE = 2.0
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    """The numbers; each has a WORKSHOP_* variable and a `workshop serve` flag (README)."""
+    """The numbers; each is a row of config.SETTINGS (a WORKSHOP_* variable, some a flag too)."""
 
     header_timeout: float = 5.0  # seconds for a request's head to arrive in full
     per_address: int = 256  # open connections from one address before probation
@@ -43,19 +44,9 @@ class ConnectionLimits:
 
     @classmethod
     def from_env(cls, **overrides: object) -> "ConnectionLimits":
-        """Limits from WORKSHOP_HEADER_TIMEOUT, WORKSHOP_MAX_PER_ADDRESS, WORKSHOP_MAX_CONNECTIONS,
-        WORKSHOP_FACILITATOR_RESERVE and WORKSHOP_TCP_NODELAY, with explicit values on top."""
-        values: dict[str, Any] = {}
-        for name, variable, kind in (("header_timeout", "WORKSHOP_HEADER_TIMEOUT", float),
-                                     ("per_address", "WORKSHOP_MAX_PER_ADDRESS", int),
-                                     ("total", "WORKSHOP_MAX_CONNECTIONS", int),
-                                     ("reserve", "WORKSHOP_FACILITATOR_RESERVE", int)):
-            if os.environ.get(variable):
-                values[name] = kind(os.environ[variable])
-        if os.environ.get("WORKSHOP_TCP_NODELAY"):
-            values["nodelay"] = os.environ["WORKSHOP_TCP_NODELAY"] not in ("0", "false", "no", "off")
-        values.update({name: value for name, value in overrides.items() if value is not None})
-        return cls(**values)
+        """Limits from their WORKSHOP_* variables (config.SETTINGS), with explicit values on top;
+        a variable that does not read raises ValueError."""
+        return cls(**given("connections", overrides))
 
     def problem(self) -> str | None:
         """What is wrong with these numbers, or None."""

@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Callable
 
-START_WAIT = 60.0  # seconds; long enough for PostgreSQL's first start in a fresh volume
 RETRY_EVERY = 1.0
 RETRY_AT_MOST = 5.0
 

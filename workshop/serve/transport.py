@@ -40,9 +40,9 @@ from websockets.frames import Frame
 
 from .. import metrics
 from ..vocabulary import CLOSE_CODES
-from .auth import FacilitatorAuth
+from ..web.auth import FacilitatorAuth
+from ..web.limits import TokenBucket, control_budget
 from .connections import Census
-from .limits import TokenBucket, control_budget
 
 UNREAD_LIMIT = 4
 CLOSE_GRACE = 2.0  # seconds a closing connection may take to flush its close frame before it is aborted
