@@ -163,3 +163,11 @@ def _third_party(path: Path) -> set[str]:
 def test_only_serving_knows_uvicorn():
     knowing = sorted(name for name, path in _modules().items() if "uvicorn" in _third_party(path))
     assert knowing and all(name.startswith("workshop.serve") for name in knowing), knowing
+
+
+def test_every_package_of_the_code_is_installed():
+    # A package missing from pyproject's list works from a checkout and is absent from an installed copy.
+    import tomllib
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(path.parent.relative_to(PACKAGE.parent).parts) for path in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()
