@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from helpers import AUTH, KEY
 from workshop.config import Settings
-from workshop.domain.plan_library import PlanLibrary
+from workshop.domain.plan_library import LOCK_NAME, PlanLibrary
 from workshop.domain.plans import PlanError, default_plans_dir, plan_from_dict
 from workshop.web.app import create_app
 
@@ -58,13 +58,21 @@ def test_a_plan_reads_as_its_data_and_downloads_as_its_file(plans_client):
     assert download.headers["content-disposition"] == f'attachment; filename="{DEFAULT}.toml"'
 
 
+def _plan_files(tmp_path) -> list[str]:
+    """The files in the own plans folder but the lock file that orders saves (which any save attempt creates)."""
+    folder = tmp_path / "plans"
+    return sorted(path.name for path in folder.iterdir() if path.name != LOCK_NAME) if folder.exists() else []
+
+
 # --- copying and editing ---------------------------------------------------------------------------
 
 def test_a_copy_is_saved_in_the_plans_folder_beside_the_database(plans_client, tmp_path):
     body = _copy(plans_client)
     assert body["source"] == "own" and body["id"] == "mine"
     assert (tmp_path / "plans" / "mine.toml").read_text(encoding="utf-8") == SHIPPED_TEXT
-    assert [path.name for path in (tmp_path / "plans").iterdir()] == ["mine.toml"]  # no temporary file left
+    # no temporary file left; the lock file that orders saves from several processes stays, empty
+    assert sorted(path.name for path in (tmp_path / "plans").iterdir()) == [LOCK_NAME, "mine.toml"]
+    assert (tmp_path / "plans" / LOCK_NAME).stat().st_size == 0
 
 
 def test_an_edit_is_stored_as_toml_keeping_the_comments_and_new_sessions_use_it(plans_client, tmp_path):
@@ -210,7 +218,7 @@ def test_a_shipped_plan_is_read_only(plans_client):
 def test_a_refused_new_plan_writes_nothing(plans_client, tmp_path, body, status, code):
     response = plans_client.post("/api/plans", json=body, headers=AUTH)
     assert response.status_code == status and response.json()["error"] == code, response.text
-    assert not (tmp_path / "plans").exists() or list((tmp_path / "plans").iterdir()) == []
+    assert _plan_files(tmp_path) == []
 
 
 def test_a_copy_cannot_take_an_existing_id(plans_client, tmp_path):
@@ -238,7 +246,7 @@ def test_a_toml_body_is_an_upload_for_api_clients(plans_client, tmp_path):
     assert nameless.status_code == 422 and nameless.json()["error"] == "invalid_plan_id"
     huge = plans_client.post("/api/plans?id=huge", content=b"#" * (1024 * 1024 + 1), headers=headers)
     assert huge.status_code == 413 and huge.json()["error"] == "too_large"
-    assert sorted(path.name for path in (tmp_path / "plans").iterdir()) == ["raw.toml"]
+    assert _plan_files(tmp_path) == ["raw.toml"]
 
 
 # --- deleting --------------------------------------------------------------------------------------
@@ -250,7 +258,7 @@ def test_an_unused_own_plan_is_deleted_and_a_used_one_kept(plans_client, tmp_pat
     used = plans_client.delete("/api/plans/used", headers=AUTH)
     assert used.status_code == 409 and used.json()["error"] == "plan_in_use" and code in used.json()["message"]
     assert plans_client.delete("/api/plans/spare", headers=AUTH).json() == {"deleted": "spare"}
-    assert sorted(path.name for path in (tmp_path / "plans").iterdir()) == ["used.toml"]
+    assert _plan_files(tmp_path) == ["used.toml"]
     missing = plans_client.delete("/api/plans/spare", headers=AUTH)
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_plan"
     listed = {plan["id"]: plan for plan in plans_client.get("/api/plans", headers=AUTH).json()["plans"]}
