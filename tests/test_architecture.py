@@ -103,3 +103,23 @@ def test_the_web_layer_reads_the_store_only_through_its_awaited_face():
              for call in _store_calls(path) - WEB_STORE_CALLS
              if (str(path.relative_to(PACKAGE.parent)), call) != KEY_READER]
     assert wrong == []
+
+
+# Packages of the test extra only: the server must run without them (the plan schema is built by the
+# domain, and only the tests validate plans against it with jsonschema).
+TEST_ONLY = {"jsonschema", "pytest", "hypothesis", "playwright", "axe_playwright_python", "kubernetes_validate",
+             "yaml", "httpx2", "pytest_asyncio"}
+
+
+def test_the_server_imports_nothing_of_the_test_extra():
+    wrong = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                tops = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                tops = {node.module.split(".")[0]}
+            else:
+                continue
+            wrong.extend((name, top) for top in tops & TEST_ONLY)
+    assert wrong == []

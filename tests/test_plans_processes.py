@@ -61,10 +61,9 @@ def test_of_simultaneous_saves_through_both_processes_exactly_one_is_taken(two_s
     created = one.api("POST", "/api/plans", json={"id": PLAN, "copy_of": "frei-45-minutes"}).json()
     version, plan = created["version"], created["plan"]
     for attempt in range(3):
-        writers = [(one, two)[n % 2] for n in range(8)]
-        with ThreadPoolExecutor(len(writers)) as pool:
-            results = list(pool.map(lambda pair: _put(pair[1], version, f"Edit {attempt}.{pair[0]}", plan),
-                                    enumerate(writers)))
+        saves = [((one, two)[n % 2], version, f"Edit {attempt}.{n}", plan) for n in range(8)]
+        with ThreadPoolExecutor(len(saves)) as pool:
+            results = list(pool.map(lambda save: _put(*save), saves))
         taken = [body for status, body in results if status == 200]
         assert len(taken) == 1, results
         assert all(body["error"] == "stale_plan" for status, body in results if status != 200)
