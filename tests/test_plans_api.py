@@ -277,7 +277,7 @@ def test_a_deleted_plan_cannot_start_a_session(plans_client):
 @pytest.mark.parametrize("method, path", [
     ("get", "/api/plans"), ("post", "/api/plans"), ("get", f"/api/plans/{DEFAULT}"),
     ("get", f"/api/plans/{DEFAULT}.toml"), ("put", "/api/plans/mine"), ("delete", "/api/plans/mine"),
-    ("post", "/api/plans/mine/check"),
+    ("post", "/api/plans/mine/check"), ("get", "/api/plans/schema.json"),
 ])
 def test_every_plans_endpoint_needs_the_key(plans_client, method, path):
     missing = getattr(plans_client, method)(path)

@@ -2,11 +2,12 @@
 
 The schema describes the plan's shape: which tables hold which keys, their types, lengths, counts,
 ranges and ids. It is built here from the same constants the checks read, and building it fails when
-the checks accept a key the schema does not describe, so the two cannot drift apart. A few rules
-span several fields and stay with the checks only: ids unique across the plan, a scale's max above
-its min and its span, labels and decision sides inside the scale, at most 200 questions in all,
-groups unique ignoring case. A plan the checks load always passes the schema; a plan that passes
-the schema may still be refused by them, with a message naming the step and field.
+the checks accept a key the schema does not describe, so the two cannot drift apart. A few rules span
+several fields and stay with the checks only: ids unique across the plan, a scale's max above its
+min and its span, labels and decision sides inside the scale, at most 200 questions in all, groups
+unique ignoring case and short once trimmed. A plan the checks load always passes the schema; a plan
+that passes the schema may still be refused by them, with a message naming the step and field
+(docs/plan-schema.md).
 
 `python -m workshop.domain.plan_schema docs/plan-schema.json` writes the schema to a file;
 without an argument it prints it.
@@ -101,8 +102,9 @@ def plan_schema() -> dict:
         "title": _text(MAX_SHORT_TEXT, "The plan's name, as the plans page and the home page list it.", required=True),
         "description": _text(MAX_LONG_TEXT, "What the plan is for, shown on the plans page."),
         "groups": {"type": "array", "minItems": 1, "maxItems": MAX_GROUPS, "uniqueItems": True,
-                   "description": "The groups a participant may say they belong to (unique ignoring case).",
-                   "items": {"type": "string", "pattern": NOT_BLANK, "maxLength": MAX_GROUP_LENGTH}},
+                   "description": ("The groups a participant may say they belong to: unique ignoring case, "
+                                   f"at most {MAX_GROUP_LENGTH} characters once trimmed."),
+                   "items": {"type": "string", "pattern": NOT_BLANK, "maxLength": MAX_SHORT_TEXT}},
         "min_group_size": _whole(1, MAX_MIN_GROUP_SIZE, DEFAULT_MIN_GROUP_SIZE,
                                  "The smallest group whose figures the projector shows."),
         "consensus": {"$ref": "#/$defs/consensus"},
