@@ -327,6 +327,19 @@ def test_a_plan_edited_by_hand_in_the_folder_is_read_afresh(plans_client, tmp_pa
     assert "mine" not in {plan["id"] for plan in listed["plans"]} and any("mine.toml" in e for e in listed["errors"])
 
 
+def test_a_broken_file_in_the_folder_is_never_replaced_by_a_save(plans_client, tmp_path):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "mine.toml").write_text("title = [unclosed", encoding="utf-8")
+    for body in ({"id": "mine", "copy_of": DEFAULT}, {"id": "mine", "toml": SHIPPED_TEXT}):
+        refused = plans_client.post("/api/plans", json=body, headers=AUTH)
+        assert refused.status_code == 409 and refused.json()["error"] == "plan_exists", refused.text
+        assert "cannot be loaded" in refused.json()["message"]
+    put = plans_client.put("/api/plans/mine", json={"version": None, "plan": tomllib.loads(SHIPPED_TEXT)}, headers=AUTH)
+    assert put.status_code == 409 and put.json()["error"] == "plan_exists"
+    assert (folder / "mine.toml").read_text(encoding="utf-8") == "title = [unclosed"
+
+
 def test_a_hand_named_file_downloads_under_a_plain_name(plans_client, tmp_path):
     (tmp_path / "plans").mkdir()
     (tmp_path / "plans" / 'odd "name"; here.toml').write_text(SHIPPED_TEXT, encoding="utf-8")

@@ -148,9 +148,14 @@ class PlanLibrary:
         """The plan as its file holds it now: an own file is read afresh, never from the cache, since
         another process may have replaced it within the cache's time resolution."""
         path = self.own / f"{plan_id}.toml"
-        if path.is_file():
+        if not path.is_file():
+            return self.scan()[0].get(plan_id)
+        try:
             return _entry(path, True)
-        return self.scan()[0].get(plan_id)
+        except PlanError as error:
+            # A file put there by hand that cannot be loaded is still someone's work: never replaced.
+            raise Refusal("plan_exists", f"plan {plan_id!r} has a file in the plans folder that cannot be loaded"
+                          f" ({error.message}): fix or remove {path.name} by hand") from None
 
     def _writable(self, plan_id: str, version: str | None) -> PlanEntry | None:
         current = self._on_disk(plan_id)
