@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import AUTH
 from workshop.domain import plan_schema as plan_schema_module
@@ -106,6 +108,52 @@ def test_rules_across_fields_are_left_to_the_checks(name, break_it):
     assert VALIDATOR.is_valid(plan), name
     with pytest.raises(PlanError):
         plan_from_dict(plan, "broken", "broken.toml")
+
+
+def _places(value: object, path: tuple = ()) -> list[tuple]:
+    """Every table key and list position in a plan, as paths from its top."""
+    found = [path] if path else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        found.extend(_places(child, (*path, key)))
+    return found
+
+
+DEFAULT_PLACES = _places(SHIPPED["frei-variability"])
+# Values near the bounds the checks and the schema hold: lengths 0, 1, 40, 41, 300, 301; numbers around 0,
+# 1, 10, 1000, 10,000; fractions just above 1; ids, label keys and words that only some fields take.
+EDGE_TEXT = st.sampled_from(["", " ", "x", "Arrival", "arrival", "a.b-c_d", "abstain", "-2", "07", "5",
+                             "g" * 40, "g" * 41, "t" * 300, "t" * 301, "scale", "choice", "text", "category",
+                             "summary", "classic_reduction", "request"])
+EDGE_NUMBER = st.sampled_from([-3, -2, -1, 0, 1, 2, 5, 10, 11, 1000, 1001, 2000, 2001, 10_000, 10_001,
+                               0.0, 0.5, 1.0, 1.0001, -0.1])
+VALUES = st.recursive(st.none() | st.booleans() | EDGE_NUMBER | EDGE_TEXT,
+                      lambda children: st.lists(children, max_size=3) | st.dictionaries(EDGE_TEXT, children, max_size=3),
+                      max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(place=st.sampled_from(DEFAULT_PLACES), action=st.sampled_from(["set", "remove", "add"]), value=VALUES,
+       key=EDGE_TEXT)
+def test_a_plan_the_checks_load_always_passes_the_schema(place, action, value, key):
+    """One change anywhere in the default plan: if the server's checks still load it, the schema passes it."""
+    plan = copy.deepcopy(SHIPPED["frei-variability"])
+    *parents, last = place
+    holder = plan
+    for part in parents:
+        holder = holder[part]
+    if action == "set":
+        holder[last] = value
+    elif action == "remove":
+        del holder[last]
+    elif isinstance(holder[last], dict):
+        holder[last][key] = value
+    try:
+        plan_from_dict(plan, "changed", "changed.toml")
+    except PlanError:
+        return
+    errors = [f"{list(error.absolute_path)}: {error.message}" for error in VALIDATOR.iter_errors(plan)]
+    assert errors == [], (place, action)
 
 
 def test_a_key_the_checks_accept_but_the_schema_lacks_stops_the_schema_being_built(monkeypatch):
