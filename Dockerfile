@@ -13,9 +13,11 @@ COPY workshop ./workshop
 COPY static ./static
 COPY sessions ./sessions
 # Every dependency at the version in constraints.txt (tests/test_containers.py checks it against pyproject.toml).
+# /data/plans is made here, owned by the app, so a fresh volume mounted on it (compose.yaml) is writable.
 RUN pip install --no-compile -c constraints.txt '.[postgres]' \
     && groupadd --system --gid 10001 workshop \
     && useradd --system --uid 10001 --gid 10001 --home-dir /data --create-home workshop \
+    && install -d -o 10001 -g 10001 /data/plans \
     && rm -rf /src
 
 # Numeric, so an orchestrator can tell it is not root (Kubernetes' runAsNonRoot).

@@ -171,3 +171,23 @@ def test_every_package_of_the_code_is_installed():
     listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(path.parent.relative_to(PACKAGE.parent).parts) for path in PACKAGE.rglob("__init__.py")}
     assert found - listed == set()
+
+
+# Packages of the test extra only: the server must run without them (the plan schema is built by the
+# domain, and only the tests validate plans against it with jsonschema).
+TEST_ONLY = {"jsonschema", "pytest", "hypothesis", "playwright", "axe_playwright_python", "kubernetes_validate",
+             "yaml", "httpx2", "pytest_asyncio"}
+
+
+def test_the_server_imports_nothing_of_the_test_extra():
+    wrong = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                tops = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                tops = {node.module.split(".")[0]}
+            else:
+                continue
+            wrong.extend((name, top) for top in tops & TEST_ONLY)
+    assert wrong == []

@@ -96,3 +96,17 @@ def test_the_budget_and_the_service_select_the_deployments_pods():
     assert documents["Service/workshop"]["spec"]["selector"].items() <= labels.items()
     assert documents["Deployment/workshop"]["spec"]["replicas"] > budget["maxUnavailable"]
     assert _container()["resources"]["requests"]["memory"]
+
+
+def test_every_pod_mounts_one_shared_plans_volume_where_the_app_saves_plans():
+    documents = _documents()
+    claim = documents["PersistentVolumeClaim/workshop-plans"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    pod = documents["Deployment/workshop"]["spec"]["template"]["spec"]
+    volume = next(volume for volume in pod["volumes"] if volume.get("persistentVolumeClaim"))
+    assert volume["persistentVolumeClaim"]["claimName"] == "workshop-plans"
+    mount = next(mount for mount in _container()["volumeMounts"] if mount["name"] == volume["name"])
+    # The image's working folder is /data; without --plans the app saves plans in ./plans there.
+    workdir = [line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("WORKDIR")]
+    assert mount["mountPath"] == f"{workdir[-1]}/plans" and "WORKSHOP_PLANS" not in _env()
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]

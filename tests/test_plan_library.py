@@ -74,3 +74,13 @@ def test_each_shipped_plan_runs_a_session(client, plan_id):
             continue
         results = client.get(f"/api/sessions/{code}/results/{question.id}", headers=AUTH)
         assert results.status_code == 200, (question.id, results.text)
+
+
+@pytest.mark.parametrize("plan_id", sorted(SHIPPED))
+def test_every_step_of_a_shipped_plan_has_its_own_slide_text(plan_id):
+    """Written for the projector (issue 22): a few words of its own, never the notes' first sentence cut short."""
+    for step in SHIPPED[plan_id].steps:
+        words = step.projector_text.split()
+        assert 5 <= len(words) <= 40, (plan_id, step.id, len(words))
+        notes = step.definition if step.kind == "category" else step.body
+        assert notes and step.projector_text not in notes, (plan_id, step.id)

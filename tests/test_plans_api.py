@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from helpers import AUTH, KEY
 from workshop.config import Settings
-from workshop.domain.plan_library import PlanLibrary
+from workshop.domain.plan_library import LOCK_NAME, PlanLibrary
 from workshop.domain.plans import PlanError, default_plans_dir, plan_from_dict
 from workshop.web.app import create_app
 
@@ -58,13 +58,21 @@ def test_a_plan_reads_as_its_data_and_downloads_as_its_file(plans_client):
     assert download.headers["content-disposition"] == f'attachment; filename="{DEFAULT}.toml"'
 
 
+def _plan_files(tmp_path) -> list[str]:
+    """The files in the own plans folder but the lock file that orders saves (which any save attempt creates)."""
+    folder = tmp_path / "plans"
+    return sorted(path.name for path in folder.iterdir() if path.name != LOCK_NAME) if folder.exists() else []
+
+
 # --- copying and editing ---------------------------------------------------------------------------
 
 def test_a_copy_is_saved_in_the_plans_folder_beside_the_database(plans_client, tmp_path):
     body = _copy(plans_client)
     assert body["source"] == "own" and body["id"] == "mine"
     assert (tmp_path / "plans" / "mine.toml").read_text(encoding="utf-8") == SHIPPED_TEXT
-    assert [path.name for path in (tmp_path / "plans").iterdir()] == ["mine.toml"]  # no temporary file left
+    # no temporary file left; the lock file that orders saves from several processes stays, empty
+    assert sorted(path.name for path in (tmp_path / "plans").iterdir()) == [LOCK_NAME, "mine.toml"]
+    assert (tmp_path / "plans" / LOCK_NAME).stat().st_size == 0
 
 
 def test_an_edit_is_stored_as_toml_keeping_the_comments_and_new_sessions_use_it(plans_client, tmp_path):
@@ -210,7 +218,7 @@ def test_a_shipped_plan_is_read_only(plans_client):
 def test_a_refused_new_plan_writes_nothing(plans_client, tmp_path, body, status, code):
     response = plans_client.post("/api/plans", json=body, headers=AUTH)
     assert response.status_code == status and response.json()["error"] == code, response.text
-    assert not (tmp_path / "plans").exists() or list((tmp_path / "plans").iterdir()) == []
+    assert _plan_files(tmp_path) == []
 
 
 def test_a_copy_cannot_take_an_existing_id(plans_client, tmp_path):
@@ -238,7 +246,7 @@ def test_a_toml_body_is_an_upload_for_api_clients(plans_client, tmp_path):
     assert nameless.status_code == 422 and nameless.json()["error"] == "invalid_plan_id"
     huge = plans_client.post("/api/plans?id=huge", content=b"#" * (1024 * 1024 + 1), headers=headers)
     assert huge.status_code == 413 and huge.json()["error"] == "too_large"
-    assert sorted(path.name for path in (tmp_path / "plans").iterdir()) == ["raw.toml"]
+    assert _plan_files(tmp_path) == ["raw.toml"]
 
 
 # --- deleting --------------------------------------------------------------------------------------
@@ -250,7 +258,7 @@ def test_an_unused_own_plan_is_deleted_and_a_used_one_kept(plans_client, tmp_pat
     used = plans_client.delete("/api/plans/used", headers=AUTH)
     assert used.status_code == 409 and used.json()["error"] == "plan_in_use" and code in used.json()["message"]
     assert plans_client.delete("/api/plans/spare", headers=AUTH).json() == {"deleted": "spare"}
-    assert sorted(path.name for path in (tmp_path / "plans").iterdir()) == ["used.toml"]
+    assert _plan_files(tmp_path) == ["used.toml"]
     missing = plans_client.delete("/api/plans/spare", headers=AUTH)
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_plan"
     listed = {plan["id"]: plan for plan in plans_client.get("/api/plans", headers=AUTH).json()["plans"]}
@@ -269,7 +277,7 @@ def test_a_deleted_plan_cannot_start_a_session(plans_client):
 @pytest.mark.parametrize("method, path", [
     ("get", "/api/plans"), ("post", "/api/plans"), ("get", f"/api/plans/{DEFAULT}"),
     ("get", f"/api/plans/{DEFAULT}.toml"), ("put", "/api/plans/mine"), ("delete", "/api/plans/mine"),
-    ("post", "/api/plans/mine/check"),
+    ("post", "/api/plans/mine/check"), ("get", "/api/plans/schema.json"),
 ])
 def test_every_plans_endpoint_needs_the_key(plans_client, method, path):
     missing = getattr(plans_client, method)(path)
@@ -317,6 +325,19 @@ def test_a_plan_edited_by_hand_in_the_folder_is_read_afresh(plans_client, tmp_pa
     path.write_text("title = ", encoding="utf-8")  # broken by hand: listed as an error, no longer offered
     listed = plans_client.get("/api/plans", headers=AUTH).json()
     assert "mine" not in {plan["id"] for plan in listed["plans"]} and any("mine.toml" in e for e in listed["errors"])
+
+
+def test_a_broken_file_in_the_folder_is_never_replaced_by_a_save(plans_client, tmp_path):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    (folder / "mine.toml").write_text("title = [unclosed", encoding="utf-8")
+    for body in ({"id": "mine", "copy_of": DEFAULT}, {"id": "mine", "toml": SHIPPED_TEXT}):
+        refused = plans_client.post("/api/plans", json=body, headers=AUTH)
+        assert refused.status_code == 409 and refused.json()["error"] == "plan_exists", refused.text
+        assert "cannot be loaded" in refused.json()["message"]
+    put = plans_client.put("/api/plans/mine", json={"version": None, "plan": tomllib.loads(SHIPPED_TEXT)}, headers=AUTH)
+    assert put.status_code == 409 and put.json()["error"] == "plan_exists"
+    assert (folder / "mine.toml").read_text(encoding="utf-8") == "title = [unclosed"
 
 
 def test_a_hand_named_file_downloads_under_a_plain_name(plans_client, tmp_path):

@@ -514,14 +514,22 @@ SHIPPED = sorted(path.stem for path in default_plans_dir().glob("*.toml"))
 @pytest.mark.parametrize("plan", SHIPPED)
 def test_every_shipped_plan_reads_as_slides(surfaces, server, plan):
     """Each shipped plan's steps, as the room first sees them (their slide, or how to join), keep the
-    type-size rule at 1280x720, whether or not the plan gives a step its own slide text."""
+    type-size rule and fit one screen at 1920x1080 and 1280x720: two projectors on one session."""
     code = create_session(server, plan=plan)
-    page = projector_720p(surfaces, server, code)
+    laptop = surfaces.facilitator()
+    pages = {}
+    for name, size in SIZES.items():
+        pages[name] = surfaces.context(viewport=size).new_page()
+        pages[name].context.add_cookies(laptop.cookies())
+        pages[name].goto(f"{server.base}/s/{code}/present")
     steps = server.api("GET", f"/api/sessions/{code}").json()["steps"]
     for step in steps:
         command(server, code, command="goto", step=step["index"])
-        expect(page.locator("#step-count")).to_have_text(f"Step {step['index'] + 1} of {len(steps)}")
-        expect(page.locator("main")).to_have_attribute("data-fitted", re.compile("^(join|content|summary)$"))
-        assert_fits(page, f"{plan} step {step['index'] + 1}")
-        assert_readable(page, f"{plan} step {step['index'] + 1}")
+        for page in pages.values():
+            expect(page.locator("#step-count")).to_have_text(f"Step {step['index'] + 1} of {len(steps)}")
+            expect(page.locator("main")).to_have_attribute("data-fitted", re.compile("^(join|content|summary)$"))
+            if step["kind"] != "summary":  # the summary's slide is the table of decisions, not its text
+                expect(page.locator("#step-content")).to_contain_text(step["projector_text"])
+            assert_fits(page, f"{plan} step {step['index'] + 1}")
+            assert_readable(page, f"{plan} step {step['index'] + 1}")
     surfaces.check()

@@ -51,21 +51,24 @@ from .plan_model import (
     StrategyTactics,
 )
 
+# The keys each table may hold; plan_schema builds the JSON Schema's properties from these same sets.
 # Label keys are TOML keys and so always strings; only plain integers ("-2", "0", "5") are accepted.
-_LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
+LABEL_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
 
-_PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps", "min_group_size"})
-_CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement", "min_votes", "quorum"})
-_STEP_KEYS = frozenset({
+PLAN_KEYS = frozenset({"title", "description", "groups", "consensus", "steps", "min_group_size"})
+CONSENSUS_KEYS = frozenset({"min_consensus", "min_agreement", "min_votes", "quorum"})
+STEP_KEYS = frozenset({
     "id", "kind", "title", "body", "projector_text", "category", "definition", "it_example", "everyday_example",
     "prompts", "sla_hint", "strategies", "questions",
 })
-_QUESTION_COMMON_KEYS = frozenset({"id", "kind", "prompt", "allow_abstain"})
-_QUESTION_KEYS = {
-    "scale": _QUESTION_COMMON_KEYS | {"min", "max", "labels", "decision_sides"},
-    "choice": _QUESTION_COMMON_KEYS | {"options"},
-    "text": _QUESTION_COMMON_KEYS | {"max_length"},
+STRATEGY_KEYS = frozenset({"id", "tactics"})
+QUESTION_COMMON_KEYS = frozenset({"id", "kind", "prompt", "allow_abstain"})
+QUESTION_KEYS = {
+    "scale": QUESTION_COMMON_KEYS | {"min", "max", "labels", "decision_sides"},
+    "choice": QUESTION_COMMON_KEYS | {"options"},
+    "text": QUESTION_COMMON_KEYS | {"max_length"},
 }
+OPTION_KEYS = frozenset({"id", "label"})
 
 
 # --- the parts of a plan -------------------------------------------------------------------------
@@ -88,7 +91,7 @@ def plan_from_dict(data: dict, plan_id: str, source_name: str) -> Plan:
     if not isinstance(data, dict):
         where.fail("a plan must be a table")
     _check_depth(data, where)
-    check_keys(data, _PLAN_KEYS, where, "the plan")
+    check_keys(data, PLAN_KEYS, where, "the plan")
     title = read_string(data, "title", where, required=True)
     description = read_string(data, "description", where, limit=MAX_LONG_TEXT)
     groups = _groups(data, where)
@@ -128,7 +131,7 @@ def _thresholds(data: dict, where: Where) -> tuple[float, float, int, float]:
     if not isinstance(consensus, dict):
         where.fail("must be a table", "consensus")
     inner = where.at("consensus")
-    check_keys(consensus, _CONSENSUS_KEYS, inner, "consensus")
+    check_keys(consensus, CONSENSUS_KEYS, inner, "consensus")
     min_votes = read_integer(consensus, "min_votes", inner, DEFAULT_MIN_VOTES)
     if not 1 <= min_votes <= MAX_MIN_VOTES:
         inner.fail(f"must be from 1 to {MAX_MIN_VOTES} (got {min_votes})", "min_votes")
@@ -169,7 +172,7 @@ def _step_label(raw_id: object, index: int) -> str:
 
 def _step(table: dict, index: int, file: str, seen: _Seen) -> Step:
     where = Where(file, _step_label(table.get("id"), index))
-    check_keys(table, _STEP_KEYS, where, "a step")
+    check_keys(table, STEP_KEYS, where, "a step")
     step_id = read_identifier(table, "id", where)
     if step_id in seen.steps:
         where.fail(f"duplicate step id {step_id!r} (also step {seen.steps[step_id]})", "id")
@@ -209,7 +212,7 @@ def _strategies(table: dict, where: Where) -> tuple[StrategyTactics, ...]:
     result: list[StrategyTactics] = []
     for position, item in enumerate(read_tables(table, "strategies", where, len(STRATEGIES_BY_ID))):
         at = where.at(f"strategies[{position}]")
-        check_keys(item, frozenset({"id", "tactics"}), at, "a strategy")
+        check_keys(item, STRATEGY_KEYS, at, "a strategy")
         strategy_id = read_one_of(item, "id", tuple(STRATEGIES_BY_ID), at)
         if any(existing.id == strategy_id for existing in result):
             at.fail(f"duplicate strategy {strategy_id!r}", "id")
@@ -222,7 +225,7 @@ def _strategies(table: dict, where: Where) -> tuple[StrategyTactics, ...]:
 
 def _question(item: dict, where: Where, seen: _Seen) -> Question:
     kind = read_one_of(item, "kind", QUESTION_KINDS, where)
-    check_keys(item, _QUESTION_KEYS[kind], where, f"a {kind} question")
+    check_keys(item, QUESTION_KEYS[kind], where, f"a {kind} question")
     question_id = read_identifier(item, "id", where)
     if question_id in seen.questions:
         earlier = seen.questions[question_id]
@@ -278,7 +281,7 @@ def _labels(item: dict, low: int, high: int, where: Where) -> dict[int, str]:
     labels: dict[int, str] = {}
     for key, text in raw.items():
         path = f'labels."{key}"'
-        if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key):
+        if not isinstance(key, str) or not LABEL_KEY.fullmatch(key):
             where.fail(f"label keys must be whole numbers written as strings, like \"1\" (got {key!r})", path)
         if not low <= int(key) <= high:
             where.fail(f"is outside the scale {low}..{high}", path)
@@ -297,7 +300,7 @@ def _choice_parts(item: dict, where: Where) -> dict:
     options: list[Option] = []
     for position, table in enumerate(tables):
         at = where.at(f"options[{position}]")
-        check_keys(table, frozenset({"id", "label"}), at, "an option")
+        check_keys(table, OPTION_KEYS, at, "an option")
         option_id = read_identifier(table, "id", at)
         # A vote of "abstain" must stay unambiguous.
         if option_id == ABSTAIN:

@@ -5,14 +5,22 @@ a shipped plan is copied to change it. Every write is checked with the plan chec
 atomically (a temporary file renamed over the old one), so a reader never sees half a plan and
 nothing invalid is ever stored. A version (a digest of the file) makes a write based on an older
 copy fail instead of silently replacing someone else's edit.
+
+Several server processes may share one own folder: nothing is kept between requests but a cache
+keyed by each file's inode, size and change time, so a plan another process saved is read at the
+next scan. A write takes an exclusive POSIX lock on `.plans.lock` in that folder (every process and
+every thread), reads the plan's file as it is on disk, compares versions, and writes before letting
+go: of two saves based on one version, exactly one is taken.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +32,7 @@ from .refusal import Refusal
 
 PLAN_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PLAN_ID_RULE = "up to 64 of a-z, 0-9, '-' and '_', starting with a letter or digit"
+LOCK_NAME = ".plans.lock"  # hidden, so a scan never takes it for a plan
 
 
 @dataclass(frozen=True)
@@ -97,14 +106,14 @@ class PlanLibrary:
     def save(self, plan_id: str, data: dict, version: str | None) -> PlanEntry:
         """Store plan data as the own plan `plan_id`; `version` is the one the edit started from (None: a
         new plan). Raises PlanError (nothing written) or Refusal."""
-        with self._write_lock:
+        with self._locked():
             current = self._writable(plan_id, version)
             text = plan_to_toml(data, f"{plan_id}.toml", current.text if current else None)
             return self._write(plan_id, text)
 
     def save_text(self, plan_id: str, text: str, version: str | None) -> PlanEntry:
         """Store TOML text as it is (an upload keeps its comments and layout), once it passes the checks."""
-        with self._write_lock:
+        with self._locked():
             self._writable(plan_id, version)
             return self._write(plan_id, text)
 
@@ -114,15 +123,42 @@ class PlanLibrary:
 
     def delete(self, plan_id: str) -> None:
         """Remove an own plan; a shipped plan is refused."""
-        with self._write_lock:
-            entry = self.get(plan_id)
+        with self._locked():
+            entry = self._on_disk(plan_id)
+            if entry is None:
+                raise Refusal("unknown_plan", f"no plan with id {plan_id!r}")
             if not entry.own:
                 raise Refusal("plan_read_only", f"plan {plan_id!r} ships with the server and cannot be deleted")
             entry.path.unlink(missing_ok=True)
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the own folder's lock: the threads of this process, then the other processes sharing it."""
+        with self._write_lock:
+            self.own.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.own / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                # lockf (fcntl) locks, unlike flock, also hold across machines on NFS.
+                fcntl.lockf(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(descriptor)  # closing lets go of the lock
+
+    def _on_disk(self, plan_id: str) -> PlanEntry | None:
+        """The plan as its file holds it now: an own file is read afresh, never from the cache, since
+        another process may have replaced it within the cache's time resolution."""
+        path = self.own / f"{plan_id}.toml"
+        if not path.is_file():
+            return self.scan()[0].get(plan_id)
+        try:
+            return _entry(path, True)
+        except PlanError as error:
+            # A file put there by hand that cannot be loaded is still someone's work: never replaced.
+            raise Refusal("plan_exists", f"plan {plan_id!r} has a file in the plans folder that cannot be loaded"
+                          f" ({error.message}): fix or remove {path.name} by hand") from None
+
     def _writable(self, plan_id: str, version: str | None) -> PlanEntry | None:
-        entries = self.scan()[0]
-        current = entries.get(plan_id)
+        current = self._on_disk(plan_id)
         if current is not None and not current.own:
             raise Refusal("plan_read_only", f"plan {plan_id!r} ships with the server: duplicate it to change it")
         if current is None and version is None:

@@ -54,6 +54,8 @@ def facilitator_routes() -> list[BaseRoute]:
         Route("/plans/{plan_id}/edit", plans_pages.editor_page),
         Route("/api/plans", plans_api.list_plans, methods=["GET"]),
         Route("/api/plans", plans_api.create_plan, methods=["POST"]),
+        # Before the plan routes: a plan's id holds no ".", so no plan is hidden by it.
+        Route("/api/plans/schema.json", plans_api.schema, methods=["GET"]),
         Route("/api/plans/{plan_id}.toml", plans_api.download_plan, methods=["GET"]),
         Route("/api/plans/{plan_id}", plans_api.get_plan, methods=["GET"]),
         Route("/api/plans/{plan_id}", plans_api.put_plan, methods=["PUT"]),

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from ..domain.plan_checks import plan_from_dict
 from ..domain.plan_library import PLAN_ID, PlanEntry, PlanLibrary, check_plan_id
 from ..domain.plan_model import MAX_PLAN_BYTES, PlanError
+from ..domain.plan_schema import schema_text
 from ..domain.plan_toml import error_path
 from ..domain.refusal import Refusal
 from ..protocol import decode_json
@@ -59,6 +60,11 @@ async def list_plans(request: Request) -> JSONResponse:
 async def get_plan(request: Request) -> JSONResponse:
     entry = await run_in_threadpool(library(request).get, request.path_params["plan_id"])
     return JSONResponse(await _full(request, entry))
+
+
+async def schema(request: Request) -> Response:
+    """The JSON Schema of a plan (docs/plan-schema.json), for editors and scripts that write plans."""
+    return Response(schema_text(), media_type="application/schema+json")
 
 
 async def download_plan(request: Request) -> Response:
