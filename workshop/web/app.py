@@ -81,6 +81,29 @@ def routes() -> list[BaseRoute]:
     return [*public_routes(), Mount("", routes=facilitator_routes(), middleware=[Middleware(FacilitatorGuard)])]
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Start the writer, the broker and the chores; stop them in reverse when the server stops."""
+    store, broker = app.state.store, app.state.broker
+    app.state.loop = asyncio.get_running_loop()  # where a metrics scrape reads the live figures
+    store.start()
+    if broker is not None:
+        await broker.start()
+    app.state.rooms.resume_countdowns()
+    chores = [asyncio.create_task(keep_frozen(app.state.churn)),
+              asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
+    try:
+        yield
+    finally:
+        for chore in chores:
+            chore.cancel()
+        app.state.rooms.stop_countdowns()
+        if broker is not None:
+            await broker.close()
+        store.close()
+        log.info("the writer has drained and the record %s is closed", store.location)
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the app for one database; the writer runs for the app's lifespan."""
     if problem := settings.problem():
@@ -89,27 +112,6 @@ def create_app(settings: Settings) -> Starlette:
     broker = Broker(settings.broker) if settings.broker else None
     plan_library = PlanLibrary(settings.plan_dirs, settings.own_plans_dir)
     plans, plan_errors = plan_library.plans()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.loop = asyncio.get_running_loop()  # where a metrics scrape reads the live figures
-        store.start()
-        if broker is not None:
-            await broker.start()
-        app.state.rooms.resume_countdowns()
-        chores = [asyncio.create_task(keep_frozen(app.state.churn)),
-                  asyncio.create_task(sign_out_on_rotation(app.state.auth, app.state.rooms))]
-        try:
-            yield
-        finally:
-            for chore in chores:
-                chore.cancel()
-            app.state.rooms.stop_countdowns()
-            if broker is not None:
-                await broker.close()
-            store.close()
-            log.info("the writer has drained and the record %s is closed", store.location)
-
     app = Starlette(
         routes=routes(),
         lifespan=lifespan,
