@@ -1,6 +1,6 @@
-"""The console at 40 phones on a 1440x900 laptop: the open question's live tally is above the fold,
-its figure tiles keep their text inside them, and who has not voted and who is in the room are
-summarised (counts, the first few names, a list that scrolls and a search) rather than walls."""
+"""The console at 40 and at 400 phones on a 1440x900 laptop: the open question's live tally is above
+the fold, its figure tiles keep their text inside them, and who has not voted and who is in the room
+are summarised (counts, the first few names, a list that scrolls and a search) rather than walls."""
 
 import asyncio
 import json
@@ -26,6 +26,44 @@ class NamedPhones(SocketPhones):
             await self._until(socket, "welcome")
             sockets.append(socket)
         return sockets
+
+
+class Crowd(SocketPhones):
+    """Hundreds of named phones on raw sockets, joining a few at a time as a hall does after the QR
+    code goes up: a light client, so 400 of them cost seconds, not 400 browser pages."""
+
+    AT_ONCE = 25
+
+    def __init__(self, port: int, code: str, people: list[tuple[str, str]]) -> None:
+        self.people = people
+        super().__init__(port, code, [])
+
+    async def _connect(self, groups: list[str]) -> list:
+        gate = asyncio.Semaphore(self.AT_ONCE)
+
+        async def join(name: str, group: str):
+            async with gate:
+                socket = await websockets.connect(self.url)
+                socket.inbox = asyncio.Queue()
+                socket.reader = asyncio.create_task(self._read(socket))
+                await socket.send(json.dumps({"type": "join", "group": group, "name": name}))
+                await self._until(socket, "welcome")
+                return socket
+        return list(await asyncio.gather(*(join(name, group) for name, group in self.people)))
+
+    def send(self, kind: str, question: str, values: list) -> None:
+        """As SocketPhones.send, but the phones send at once rather than each waiting for the last."""
+        async def one(socket, value, number: int) -> None:
+            field = "text" if kind == "submit" else "value"
+            await socket.send(json.dumps({"type": kind, "id": str(number), "question": question, field: value}))
+            await self._until(socket, "ack")
+
+        async def send_all() -> None:
+            sending = [(socket, value) for socket, value in zip(self.sockets, values) if value is not None]
+            await asyncio.gather(*(one(socket, value, self.sent + n + 1) for n, (socket, value) in enumerate(sending)))
+            self.sent += len(sending)
+        self._run(send_all())
+
 
 # Where the tally's parts sit, and any figure tile whose text runs out of it.
 LAYOUT = """(id) => {
@@ -80,4 +118,82 @@ def test_the_console_at_forty_phones_keeps_the_live_tally_in_view(surfaces, serv
         assert_accessible(page, "console at 40 phones")
     finally:
         room.close()
+    surfaces.check()
+
+
+# A name that would be markup if it were ever put in as HTML; it must show as the letters typed.
+MARKUP_NAME = '<i>Zed</i> & <img src=x onerror=x()>'
+HALL = 400
+
+# Every sizeable part of the console that holds names, and how tall it is drawn: none may grow with the room.
+NAME_PARTS = """() => {
+  const parts = ['#people-list', '.not-voted', '#pending', '#addresses-table'];
+  return Object.fromEntries(parts.map((selector) => {
+    const el = document.querySelector(selector);
+    return [selector, el && el.getClientRects().length ? Math.round(el.getBoundingClientRect().height) : 0];
+  }));
+}"""
+
+
+def hall_people() -> list[tuple[str, str]]:
+    people = [(f"Person {number:03d}", "IT" if number % 3 else "Business") for number in range(1, HALL)]
+    return people + [(MARKUP_NAME, "Business")]
+
+
+def open_console_at(surfaces, server, code: str, viewport: dict):
+    page = surfaces.facilitator(viewport=viewport).new_page()
+    page.goto(f"{server.base}/s/{code}/facilitate")
+    expect(page.locator("#people-total")).to_have_text(str(HALL))
+    return page
+
+
+def test_the_console_at_four_hundred_phones_summarises_the_hall(surfaces, server, tmp_path, screenshots):
+    code = create_session(server)
+    # The room size raises the joins one address may make at once (every phone here is 127.0.0.1).
+    command(server, code, command="room_size", size=HALL)
+    hall = Crowd(server.port, code, hall_people())
+    try:
+        command(server, code, command="goto", step=1)
+        command(server, code, command="open", question="arrival.impact")
+        # three in four vote: 300 votes, 100 phones still to vote (the markup name, the last, among them)
+        hall.send("vote", "arrival.impact", [None if n % 4 == 3 else [5, 4, 3][n % 3] for n in range(HALL)])
+        page = open_console_at(surfaces, server, code, CONSOLE["viewport"])
+        card = console_card(page, "arrival.impact")
+        expect(card.locator(".voted-count")).to_have_text("300")
+        layout = page.evaluate(LAYOUT, "arrival-impact")
+        heights = page.evaluate(NAME_PARTS)
+        screenshot(page, "console-400-phones-1440x900", tmp_path)
+        assert layout["chartBottom"] is not None and layout["chartBottom"] <= layout["fold"], layout
+        assert layout["overflowing"] == [], layout
+        assert layout["waitingHeight"] <= 80, layout
+        assert layout["peopleHeight"] <= 400 and layout["peopleScrolls"], layout
+        assert all(height <= 400 for height in heights.values()), heights
+        expect(card.locator(".not-voted")).to_have_text(re.compile(
+            "^100 connected phones have not voted yet: "  # sorted: "<" comes before "P"
+            + re.escape(MARKUP_NAME) + r", (Person \d\d\d, ){3}Person \d\d\d and 95 more$"))
+        expect(page.locator("#people-total")).to_have_text("400")
+        expect(page.locator("#people-more")).to_have_text("200 more joined earlier (the newest 200 are listed).")
+        # the markup name is text in the list and in the not-voted tooltip, never an element
+        page.locator("#people-search").fill("zed")
+        expect(page.locator("#people-list .person-name")).to_have_text(MARKUP_NAME)
+        assert page.locator("#people-list img, #people-list i, .not-voted img").count() == 0
+        assert MARKUP_NAME in (card.locator(".not-voted").get_attribute("title") or "")
+        assert page.title().startswith("Console")
+        page.locator("#people-search").fill("business")
+        expect(page.locator("#people-found")).to_have_text(re.compile(r"^\d+ of 200 listed match$"))
+        page.locator("#people-search").fill("")
+        assert_accessible(page, "console at 400 phones")
+        page.close()
+        for label, size in {"1080p": {"width": 1920, "height": 1080}, "720p": {"width": 1280, "height": 720}}.items():
+            page = open_console_at(surfaces, server, code, size)
+            expect(console_card(page, "arrival.impact").locator(".voted-count")).to_have_text("300")
+            layout = page.evaluate(LAYOUT, "arrival-impact")
+            screenshot(page, f"console-400-phones-{label}", screenshots if label == "1080p" else tmp_path)
+            assert layout["overflowing"] == [], (label, layout)
+            assert layout["peopleHeight"] <= 400, (label, layout)
+            if label == "1080p":
+                assert layout["chartBottom"] <= layout["fold"], (label, layout)
+            page.close()
+    finally:
+        hall.close()
     surfaces.check()

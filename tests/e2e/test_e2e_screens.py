@@ -1,0 +1,131 @@
+"""Every screen a workshop goes through, at the sizes it is seen at: the facilitator's pages (home,
+plans, console, report) at 1920x1080 and 1280x720, the join page and the phone at 390x844 and
+360x640, from the join form to the thank-you page. Each state is screenshotted (to look at) and
+checked: the page is no wider than the window and no text is cut off without an ellipsis to say so.
+The projector's own walk through its states, with its type-size rule, is test_e2e_projector."""
+
+from playwright.sync_api import Page, expect
+
+from .e2e_support import command, create_session, join_phone, screenshot, tap_vote
+from .test_e2e_projector import SocketPhones
+
+SCREENS = {"1920x1080": {"width": 1920, "height": 1080}, "1280x720": {"width": 1280, "height": 720}}
+PHONES = {"390x844": {"width": 390, "height": 844}, "360x640": {"width": 360, "height": 640}}
+
+# What a look would catch: the page scrolls sideways, or an element hides part of its text (overflow
+# hidden or clipped, no ellipsis), or text runs past its own box into its neighbour's.
+LOOK = """() => {
+  const width = window.innerWidth;
+  const cut = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!el.getClientRects().length || el.closest('.visually-hidden, svg, [hidden]')) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || !el.textContent.trim()) continue;
+    const clips = ['hidden', 'clip'].includes(style.overflowX) && style.textOverflow !== 'ellipsis';
+    const spills = style.overflowX === 'visible' && !el.children.length;
+    if ((clips || spills) && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+      cut.push(`${el.tagName.toLowerCase()}.${el.className}: "${el.textContent.trim().slice(0, 40)}" needs ${el.scrollWidth} of ${el.clientWidth} px`);
+    }
+  }
+  return { wider: document.documentElement.scrollWidth > width + 1, cut: cut.slice(0, 8) };
+}"""
+
+
+def look(page: Page, name: str, folder, whole: bool = False) -> None:
+    """Screenshot the page as it is (`whole`: all of it, not the first screenful) and fail on what a
+    look at it would catch."""
+    page.evaluate("window.scrollTo(0, 0)")
+    if whole:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True, animations="disabled")
+    else:
+        screenshot(page, name, folder)
+    seen = page.evaluate(LOOK)
+    assert not seen["wider"] and not seen["cut"], (name, seen)
+
+
+def look_at_sizes(page: Page, name: str, sizes: dict, folder, whole: bool = False) -> None:
+    for label, size in sizes.items():
+        page.set_viewport_size(size)
+        look(page, f"{name}-{label}", folder, whole)
+
+
+def phones_at(surfaces, code: str, folder) -> dict[str, Page]:
+    """A phone of each size, joined by the join page (the second one by typing the code)."""
+    phones = {}
+    for number, (label, size) in enumerate(PHONES.items()):
+        page = surfaces.context(viewport=size, has_touch=True, is_mobile=True).new_page()
+        page.goto(f"{surfaces.origin}/join")
+        look(page, f"join-page-{label}", folder)
+        if number:
+            page.get_by_label("Session code").fill(code)
+            page.get_by_role("button", name="Join").tap()
+            expect(page).to_have_url(f"{surfaces.origin}/j/{code}")
+        else:
+            page.goto(f"{surfaces.origin}/j/{code}")
+        look(page, f"phone-join-form-{label}", folder)
+        join_phone(page, page.url, name="Ana María de los Ángeles" if number else "Ben", group="IT")
+        phones[label] = page
+    return phones
+
+
+def look_at_phones(phones: dict[str, Page], state: str, folder) -> None:
+    for label, page in phones.items():
+        look(page, f"phone-{state}-{label}", folder)
+
+
+def test_every_screen_in_the_states_of_a_workshop(surfaces, server, tmp_path):
+    code = create_session(server, "Service desk SLA workshop with a title long enough to wrap", service="IT service desk")
+    laptop = surfaces.facilitator(viewport=SCREENS["1920x1080"])
+    page = laptop.new_page()
+    page.goto(f"{server.base}/")
+    expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()
+    look_at_sizes(page, "home", SCREENS, tmp_path)
+    page.goto(f"{server.base}/plans")
+    expect(page.locator("main")).to_contain_text("frei-variability")
+    look_at_sizes(page, "plans", SCREENS, tmp_path)
+    console = laptop.new_page()
+    console.goto(f"{server.base}/s/{code}/facilitate")
+    expect(console.locator("#connection")).to_have_attribute("data-status", "open")
+    phones = phones_at(surfaces, code, tmp_path)
+    room = SocketPhones(server.port, code, ["IT"] * 4 + ["Business"] * 4)
+    try:
+        look_at_sizes(console, "console-gathering", SCREENS, tmp_path)
+        look_at_phones(phones, "intro", tmp_path)
+        command(server, code, command="goto", step=1)
+        command(server, code, command="open", question="arrival.impact")
+        room.send("vote", "arrival.impact", [4, 5, 4, 3, 2, 4, 5, 3])
+        expect(console.locator("#step-title")).to_have_text("Arrival variability")
+        look_at_phones(phones, "question", tmp_path)
+        for page in phones.values():
+            tap_vote(page, "arrival.impact", "4")
+        look_at_phones(phones, "voted", tmp_path)
+        look_at_sizes(console, "console-voting", SCREENS, tmp_path)
+        command(server, code, command="close", question="arrival.impact")
+        command(server, code, command="reveal", question="arrival.impact")
+        command(server, code, command="open", question="arrival.direction")
+        room.send("vote", "arrival.direction", [-1, -1, -2, -1, 0, -1, -1, 1])
+        command(server, code, command="close", question="arrival.direction")
+        command(server, code, command="reveal", question="arrival.direction")
+        expect(console.locator("#consensus")).to_be_visible()
+        look_at_phones(phones, "revealed", tmp_path)
+        look_at_sizes(console, "console-revealed", SCREENS, tmp_path)
+        record = {"direction": "less", "strategy": "classic_reduction", "status": "agreed",
+                  "notes": "Book installs ahead; month-end freeze."}
+        saved = server.api("PUT", f"/api/sessions/{code}/consensus/arrival", json=record)
+        assert saved.status_code == 200, saved.text
+        command(server, code, command="goto", step=6)
+        expect(console.locator("#summary-map")).to_be_visible()
+        look_at_sizes(console, "console-summary", SCREENS, tmp_path)
+        command(server, code, command="end")
+        expect(console.locator("#ended-banner")).to_be_visible()
+        look_at_sizes(console, "console-ended", SCREENS, tmp_path)
+        for page in phones.values():
+            expect(page.locator("main")).to_contain_text("Thank you")
+        look_at_phones(phones, "ended", tmp_path)
+        report = laptop.new_page()
+        report.goto(f"{server.base}/s/{code}/report")
+        expect(report.locator("main")).to_contain_text("Classic reduction")
+        look_at_sizes(report, "report", {**SCREENS, **PHONES}, tmp_path, whole=True)
+    finally:
+        room.close()
+    surfaces.check()
