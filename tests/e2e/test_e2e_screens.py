@@ -6,7 +6,7 @@ The projector's own walk through its states, with its type-size rule, is test_e2
 
 from playwright.sync_api import Page, expect
 
-from .e2e_support import command, create_session, join_phone, screenshot, tap_vote
+from .e2e_support import assert_accessible, command, create_session, join_phone, screenshot, tap_vote
 from .test_e2e_projector import SocketPhones
 
 SCREENS = {"1920x1080": {"width": 1920, "height": 1080}, "1280x720": {"width": 1280, "height": 720}}
@@ -57,12 +57,15 @@ def phones_at(surfaces, code: str, folder) -> dict[str, Page]:
         page.goto(f"{surfaces.origin}/join")
         look(page, f"join-page-{label}", folder)
         if number:
+            assert_accessible(page, "join page")
             page.get_by_label("Session code").fill(code)
             page.get_by_role("button", name="Join").tap()
             expect(page).to_have_url(f"{surfaces.origin}/j/{code}")
         else:
             page.goto(f"{surfaces.origin}/j/{code}")
         look(page, f"phone-join-form-{label}", folder)
+        if number:
+            assert_accessible(page, "phone's join form")
         join_phone(page, page.url, name="Ana María de los Ángeles" if number else "Ben", group="IT")
         phones[label] = page
     return phones
@@ -73,59 +76,78 @@ def look_at_phones(phones: dict[str, Page], state: str, folder) -> None:
         look(page, f"phone-{state}-{label}", folder)
 
 
+def look_at_the_pages_before(base: str, page: Page, folder) -> None:
+    """The home page and the plans page, before the session starts."""
+    page.goto(f"{base}/")
+    expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()
+    look_at_sizes(page, "home", SCREENS, folder)
+    page.goto(f"{base}/plans")
+    expect(page.locator("main")).to_contain_text("frei-variability")
+    look_at_sizes(page, "plans", SCREENS, folder)
+    assert_accessible(page, "plans page")
+
+
+def look_through_a_kind(server, code: str, console: Page, phones: dict[str, Page], room: SocketPhones, folder) -> None:
+    """A kind's two votes, from opening to both results revealed, on the console and the phones."""
+    command(server, code, command="goto", step=1)
+    command(server, code, command="open", question="arrival.impact")
+    room.send("vote", "arrival.impact", [4, 5, 4, 3, 2, 4, 5, 3])
+    expect(console.locator("#step-title")).to_have_text("Arrival variability")
+    look_at_phones(phones, "question", folder)
+    for page in phones.values():
+        tap_vote(page, "arrival.impact", "4")
+    look_at_phones(phones, "voted", folder)
+    look_at_sizes(console, "console-voting", SCREENS, folder)
+    for qid, votes in (("arrival.impact", None), ("arrival.direction", [-1, -1, -2, -1, 0, -1, -1, 1])):
+        if votes:
+            command(server, code, command="open", question=qid)
+            room.send("vote", qid, votes)
+        command(server, code, command="close", question=qid)
+        command(server, code, command="reveal", question=qid)
+    expect(console.locator("#consensus")).to_be_visible()
+    look_at_phones(phones, "revealed", folder)
+    look_at_sizes(console, "console-revealed", SCREENS, folder)
+    assert_accessible(phones["360x640"], "phone with results")
+
+
+def look_at_the_end(server, code: str, console: Page, phones: dict[str, Page], folder) -> None:
+    """A decision recorded, the summary, the workshop ended, and the report."""
+    record = {"direction": "less", "strategy": "classic_reduction", "status": "agreed",
+              "notes": "Book installs ahead; month-end freeze."}
+    saved = server.api("PUT", f"/api/sessions/{code}/consensus/arrival", json=record)
+    assert saved.status_code == 200, saved.text
+    command(server, code, command="goto", step=6)
+    expect(console.locator("#summary-map")).to_be_visible()
+    look_at_sizes(console, "console-summary", SCREENS, folder)
+    command(server, code, command="end")
+    expect(console.locator("#ended-banner")).to_be_visible()
+    look_at_sizes(console, "console-ended", SCREENS, folder)
+    assert_accessible(console, "console, ended")
+    for page in phones.values():
+        expect(page.locator("main")).to_contain_text("Thank you")
+    look_at_phones(phones, "ended", folder)
+    assert_accessible(phones["360x640"], "phone, ended")
+    report = console.context.new_page()
+    report.goto(f"{server.base}/s/{code}/report")
+    expect(report.locator("main")).to_contain_text("Classic reduction")
+    look_at_sizes(report, "report", {**SCREENS, **PHONES}, folder, whole=True)
+
+
 def test_every_screen_in_the_states_of_a_workshop(surfaces, server, tmp_path):
     code = create_session(server, "Service desk SLA workshop with a title long enough to wrap", service="IT service desk")
     laptop = surfaces.facilitator(viewport=SCREENS["1920x1080"])
-    page = laptop.new_page()
-    page.goto(f"{server.base}/")
-    expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()
-    look_at_sizes(page, "home", SCREENS, tmp_path)
-    page.goto(f"{server.base}/plans")
-    expect(page.locator("main")).to_contain_text("frei-variability")
-    look_at_sizes(page, "plans", SCREENS, tmp_path)
+    look_at_the_pages_before(server.base, laptop.new_page(), tmp_path)
     console = laptop.new_page()
     console.goto(f"{server.base}/s/{code}/facilitate")
     expect(console.locator("#connection")).to_have_attribute("data-status", "open")
     phones = phones_at(surfaces, code, tmp_path)
+    assert_accessible(phones["360x640"], "phone on the intro step")
     room = SocketPhones(server.port, code, ["IT"] * 4 + ["Business"] * 4)
     try:
         look_at_sizes(console, "console-gathering", SCREENS, tmp_path)
         look_at_phones(phones, "intro", tmp_path)
-        command(server, code, command="goto", step=1)
-        command(server, code, command="open", question="arrival.impact")
-        room.send("vote", "arrival.impact", [4, 5, 4, 3, 2, 4, 5, 3])
-        expect(console.locator("#step-title")).to_have_text("Arrival variability")
-        look_at_phones(phones, "question", tmp_path)
-        for page in phones.values():
-            tap_vote(page, "arrival.impact", "4")
-        look_at_phones(phones, "voted", tmp_path)
-        look_at_sizes(console, "console-voting", SCREENS, tmp_path)
-        command(server, code, command="close", question="arrival.impact")
-        command(server, code, command="reveal", question="arrival.impact")
-        command(server, code, command="open", question="arrival.direction")
-        room.send("vote", "arrival.direction", [-1, -1, -2, -1, 0, -1, -1, 1])
-        command(server, code, command="close", question="arrival.direction")
-        command(server, code, command="reveal", question="arrival.direction")
-        expect(console.locator("#consensus")).to_be_visible()
-        look_at_phones(phones, "revealed", tmp_path)
-        look_at_sizes(console, "console-revealed", SCREENS, tmp_path)
-        record = {"direction": "less", "strategy": "classic_reduction", "status": "agreed",
-                  "notes": "Book installs ahead; month-end freeze."}
-        saved = server.api("PUT", f"/api/sessions/{code}/consensus/arrival", json=record)
-        assert saved.status_code == 200, saved.text
-        command(server, code, command="goto", step=6)
-        expect(console.locator("#summary-map")).to_be_visible()
-        look_at_sizes(console, "console-summary", SCREENS, tmp_path)
-        command(server, code, command="end")
-        expect(console.locator("#ended-banner")).to_be_visible()
-        look_at_sizes(console, "console-ended", SCREENS, tmp_path)
-        for page in phones.values():
-            expect(page.locator("main")).to_contain_text("Thank you")
-        look_at_phones(phones, "ended", tmp_path)
-        report = laptop.new_page()
-        report.goto(f"{server.base}/s/{code}/report")
-        expect(report.locator("main")).to_contain_text("Classic reduction")
-        look_at_sizes(report, "report", {**SCREENS, **PHONES}, tmp_path, whole=True)
+        look_through_a_kind(server, code, console, phones, room, tmp_path)
+        look_at_the_end(server, code, console, phones, tmp_path)
     finally:
         room.close()
     surfaces.check()
