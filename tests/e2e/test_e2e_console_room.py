@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from .e2e_support import CONSOLE, assert_accessible, command, console_card, create_session, screenshot
 from .test_e2e_projector import SocketPhones
+from .test_e2e_screens import LOOK
 
 
 class NamedPhones(SocketPhones):
@@ -167,6 +168,8 @@ def test_the_console_at_four_hundred_phones_summarises_the_hall(surfaces, server
         assert layout["overflowing"] == [], layout
         assert layout["waitingHeight"] <= 80, layout
         assert layout["peopleHeight"] <= 400 and layout["peopleScrolls"], layout
+        seen = page.evaluate(LOOK)
+        assert not seen["wider"] and not seen["cut"] and not seen["broken"], seen
         assert all(height <= 400 for height in heights.values()), heights
         expect(card.locator(".not-voted")).to_have_text(re.compile(
             "^100 connected phones have not voted yet: "  # sorted: "<" comes before "P"
@@ -190,6 +193,8 @@ def test_the_console_at_four_hundred_phones_summarises_the_hall(surfaces, server
             layout = page.evaluate(LAYOUT, "arrival-impact")
             screenshot(page, f"console-400-phones-{label}", tmp_path)
             assert layout["overflowing"] == [], (label, layout)
+            seen = page.evaluate(LOOK)  # no word split over two lines, no text cut off
+            assert not seen["wider"] and not seen["cut"] and not seen["broken"], (label, seen)
             assert layout["peopleHeight"] <= 400, (label, layout)
             if label == "1080p":
                 assert layout["chartBottom"] <= layout["fold"], (label, layout)

@@ -12,9 +12,10 @@ from .test_e2e_projector import SocketPhones
 SCREENS = {"1920x1080": {"width": 1920, "height": 1080}, "1280x720": {"width": 1280, "height": 720}}
 PHONES = {"390x844": {"width": 390, "height": 844}, "360x640": {"width": 360, "height": 640}}
 
-# What a look would catch: the page scrolls sideways, or an element hides part of its text (overflow
-# hidden or clipped, no ellipsis), or text runs past its own box into its neighbour's.
-LOOK = """() => {
+# What a look would catch: the page scrolls sideways, an element hides part of its text (overflow
+# hidden or clipped, no ellipsis), text runs past its own box into its neighbour's, or a word is split
+# over two lines.
+LOOK = r"""() => {
   const width = window.innerWidth;
   const cut = [];
   for (const el of document.querySelectorAll('body *')) {
@@ -27,7 +28,21 @@ LOOK = """() => {
       cut.push(`${el.tagName.toLowerCase()}.${el.className}: "${el.textContent.trim().slice(0, 40)}" needs ${el.scrollWidth} of ${el.clientWidth} px`);
     }
   }
-  return { wider: document.documentElement.scrollWidth > width + 1, cut: cut.slice(0, 8) };
+  // A word split over two lines ("agreemen / t") without a hyphen or a slash to split at.
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('.visually-hidden, [hidden], script, style, title') || !parent.getClientRects().length) continue;
+    for (const match of node.textContent.matchAll(/[^\s\-\/·–—]{2,}/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(`${parent.tagName.toLowerCase()}.${parent.className}: "${match[0]}"`);
+    }
+  }
+  return { wider: document.documentElement.scrollWidth > width + 1, cut: cut.slice(0, 8), broken: broken.slice(0, 8) };
 }"""
 
 
@@ -40,7 +55,7 @@ def look(page: Page, name: str, folder, whole: bool = False) -> None:
     else:
         screenshot(page, name, folder)
     seen = page.evaluate(LOOK)
-    assert not seen["wider"] and not seen["cut"], (name, seen)
+    assert not seen["wider"] and not seen["cut"] and not seen["broken"], (name, seen)
 
 
 def look_at_sizes(page: Page, name: str, sizes: dict, folder, whole: bool = False) -> None:
