@@ -32,6 +32,7 @@ def test_create_session_returns_the_contract(client):
     ("post", "/api/sessions"),
     ("get", "/api/sessions/{code}"),
     ("post", "/api/sessions/{code}/commands"),
+    ("get", "/api/sessions/{code}/people?q=ana"),
     ("get", "/api/sessions/{code}/results/arrival.direction"),
     ("get", "/api/sessions/{code}/consensus"),
     ("put", "/api/sessions/{code}/consensus/arrival"),
@@ -348,3 +349,25 @@ def test_a_deferred_decision_saves_without_a_direction_or_a_strategy(client, ses
     assert "Deferred: the decision on effort variability was put off, with no working position yet." in brief
     for fmt in ("csv", "xlsx", "docx", "html", "votes.csv"):
         assert client.get(f"/api/sessions/{session_code}/export.{fmt}", headers=AUTH).status_code == 200
+
+
+def test_the_people_search_finds_everyone_in_the_room_by_every_word(client, session_code):
+    phones = [client.websocket_connect(f"/ws/{session_code}").__enter__() for _ in range(4)]
+    try:
+        ids = [join(phone, **fields)["participant"]["id"] for phone, fields in zip(phones, (
+            {"name": "Ana María", "group": "IT"}, {"name": "Ben", "group": "Business"}, {"group": "IT"},
+            {"name": "Anabel", "group": "Business"}))]
+        command(client, session_code, command="remove", participant=ids[3])
+        url = f"/api/sessions/{session_code}/people"
+        found = client.get(url, params={"q": "ANA"}, headers=AUTH).json()
+        assert found == {"matched": 1, "total": 3, "people": [
+            {"id": ids[0], "name": "Ana María", "group": "IT", "connected": True, "address": "testclient"}]}
+        everyone = client.get(url, headers=AUTH).json()
+        assert [person["id"] for person in everyone["people"]] == ids[2::-1] and everyone["matched"] == 3
+        assert client.get(url, params={"q": f"anonymous #{ids[2]} it"}, headers=AUTH).json()["matched"] == 1
+        refused = client.get(url, params={"q": "x" * 201}, headers=AUTH)
+        assert refused.status_code == 422 and refused.json()["error"] == "invalid_field"
+        assert client.get("/api/sessions/NOPE99/people", headers=AUTH).json()["error"] == "unknown_session"
+    finally:
+        for phone in phones:
+            phone.__exit__(None, None, None)

@@ -3,6 +3,7 @@
 // Names are the participants' own text: they go in as text nodes through h(), never as HTML, each in
 // its own <bdi> so a right-to-left name cannot reorder what is drawn after it.
 
+import { api } from './api.js';
 import { h, renderIfChanged } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
@@ -53,17 +54,67 @@ function matching(people, query) {
   });
 }
 
-function renderPeople(snapshot, command) {
+const SEARCH_WAIT = 250; // ms after the last key before the server is asked
+
+/** The server's search through everyone in the room (GET /api/sessions/CODE/people), for a room with
+ * more people than the snapshot lists: one question per pause in typing; `done` redraws. */
+function createSearch(code, done) {
+  let timer = null;
+  let asked = null;
+  let pending = false;
+  let result = null;
+  return {
+    result: () => result,
+    /** Ask about `query` unless it is what was last asked; `again` asks even so, once the last answer is in
+     * (snapshots come often in a big room: waiting for a pause in them could wait for ever). */
+    want(query, again = false) {
+      if (query === asked && (pending || !again)) return;
+      asked = query;
+      pending = true;
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        let found;
+        try {
+          found = await api('GET', `/api/sessions/${encodeURIComponent(code)}/people?q=${encodeURIComponent(query)}`);
+        } catch (error) {
+          found = { error: error.message };
+        }
+        if (asked !== query) return; // a later search supersedes this one
+        pending = false;
+        result = { query, ...found };
+        done();
+      }, SEARCH_WAIT);
+    },
+  };
+}
+
+/** What the search box finds: among the people listed when they are everyone, else the server's answer. */
+function searched(people, total, query, search) {
+  if (!query) return { shown: people, line: '' };
+  if (total <= people.length) {
+    const shown = matching(people, query);
+    return { shown, line: `${shown.length} of ${people.length} listed match` };
+  }
+  const result = search.result();
+  // A removal or a join since the answer changes who matches: ask again.
+  search.want(query, Boolean(result && result.query === query && !result.error && result.total !== total));
+  if (!result || result.query !== query) return { shown: matching(people, query), line: `Searching all ${total}…` };
+  if (result.error) return { shown: matching(people, query), line: `Only the listed people were searched: ${result.error}` };
+  const more = result.people.length < result.matched ? ` (the newest ${result.people.length} shown)` : '';
+  return { shown: result.people, line: `${result.matched} of ${result.total} match${more}` };
+}
+
+function renderPeople(snapshot, command, search) {
   const people = snapshot.people || [];
   const total = snapshot.people_total || 0;
   $('people-total').textContent = String(total);
   const more = total - people.length;
   $('people-more').hidden = more <= 0;
-  $('people-more').textContent = more > 0 ? `${more} more joined earlier (the newest ${people.length} are listed).` : '';
+  $('people-more').textContent = more > 0 ? `${more} more joined earlier (the newest ${people.length} are listed; the search looks through everyone).` : '';
   const query = $('people-search').value.trim();
-  const shown = matching(people, query);
+  const { shown, line } = searched(people, total, query, search);
   $('people-found').hidden = !query;
-  $('people-found').textContent = query ? `${shown.length} of ${people.length} listed match` : '';
+  $('people-found').textContent = line;
   renderIfChanged($('people-list'), { shown, query }, () => shown.map((person) => personItem(person, command)));
 }
 
@@ -83,8 +134,9 @@ export function createRoomPanel({ command }) {
     command({ command: 'room_size', size: Number.isInteger(value) ? value : -1 }, setSize);
   });
   let last = null;
-  // A search filters the people already listed; it waits for no snapshot.
-  $('people-search').addEventListener('input', () => { if (last) renderPeople(last, command); });
+  const search = createSearch($('main').dataset.code, () => { if (last) renderPeople(last, command, search); });
+  // A search filters the people listed at once; in a bigger room the server's answer follows.
+  $('people-search').addEventListener('input', () => { if (last) renderPeople(last, command, search); });
   return {
     render(snapshot) {
       last = snapshot;
@@ -95,7 +147,7 @@ export function createRoomPanel({ command }) {
         size.value = room.room_size ? String(room.room_size) : '';
       }
       renderAddresses(room);
-      renderPeople(snapshot, command);
+      renderPeople(snapshot, command, search);
     },
   };
 }

@@ -4,6 +4,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..domain.people import MAX_QUERY, find_people
 from ..domain.plans import Plan
 from ..domain.records import ConsensusInput, parse_record
 from ..domain.refusal import Refusal
@@ -102,6 +103,29 @@ def _groups_field(body: dict, plan: Plan) -> list[str]:
 
 async def get_session(request: Request) -> JSONResponse:
     return await snapshot_response(request, await room_for(request))
+
+
+PEOPLE_FOUND = 50  # people one search sends back, newest first
+
+
+async def find_people_in_room(request: Request) -> JSONResponse:
+    """GET /api/sessions/CODE/people?q=WORDS: those still in the room whose name or group holds every
+    word, newest first (at most 50), with how many matched and how many are in the room. The snapshot
+    lists only the newest 200; this finds the people who joined before them."""
+    room = await room_for(request)
+    query = request.query_params.get("q", "")
+    if len(query) > MAX_QUERY:
+        raise Refusal("invalid_field", f"'q' must be at most {MAX_QUERY} characters")
+    store = request.app.state.store
+    rows = await store.awaited(store.participants, room.code)
+    people = [{"id": row["id"], "name": row["name"], "group": row["group_name"], "removed_at": row["removed_at"]}
+              for row in rows]
+    found, matched = find_people(people, query, PEOPLE_FOUND)
+    shown = [{"id": person["id"], "name": person["name"], "group": person["group"],
+              "connected": person["id"] in room.audience.connected, "address": room.addresses.get(person["id"], "")}
+             for person in found]
+    total = sum(1 for person in people if not person["removed_at"])
+    return JSONResponse({"people": shown, "matched": matched, "total": total})
 
 
 async def run_command(request: Request) -> JSONResponse:

@@ -65,6 +65,7 @@ def facilitator_routes() -> list[BaseRoute]:
         Route("/api/sessions", api.create_session, methods=["POST"]),
         Route("/api/sessions/{code}", api.get_session),
         Route("/api/sessions/{code}/commands", api.run_command, methods=["POST"]),
+        Route("/api/sessions/{code}/people", api.find_people_in_room),
         Route("/api/sessions/{code}/results/{qid}", api.get_results),
         Route("/api/sessions/{code}/consensus", api.get_consensus),
         Route("/api/sessions/{code}/consensus/{kind}", api.put_consensus, methods=["PUT"]),
