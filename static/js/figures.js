@@ -41,10 +41,15 @@ export function figureRows(question, figures, { full = false } = {}) {
   return rows;
 }
 
+// A value with a word this long ("accommodation") takes two tiles' width where two fit, so the word
+// is never split over two lines; the stylesheet decides when two fit (a container query).
+const LONG_WORD = /[^\s\-–]{10,}/;
+
 /** A <dl> of figures (see `figureRows`). */
 export function figuresList(question, figures, options = {}) {
   return h('dl', { class: 'figures' }, figureRows(question, figures, options).map(([term, detail, className]) =>
-    h('div', { class: ['figure', className] }, h('dt', {}, term), h('dd', {}, detail))));
+    h('div', { class: ['figure', className, LONG_WORD.test(detail) ? 'figure--wide' : null] },
+      h('dt', {}, term), h('dd', {}, detail))));
 }
 
 /** How the groups voted: "IT: mean −1.67, consensus 84% · Business: … · gap between means 3.17". */

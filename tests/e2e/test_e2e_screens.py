@@ -7,7 +7,7 @@ The projector's own walk through its states, with its type-size rule, is test_e2
 from playwright.sync_api import Page, expect
 
 from .e2e_support import assert_accessible, command, create_session, join_phone, screenshot, tap_vote
-from .test_e2e_projector import SocketPhones
+from .test_e2e_projector import EXAMPLES, SocketPhones
 
 SCREENS = {"1920x1080": {"width": 1920, "height": 1080}, "1280x720": {"width": 1280, "height": 720}}
 PHONES = {"390x844": {"width": 390, "height": 844}, "360x640": {"width": 360, "height": 640}}
@@ -28,13 +28,15 @@ LOOK = r"""() => {
       cut.push(`${el.tagName.toLowerCase()}.${el.className}: "${el.textContent.trim().slice(0, 40)}" needs ${el.scrollWidth} of ${el.clientWidth} px`);
     }
   }
-  // A word split over two lines ("agreemen / t") without a hyphen or a slash to split at.
+  // A word split over two lines ("agreemen / t") without a hyphen or a slash to split at. A run of
+  // more than 24 letters is no word of the page's own but something pasted: that may wrap.
   const broken = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || parent.closest('.visually-hidden, [hidden], script, style, title') || !parent.getClientRects().length) continue;
     for (const match of node.textContent.matchAll(/[^\s\-\/·–—]{2,}/g)) {
+      if (match[0].length > 24) continue;
       const range = document.createRange();
       range.setStart(node, match.index);
       range.setEnd(node, match.index + match[0].length);
@@ -113,7 +115,9 @@ def look_through_a_kind(server, code: str, console: Page, phones: dict[str, Page
         tap_vote(page, "arrival.impact", "4")
     look_at_phones(phones, "voted", folder)
     look_at_sizes(console, "console-voting", SCREENS, folder)
-    for qid, votes in (("arrival.impact", None), ("arrival.direction", [-1, -1, -2, -1, 0, -1, -1, 1])):
+    strategies = ["low_cost_accommodation"] * 5 + ["uncompromised_reduction"] * 3
+    for qid, votes in (("arrival.impact", None), ("arrival.direction", [-1, -1, -2, -1, 0, -1, -1, 1]),
+                       ("arrival.strategy", strategies)):
         if votes:
             command(server, code, command="open", question=qid)
             room.send("vote", qid, votes)
@@ -123,6 +127,21 @@ def look_through_a_kind(server, code: str, console: Page, phones: dict[str, Page
     look_at_phones(phones, "revealed", folder)
     look_at_sizes(console, "console-revealed", SCREENS, folder)
     assert_accessible(phones["360x640"], "phone with results")
+    look_at_examples(server, code, console, phones, room, folder)
+
+
+def look_at_examples(server, code: str, console: Page, phones: dict[str, Page], room: SocketPhones, folder) -> None:
+    """Examples asked for: the phones' text box, then the console's queue with some shown to the room."""
+    command(server, code, command="open", question="arrival.examples")
+    expect(phones["390x844"].locator("textarea").first).to_be_visible()
+    look_at_phones(phones, "examples", folder)
+    room.send("submit", "arrival.examples", EXAMPLES + ["x" * 280])  # one long word a person might paste
+    for item in server.api("GET", f"/api/sessions/{code}").json()["submissions"][:3]:
+        command(server, code, command="approve", submission=item["id"])
+    expect(console.locator("#pending-count")).to_have_text(str(len(EXAMPLES) - 2))
+    look_at_sizes(console, "console-examples", SCREENS, folder)
+    assert_accessible(console, "console with examples to review")
+    command(server, code, command="close", question="arrival.examples")
 
 
 def look_at_the_end(server, code: str, console: Page, phones: dict[str, Page], folder) -> None:
