@@ -1,7 +1,8 @@
 """Every screen a workshop goes through, at the sizes it is seen at: the facilitator's pages (home,
 plans, console, report) at 1920x1080 and 1280x720, the join page and the phone at 390x844 and
 360x640, from the join form to the thank-you page. Each state is screenshotted (to look at) and
-checked: the page is no wider than the window and no text is cut off without an ellipsis to say so.
+checked: the page is no wider than the window, no text is cut off without an ellipsis to say so,
+and no word is split over two lines.
 The projector's own walk through its states, with its type-size rule, is test_e2e_projector."""
 
 from playwright.sync_api import Page, expect
