@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from ..domain.answers import ANY_VERSION
+from ..domain.commands import Command
 from ..domain.session import SessionRecord, SessionState
 from . import shared_jobs
 from .errors import StorageError
@@ -170,9 +171,12 @@ class StoreBase:
             "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
     def save_state(self, code: str, previous: SessionState, state: SessionState,
-                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None) -> Pending:
-        """Store a new state; `attendance` holds, for each round it closes, the participants present."""
-        return self.write(self.jobs.save_state, code, previous, state, dict(attendance or {}))
+                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None,
+                   command: Command | None = None) -> Pending:
+        """Store a new state; `attendance` holds, for each round it closes, the participants present.
+        Result: the StateChanged event, naming `command` if given."""
+        return self.write(shared_jobs.save_state, code, previous, state, dict(attendance or {}), self.jobs.DIALECT,
+                          command)
 
     def attendance(self, code: str) -> dict[tuple[str, int], dict]:
         """Who was present for each closed round, as stored when it closed: {(qid, round): {"groups":
