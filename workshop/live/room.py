@@ -6,7 +6,6 @@ committed, following the typed event the store's job returns, and what it broadc
 
 import asyncio
 import time
-from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -17,8 +16,7 @@ from ..domain.plans import Question
 from ..domain.records import ConsensusInput, record_warnings
 from ..domain.refusal import Refusal
 from ..domain.session import SessionRecord, SessionState, closed_rounds
-from ..domain.text import normal_name
-from ..store.errors import StorageError
+from ..domain.text import optional_name
 from ..store.interface import RecordStore, committed_event
 from ..vocabulary import CLOSE_CODES, MAX_NAME
 from .audience import Audience, Stamp
@@ -29,37 +27,13 @@ from .countdowns import Countdowns
 from .mirror import Mirror
 from .subscribers import Subscriber
 from .views import People, RoomFacts, console_view, phone_view, projector_view
+from .writes import committed
 
 REMOVED = CLOSE_CODES["removed"]
 REPLACED = CLOSE_CODES["replaced"]
 REPLACED_REASON = "this phone opened the session on a newer connection"
 REFUSED_JOINS = ("room_full", "joining_locked")  # counted for the console
-
-
-async def committed(future: "Future | asyncio.Future", within: float | None = None,
-                    stalled: Callable[[], bool] = lambda: True, late: Callable[[Any], None] | None = None) -> Any:
-    """Await a store write from the event loop. With `within`: every `within` seconds without an
-    answer, ask `stalled()` (is the writer stuck on the database, rather than busy with a long queue?)
-    and if so raise StorageError. A write refused so may still commit once the database answers:
-    `late` then gets its result, so what depends on the commit still follows it."""
-    waited = future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
-    if within is None:
-        return await waited
-    while True:
-        try:
-            return await asyncio.wait_for(asyncio.shield(waited), within)
-        except TimeoutError:
-            if stalled():
-                break
-    waited.add_done_callback(lambda done: _settled_late(done, late))
-    raise StorageError(f"the database did not answer within {within:g} s")
-
-
-def _settled_late(done: asyncio.Future, late: Callable[[Any], None] | None) -> None:
-    if done.cancelled() or done.exception() is not None:  # retrieved: refused or failed, nothing to follow
-        return
-    if late is not None:
-        late(done.result())
+__all__ = ["Room", "committed"]  # `committed` is imported from here by the web layer
 
 
 class Room:
@@ -91,8 +65,8 @@ class Room:
     async def join(self, token: object, name: object, group: object, address: str = "") -> dict:
         if token is not None and not isinstance(token, str):
             raise Refusal("invalid_field", "'token' must be a string")
-        name = _optional_text(name, "name", MAX_NAME)
-        group = _optional_text(group, "group", MAX_NAME)
+        name = optional_name(name, "name", MAX_NAME)
+        group = optional_name(group, "group", MAX_NAME)
         if group and group not in self.groups:
             raise Refusal("invalid_field", f"'group' must be one of {', '.join(self.groups)}")
         try:
@@ -350,12 +324,3 @@ class Room:
             # again off the event loop.
             self._rereads.start(self._refresh())
 
-
-def _optional_text(value: object, field: str, limit: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise Refusal("invalid_field", f"'{field}' must be a string")
-    if len(value.strip()) > limit:
-        raise Refusal("invalid_field", f"'{field}' must be at most {limit} characters")
-    return normal_name(value)  # no bidi controls, capped marks; nothing visible is no name
