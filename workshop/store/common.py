@@ -194,7 +194,7 @@ class StoreBase:
         return found
 
     def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
-        return self.write(self.jobs.join, code, token, name, group)
+        return self.write(shared_jobs.join, code, token, name, group)
 
     def participant_by_token(self, code: str, token: str) -> dict | None:
         return self._one("select * from participants where session_code = ? and token = ?", (code, token))

@@ -4,7 +4,6 @@ They are the only code that changes the PostgreSQL record; `PostgresStore` queue
 they wrote. Votes and submissions also run together as one pipelined statement (`together`).
 """
 
-import secrets
 from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
@@ -17,8 +16,6 @@ from ..domain.answers import (
     check_pending,
     check_version,
     question_closed,
-    refuse_newcomers,
-    removed_phone,
 )
 from ..domain.events import RecordSaved, Submitted, Voted
 from ..domain.refusal import Refusal
@@ -30,31 +27,9 @@ from .shaping import (
     record_from_row,
     record_to_row,
 )
-from .shared_jobs import Dialect, joined, rejoin
+from .shared_jobs import Dialect
 
 DIALECT = Dialect(same="is not distinct from", listed="id = any(?)", ids=list)
-
-
-def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> Stored:
-    if token:
-        row = tx.execute("select id, token, name, group_name, removed_at from participants"
-                         " where session_code = %s and token = %s", (code, token)).fetchone()
-        if row and row[4]:
-            raise removed_phone()
-        if row:
-            return rejoin(tx, row[:4], name, group)
-    session = tx.execute(
-        "select joining_locked, ended, room_size, (select count(*) from participants p"
-        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = %s",
-        (code,)).fetchone()
-    if session:
-        refuse_newcomers(bool(session[0]), bool(session[1]), session[2], session[3])
-    token = secrets.token_urlsafe(18)
-    inserted = tx.execute(
-        "insert into participants (session_code, token, name, group_name, joined_at)"
-        " values (%s, %s, %s, %s, %s) returning id", (code, token, name, group, now())).fetchone()
-    participant_id = cast(tuple, inserted)[0]  # `returning` gives the one row inserted
-    return joined(participant_id, token, name, group)
 
 
 # A vote or submission in one round trip: the message id is looked up, the question's open round

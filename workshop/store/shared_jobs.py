@@ -3,7 +3,7 @@
 A job is given the writer's handle: a sqlite-utils `Database` or a `pg_writer.Transaction`;
 `_execute` speaks to either (PostgreSQL's placeholders are `%s`); where the two dialects differ in a
 fragment (the state's compare-and-set), the backend's job module passes its `Dialect`. The jobs each
-backend writes its own way (a vote, a join, a record) stay in `sqlite_jobs.py` and `pg_jobs.py`.
+backend writes its own way (a vote, a record) stay in `sqlite_jobs.py` and `pg_jobs.py`.
 A job that changes a session returns the typed event it committed (`domain/events.py`).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain.answers import unknown_participant, unknown_submission
+from ..domain.answers import refuse_newcomers, removed_phone, unknown_participant, unknown_submission
 from ..domain.commands import Command
 from ..domain.events import Joined, Moderated, Removed, StateChanged
 from ..domain.session import SessionState, stale_state
@@ -82,16 +82,37 @@ def create_session(tx: Any, title: str, service: str, plan_id: str, plan_source:
     return code
 
 
+def join(tx: Any, code: str, token: str | None, name: str, group: str) -> Stored:
+    """A phone joins: a known token comes back (renamed or regrouped if asked), a newcomer is admitted
+    unless the room refuses newcomers."""
+    if token:
+        row = _execute(tx, "select id, token, name, group_name, removed_at from participants"
+                           " where session_code = ? and token = ?", (code, token)).fetchone()
+        if row and row[4]:
+            raise removed_phone()
+        if row:
+            return rejoin(tx, row[:4], name, group)
+    session = _execute(tx, "select joining_locked, ended, room_size, (select count(*) from participants p"
+                           " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?",
+                       (code,)).fetchone()
+    if session:  # an unknown session is refused by the schema
+        refuse_newcomers(bool(session[0]), bool(session[1]), session[2], session[3])
+    token = secrets.token_urlsafe(18)
+    inserted = _execute(tx, "insert into participants (session_code, token, name, group_name, joined_at)"
+                            " values (?, ?, ?, ?, ?) returning id", (code, token, name, group, now())).fetchone()
+    return _joined(inserted[0], token, name, group)
+
+
 def rejoin(tx: Any, row: tuple, name: str, group: str) -> Stored:
     """A returning participant (`row`: id, token, name, group), renamed or regrouped if asked."""
     participant_id, token, old_name, old_group = row
     name, group = name or old_name, group or old_group
     if (name, group) != (old_name, old_group):
         _execute(tx, "update participants set name = ?, group_name = ? where id = ?", (name, group, participant_id))
-    return joined(participant_id, token, name, group)
+    return _joined(participant_id, token, name, group)
 
 
-def joined(participant_id: int, token: str, name: str, group: str) -> Stored:
+def _joined(participant_id: int, token: str, name: str, group: str) -> Stored:
     """What a join settles with: the participant, and the event."""
     return Stored({"id": participant_id, "token": token, "name": name, "group": group},
                   Joined(participant_id, group))

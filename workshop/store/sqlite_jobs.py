@@ -4,7 +4,6 @@ They are the only code that changes the SQLite record; `Store` queues them and r
 """
 
 import json
-import secrets
 
 from sqlite_utils import Database
 
@@ -13,7 +12,6 @@ from ..domain.answers import (
     check_answer,
     check_pending,
     check_version,
-    refuse_newcomers,
     removed_phone,
 )
 from ..domain.events import RecordSaved, Submitted, Voted
@@ -23,28 +21,9 @@ from .shaping import (
     record_from_row,
     record_to_row,
 )
-from .shared_jobs import Dialect, joined, rejoin
+from .shared_jobs import Dialect
 
 DIALECT = Dialect(same="is", listed="id in (select value from json_each(?))", ids=json.dumps)
-
-
-def join(db: Database, code: str, token: str | None, name: str, group: str) -> Stored:
-    if token:
-        row = db.execute("select id, token, name, group_name, removed_at from participants"
-                         " where session_code = ? and token = ?", (code, token)).fetchone()
-        if row and row[4]:
-            raise removed_phone()
-        if row:
-            return rejoin(db, row[:4], name, group)
-    locked, ended, room_size, present = db.execute(
-        "select joining_locked, ended, room_size, (select count(*) from participants p"
-        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?", (code,)).fetchone()
-    refuse_newcomers(bool(locked), bool(ended), room_size, present)
-    token = secrets.token_urlsafe(18)
-    cursor = db.execute(
-        "insert into participants (session_code, token, name, group_name, joined_at) values (?, ?, ?, ?, ?)",
-        (code, token, name, group, now()))
-    return joined(int(cursor.lastrowid or 0), token, name, group)
 
 
 def _open_round(db: Database, code: str, qid: str) -> int:
