@@ -1,8 +1,10 @@
 """A room's read model: what it holds in memory of its session (the state, the votes of each round, who
-was present, the people and what its screens read from the record, the figures made from them), changed
-only by applying committed events (`apply`) or a state read again from the record (`reread`).
+was present, the people and what its screens read from the record, the figures made from them).
 
-It makes the `RoomFacts` every view is built from; it sends nothing and writes nothing.
+What the record holds changes here only by applying committed events (`apply`), the state the room
+stored (`hold`) or read again (`reread`); besides, the room notes what it sees of its sockets (who
+joined from which address, joins turned away, phones present). It makes the `RoomFacts` every view
+is built from; it sends nothing and writes nothing (`tests/test_architecture.py`).
 """
 
 from collections import Counter

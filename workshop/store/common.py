@@ -32,7 +32,7 @@ class StoreBase:
     jobs: ModuleType
     writer: Any
     read_wait = 5.0  # seconds an awaited read may take before it is refused as unavailable
-    write_wait = 5.0  # seconds a write may wait on a writer stuck on the database (see live.room.committed)
+    write_wait = 5.0  # seconds a write may wait on a writer stuck on the database (see live.writes.committed)
     _read_threads: ThreadPoolExecutor | None = None
     _read_threads_lock = threading.Lock()
 

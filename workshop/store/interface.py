@@ -2,10 +2,10 @@
 
 Reads return plain dicts and values and see only committed data; from the event loop they are
 awaited through `awaited(read, *args)`, which runs them on the store's reading threads within a
-bound. Writes return a future that settles only after the database has committed (the result, which is or
-carries the typed event committed: see `committed_event`) or
-refused (`Refusal`, nothing written) or failed (`StorageError`, nothing written); awaited from an
-event loop with `live.room.committed`.
+bound. Writes return a future that settles only after the database has committed (the result; a
+write that changes a session settles with the typed event it committed, or a value carrying it: see
+`committed_event`) or refused (`Refusal`, nothing written) or failed (`StorageError`, nothing
+written); awaited from an event loop with `live.writes.committed`.
 """
 
 import asyncio
@@ -57,7 +57,7 @@ class RecordStore(Protocol):
         ...
 
     read_wait: float  # seconds an awaited read may take before StorageError
-    write_wait: float  # seconds a write may wait on a stalled writer before StorageError (live.room.committed)
+    write_wait: float  # seconds a write may wait on a stalled writer before StorageError (live.writes.committed)
 
     def writer_stalled(self, seconds: float) -> bool:
         """Whether the writer has waited on the database for its current batch longer than `seconds`."""
