@@ -62,7 +62,7 @@ async def measure(n: int, repeat: int = 7) -> dict:
         def timed(fn) -> float:
             samples = []
             for _ in range(repeat):
-                cache = getattr(room, "_results", None)
+                cache = getattr(room.mirror, "_results", None)
                 if isinstance(cache, dict):
                     cache.clear()  # as after any committed vote
                 start = time.perf_counter()
@@ -86,7 +86,7 @@ async def measure(n: int, repeat: int = 7) -> dict:
             "people_ms": timed(room.people),
             "console_question_ms": timed(lambda: views._console_question(facts, question)),
             "results_ms": timed(lambda: room.results(QID)),
-            "not_voted_ms": timed(lambda: room._not_voted(QID)),
+            "not_voted_ms": timed(lambda: room.mirror.not_voted(QID)),
             "voters_query_ms": timed(lambda: store.votes(room.code, QID, state.round)),
             "phone_state_ms": timed(lambda: views.phone_view(room.loaded_facts(presence=False))),
             "snapshot_bytes": len(json.dumps(await room.snapshot())),

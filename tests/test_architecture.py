@@ -190,4 +190,47 @@ def test_the_server_imports_nothing_of_the_test_extra():
             else:
                 continue
             wrong.extend((name, top) for top in tops & TEST_ONLY)
+
+
+# The room's read model (live/mirror.py) changes only by the events it is given: it reads the store
+# through its awaited face and never writes, sends or publishes.
+SENDERS = ("workshop.live.broadcast", "workshop.live.broker", "workshop.live.subscribers", "workshop.live.room",
+           "workshop.protocol")
+
+
+def test_the_rooms_read_model_reads_and_never_writes_or_sends():
+    assert [target for target in _graph()["workshop.live.mirror"] if target.startswith(SENDERS)] == []
+    assert _store_calls(PACKAGE / "live" / "mirror.py") <= {"awaited"}
+
+
+# The events a room makes itself: a phone replaced (a socket, not a commit) and "state changed" for
+# what it cannot follow; every other event is the one a store job returns with what it committed.
+ROOM_MADE_EVENTS = {"PhoneReplaced", "StateChanged"}
+
+
+def _called_names(path: Path) -> set[str]:
+    return {node.func.id for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+
+
+def test_the_live_rooms_build_no_event_a_store_job_commits():
+    from workshop.domain.events import KINDS
+    committed = {cls.__name__ for cls in KINDS.values()} - ROOM_MADE_EVENTS
+    wrong = [(path.name, name) for path in sorted((PACKAGE / "live").glob("*.py"))
+             for name in _called_names(path) & committed]
+    assert wrong == []
+
+
+# Every facilitator command is one row of domain/commands.py's table: no other module keeps a list of
+# command names or decides by a command's name.
+def test_only_the_command_table_decides_by_a_commands_name():
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "domain" / "commands.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and any(
+                    isinstance(side, ast.Attribute) and side.attr == "name" and isinstance(side.value, ast.Name)
+                    and side.value.id == "command" for side in [node.left, *node.comparators]):
+                wrong.append((str(path.relative_to(PACKAGE.parent)), node.lineno))
     assert wrong == []

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from helpers import AUTH, command, join, receive_until
+from workshop.domain.commands import apply_command, parse_command
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
-from workshop.domain.session import SessionState, apply_command, parse_command
+from workshop.domain.session import SessionState
 from workshop.exports import EXPORT_FORMATS
 
 QID = "arrival.direction"

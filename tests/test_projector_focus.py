@@ -6,8 +6,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workshop.domain.commands import Command, apply_command
 from workshop.domain.plans import default_plans_dir, load_plan
-from workshop.domain.session import Command, SessionState, apply_command
+from workshop.domain.session import SessionState
 from workshop.live.focus import ProjectorFocus, candidates, open_questions
 
 PLAN = load_plan(default_plans_dir() / "frei-variability.toml")

@@ -2,9 +2,10 @@
 
 import pytest
 
+from workshop.domain.commands import apply_command, parse_command
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
-from workshop.domain.session import QuestionState, SessionState, apply_command, parse_command
+from workshop.domain.session import QuestionState, SessionState
 
 
 @pytest.fixture(scope="module")

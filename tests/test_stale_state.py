@@ -83,7 +83,7 @@ def test_the_record_refuses_a_change_decided_on_a_state_it_no_longer_holds(tmp_p
             await here.command({"command": "open", "question": QID})
             stale = there.state
             fresh = store.session_state(here.code)
-            from workshop.domain.session import Command, apply_command
+            from workshop.domain.commands import Command, apply_command
             closing = apply_command(PLAN, stale, Command("open", question=QID))
             with pytest.raises(Refusal) as refused:
                 await asyncio.wrap_future(store.save_state(here.code, stale, closing))

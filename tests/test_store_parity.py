@@ -7,6 +7,8 @@ import psycopg
 import pytest
 
 from workshop.domain.answers import PENDING_PER_PARTICIPANT
+from workshop.domain.commands import Command
+from workshop.domain.events import Joined, Moderated, RecordSaved, Removed, StateChanged, Submitted, Voted
 from workshop.domain.plans import default_plans_dir, load_plan
 from workshop.domain.refusal import Refusal
 from workshop.domain.session import QuestionState, SessionState
@@ -177,3 +179,29 @@ def test_a_room_size_caps_admissions_and_presence_is_stored_when_a_round_closes(
                                                        "amended": False}}
     store.remove_participant(code, people[1]["id"]).result()
     assert store.attendance(code)[("q.scale", 1)] == {"groups": {people[0]["id"]: "IT"}, "amended": True}
+
+
+def test_every_write_settles_with_the_event_it_committed(store):
+    code, opened = opened_session(store)
+    ann = store.join(code, None, "Ann", "IT").result()
+    assert ann.event == Joined(ann["id"], "IT")
+    assert store.join(code, ann["token"], "", "Business").result().event == Joined(ann["id"], "Business")
+    bob = store.join(code, None, "Bob", "IT").result()
+    # Queued together, so the PostgreSQL writer takes them as one batch (votes_together).
+    votes = [store.record_vote(code, person["id"], "m1", "q.scale", value) for person, value in ((ann, "1"), (bob, "2"))]
+    resent = store.record_vote(code, ann["id"], "m1", "q.scale", "1")
+    assert [vote.result().event for vote in votes] == [Voted(ann["id"], "q.scale", 1, "1", "Business"),
+                                                       Voted(bob["id"], "q.scale", 1, "2", "IT")]
+    assert resent.result().event is None and resent.result() == ("q.scale", 1, False)
+    assert store.submit_text(code, bob["id"], "m2", "q.text", "late").result().event == Submitted(bob["id"], "q.text", 1)
+    submission = store.submissions(code)[0]["id"]
+    assert store.moderate(code, submission, "approved").result() == Moderated(submission, "approved")
+    closing = SessionState(0, {**opened.questions, "q.scale": QuestionState("closed")})
+    assert store.save_state(code, opened, closing, {}, Command("close", question="q.scale")).result() == \
+        StateChanged("close", "q.scale")
+    saved = store.save_record(code, {"kind": "arrival", "direction": "less", "strategy": "classic_reduction",
+                                     "status": "agreed", "notes": "", "dissent": "", "sla_input": "",
+                                     "evidence": {}, "sla": {}, "clauses": [], "owner": "", "due": "",
+                                     "warnings": []}).result()
+    assert saved.event == RecordSaved("arrival") and saved == store.records(code)["arrival"]
+    assert store.remove_participant(code, bob["id"]).result() == Removed(bob["id"])

@@ -32,8 +32,31 @@ PHONE_MESSAGES: dict[str, tuple[Field, ...]] = {
 }
 
 CONSOLE_MESSAGES: dict[str, tuple[Field, ...]] = {
-    # The command's own fields (step, question, submission) are checked by the session's state machine.
+    # The command's own fields (step, question, submission, ...) are checked by its row of the command
+    # table (domain/commands.py), which parses and applies every facilitator command.
     "command": (Field("id", (str,), False), Field("command", (str,))),
+}
+
+# The facilitator's commands, as consoles (`{"type": "command", "command": NAME, ...}`) and the API
+# (`POST /api/sessions/CODE/commands`, `{"command": NAME, ...}`) send them: each name is a row of
+# domain/commands.py's table, and each `field` named here is one its row parses.
+COMMANDS: dict[str, str] = {
+    "goto": "show step `step` (0-based) on every screen",
+    "open": "open `question` for answers, with a countdown of `seconds` (1 to 3600, or null for none)",
+    "close": "close `question`: its round takes no more answers",
+    "reveal": "show `question`'s results on the projector and phones",
+    "hide": "hide `question`'s results again",
+    "new_round": "open a fresh round of `question`, keeping the earlier rounds' votes",
+    "timer": "set the countdown of open `question` to `seconds`, or clear it with null",
+    "approve": "approve the waiting example `submission`: the projector shows it",
+    "reject": "reject the example `submission`",
+    "restore": "put the example `submission` back in the queue",
+    "lock_joining": "let only phones that joined before come back",
+    "unlock_joining": "let new phones join again",
+    "room_size": "expect `size` phones (0: not given); the room admits 1.2 times as many",
+    "remove": "take `participant` out of the room: their phone is closed, their votes leave the figures",
+    "end": "end the workshop: every open question closes and phones show the records",
+    "reopen": "reopen an ended workshop",
 }
 
 

@@ -1,5 +1,6 @@
-"""What a committed change to a session was, as a typed value: a room follows each one the same way
-whether it was committed by this process or by another (its broker carries them as dicts).
+"""What a committed change to a session was, as a typed value: the store's job that committed it
+returns it, and a room follows each one the same way whether it was committed by this process or by
+another (its broker carries them as dicts).
 
 The `kind` strings are the wire names processes exchange; a kind this release does not know (from a
 later one) reads as `StateChanged`, which makes a room read the session again: nothing is missed.

@@ -10,6 +10,8 @@ its surroundings.
 
 import unicodedata
 
+from .refusal import Refusal
+
 # Embeddings, overrides, isolates and the implicit marks: each changes the direction of what follows.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_MARKS = 4  # combining marks kept on one base character: enough for Thai, Hebrew or Vietnamese
@@ -54,3 +56,14 @@ def normal_name(text: str) -> str:
     """A name or group as stored: the normal text, trimmed, and "" (no name) when it would show nothing."""
     cleaned = normal_text(text).strip()
     return "" if blank(cleaned) else cleaned
+
+
+def optional_name(value: object, field: str, limit: int) -> str:
+    """A name or group as a phone gave it (None: none), normalised; Refusal if not text or too long."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Refusal("invalid_field", f"'{field}' must be a string")
+    if len(value.strip()) > limit:
+        raise Refusal("invalid_field", f"'{field}' must be at most {limit} characters")
+    return normal_name(value)  # no bidi controls, capped marks; nothing visible is no name

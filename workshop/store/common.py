@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from ..domain.answers import ANY_VERSION
+from ..domain.commands import Command
 from ..domain.session import SessionRecord, SessionState
 from . import shared_jobs
 from .errors import StorageError
@@ -31,7 +32,7 @@ class StoreBase:
     jobs: ModuleType
     writer: Any
     read_wait = 5.0  # seconds an awaited read may take before it is refused as unavailable
-    write_wait = 5.0  # seconds a write may wait on a writer stuck on the database (see live.room.committed)
+    write_wait = 5.0  # seconds a write may wait on a writer stuck on the database (see live.writes.committed)
     _read_threads: ThreadPoolExecutor | None = None
     _read_threads_lock = threading.Lock()
 
@@ -170,9 +171,12 @@ class StoreBase:
             "select distinct session_code from questions where status = 'open' and closes_at is not null")]
 
     def save_state(self, code: str, previous: SessionState, state: SessionState,
-                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None) -> Pending:
-        """Store a new state; `attendance` holds, for each round it closes, the participants present."""
-        return self.write(self.jobs.save_state, code, previous, state, dict(attendance or {}))
+                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None,
+                   command: Command | None = None) -> Pending:
+        """Store a new state; `attendance` holds, for each round it closes, the participants present.
+        Result: the StateChanged event, naming `command` if given."""
+        return self.write(shared_jobs.save_state, code, previous, state, dict(attendance or {}), self.jobs.DIALECT,
+                          command)
 
     def attendance(self, code: str) -> dict[tuple[str, int], dict]:
         """Who was present for each closed round, as stored when it closed: {(qid, round): {"groups":
@@ -190,7 +194,7 @@ class StoreBase:
         return found
 
     def join(self, code: str, token: str | None, name: str, group: str) -> Pending:
-        return self.write(self.jobs.join, code, token, name, group)
+        return self.write(shared_jobs.join, code, token, name, group)
 
     def participant_by_token(self, code: str, token: str) -> dict | None:
         return self._one("select * from participants where session_code = ? and token = ?", (code, token))

@@ -2,9 +2,10 @@
 
 Reads return plain dicts and values and see only committed data; from the event loop they are
 awaited through `awaited(read, *args)`, which runs them on the store's reading threads within a
-bound. Writes return a future that settles only after the database has committed (the result) or
-refused (`Refusal`, nothing written) or failed (`StorageError`, nothing written); awaited from an
-event loop with `live.room.committed`.
+bound. Writes return a future that settles only after the database has committed (the result; a
+write that changes a session settles with the typed event it committed, or a value carrying it: see
+`committed_event`) or refused (`Refusal`, nothing written) or failed (`StorageError`, nothing
+written); awaited from an event loop with `live.writes.committed`.
 """
 
 import asyncio
@@ -12,10 +13,40 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
 
+from ..domain.commands import Command
+from ..domain.events import Event, Submitted, Voted
 from ..domain.session import SessionRecord, SessionState
 
 Pending: TypeAlias = "Future[Any] | asyncio.Future[Any]"
 T = TypeVar("T")
+
+
+class Answer(tuple):
+    """What storing a vote or submission settles with: (question id, round, whether this call stored
+    it), and as `event` the event it committed (None when its message id was seen before)."""
+
+    event: Voted | Submitted | None
+
+    def __new__(cls, question: str, round_: int, event: Voted | Submitted | None = None) -> "Answer":
+        answer = super().__new__(cls, (question, round_, event is not None))
+        answer.event = event
+        return answer
+
+
+class Stored(dict):
+    """A row a write settles with (the participant who joined, the record saved), and as `event` the
+    event it committed."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, row: dict, event: Event) -> None:
+        super().__init__(row)
+        self.event = event
+
+
+def committed_event(result: object) -> Event | None:
+    """The event a write's result says it committed: the result itself, or its `event`."""
+    return result if isinstance(result, Event) else getattr(result, "event", None)
 
 
 @runtime_checkable
@@ -26,7 +57,7 @@ class RecordStore(Protocol):
         ...
 
     read_wait: float  # seconds an awaited read may take before StorageError
-    write_wait: float  # seconds a write may wait on a stalled writer before StorageError (live.room.committed)
+    write_wait: float  # seconds a write may wait on a stalled writer before StorageError (live.writes.committed)
 
     def writer_stalled(self, seconds: float) -> bool:
         """Whether the writer has waited on the database for its current batch longer than `seconds`."""
@@ -63,7 +94,10 @@ class RecordStore(Protocol):
     def session_record(self, code: str) -> SessionRecord | None: ...
     def session_state(self, code: str) -> SessionState: ...
     def save_state(self, code: str, previous: SessionState, state: SessionState,
-                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None) -> Pending: ...
+                   attendance: Mapping[tuple[str, int], Collection[int]] | None = None,
+                   command: Command | None = None) -> Pending:
+        """Result: the StateChanged event, naming `command` if given."""
+        ...
     def attendance(self, code: str) -> dict[tuple[str, int], dict]: ...
     def timed_sessions(self) -> list[str]:
         """Codes of the sessions with a countdown running on an open question."""

@@ -4,8 +4,7 @@ They are the only code that changes the PostgreSQL record; `PostgresStore` queue
 they wrote. Votes and submissions also run together as one pipelined statement (`together`).
 """
 
-import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
@@ -17,81 +16,20 @@ from ..domain.answers import (
     check_pending,
     check_version,
     question_closed,
-    refuse_newcomers,
-    removed_phone,
 )
+from ..domain.events import RecordSaved, Submitted, Voted
 from ..domain.refusal import Refusal
-from ..domain.session import SessionState, stale_state
 from .errors import StorageError
+from .interface import Answer, Stored
 from .pg_writer import Transaction
 from .shaping import (
     now,
     record_from_row,
     record_to_row,
 )
-from .shared_jobs import rejoin
+from .shared_jobs import Dialect
 
-
-def save_state(tx: Transaction, code: str, previous: SessionState, state: SessionState,
-               attendance: Mapping[tuple[str, int], Collection[int]]) -> None:
-    """Store a new state and, in the same transaction, who was present for each round it closes.
-
-    Compare-and-set: each changed row is written only where it still holds `previous`; otherwise the
-    job refuses with `stale_state` and writes nothing."""
-    if state.current_step != previous.current_step:
-        _one_row(tx.execute("update sessions set current_step = %s where code = %s and current_step = %s",
-                            (state.current_step, code, previous.current_step)))
-    if (state.joining_locked, state.room_size, state.ended) != (previous.joining_locked, previous.room_size,
-                                                                  previous.ended):
-        _one_row(tx.execute(
-            "update sessions set joining_locked = %s, room_size = %s, ended = %s"
-            " where code = %s and joining_locked = %s and room_size = %s and ended = %s",
-            (int(state.joining_locked), state.room_size, int(state.ended), code,
-             int(previous.joining_locked), previous.room_size, int(previous.ended))))
-    for qid, question in state.questions.items():
-        before = previous.questions.get(qid)
-        if before is not None and before != question:
-            _one_row(tx.execute(
-                "update questions set status = %s, round = %s, revealed = %s, closes_at = %s"
-                " where session_code = %s and question_id = %s and status = %s and round = %s"
-                " and revealed = %s and closes_at is not distinct from %s",
-                (question.status, question.round, int(question.revealed), question.closes_at, code, qid,
-                 before.status, before.round, int(before.revealed), before.closes_at)))
-    for (qid, round_), present in attendance.items():
-        tx.execute("delete from round_presence where session_code = %s and question_id = %s and round = %s",
-                   (code, qid, round_))
-        tx.execute("insert into round_presence (session_code, question_id, round, participant_id, group_name)"
-                   " select %s, %s, %s, id, group_name from participants"
-                   " where session_code = %s and (id = any(%s) or id in"
-                   "  (select participant_id from votes where session_code = %s and question_id = %s and round = %s))",
-                   (code, qid, round_, code, sorted(present), code, qid, round_))
-
-
-def _one_row(cursor: Any) -> None:
-    if cursor.rowcount != 1:
-        raise stale_state()
-
-def join(tx: Transaction, code: str, token: str | None, name: str, group: str) -> dict:
-    if token:
-        row = tx.execute("select id, token, name, group_name, removed_at from participants"
-                         " where session_code = %s and token = %s", (code, token)).fetchone()
-        if row and row[4]:
-            raise removed_phone()
-        if row:
-            return rejoin(tx, row[:4], name, group)
-    session = tx.execute(
-        "select joining_locked, ended, room_size, (select count(*) from participants p"
-        " where p.session_code = s.code and p.removed_at is null) from sessions s where code = %s",
-        (code,)).fetchone()
-    if session:
-        refuse_newcomers(bool(session[0]), bool(session[1]), session[2], session[3])
-    token = secrets.token_urlsafe(18)
-    inserted = tx.execute(
-        "insert into participants (session_code, token, name, group_name, joined_at)"
-        " values (%s, %s, %s, %s, %s) returning id", (code, token, name, group, now())).fetchone()
-    participant_id = cast(tuple, inserted)[0]  # `returning` gives the one row inserted
-    return {"id": participant_id, "token": token, "name": name, "group": group}
-
+DIALECT = Dialect(same="is not distinct from", listed="id = any(?)", ids=list)
 
 
 # A vote or submission in one round trip: the message id is looked up, the question's open round
@@ -102,7 +40,7 @@ ANSWER_SQL = """
     with seen as (
         select question_id, round from messages where participant_id = %(person)s and message_id = %(message)s
     ), person as (
-        select removed_at from participants where id = %(person)s
+        select removed_at, group_name from participants where id = %(person)s
     ), question as (
         select status, round from questions where session_code = %(code)s and question_id = %(qid)s
     ), fresh as (
@@ -115,7 +53,8 @@ ANSWER_SQL = """
         select %(person)s, %(message)s, %(qid)s, round from fresh returning round
     )
     select (select question_id from seen), (select round from seen), (select status from question),
-           (select round from remembered), exists (select 1 from person where removed_at is not null)
+           (select round from remembered), exists (select 1 from person where removed_at is not null),
+           (select group_name from person)
 """
 VOTE_SQL = ANSWER_SQL.format(answer=(
     "insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
@@ -132,22 +71,32 @@ def _answer_params(code: str, participant_id: int, message_id: str, qid: str, an
             "at": now()}
 
 
-def _answer_outcome(row: tuple | None, qid: str) -> tuple[str, int, bool]:
-    """(question id, round, whether this call stored it), or Refusal; from ANSWER_SQL's one row."""
+def _voted(call: tuple, round_: int, group: str) -> Voted:
+    _, person, _, qid, value = call
+    return Voted(person, qid, round_, value, group)
+
+
+def _submitted(call: tuple, round_: int, group: str) -> Submitted:
+    return Submitted(call[1], call[3], round_)
+
+
+def _answer_outcome(row: tuple | None, call: tuple, answer_sql: str) -> Answer:
+    """The answer stored (with its event) or seen before, or Refusal; from ANSWER_SQL's one row."""
     if row is None:
         raise StorageError("the database returned no outcome for an answer; nothing was recorded")
-    seen_qid, seen_round, status, stored_round, removed = row
+    seen_qid, seen_round, status, stored_round, removed, group = row
+    qid = call[3]
     if seen_qid is not None:
-        return seen_qid, seen_round, False
+        return Answer(seen_qid, seen_round)
     if stored_round is not None:
-        return qid, stored_round, True
+        return Answer(qid, stored_round, ANSWERED[answer_sql](call, stored_round, group or ""))
     check_answer(qid, status, bool(removed))
     raise question_closed(qid)  # open, yet not stored: it closed between the statement's reads
 
 
-def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> tuple[str, int, bool]:
+def _answer_once(tx: Transaction, answer_sql: str, *call: Any) -> Answer:
     """Store a vote or submission in the question's open round, unless this message id was seen before."""
-    return _answer_outcome(tx.execute(answer_sql, _answer_params(*call)).fetchone(), call[3])
+    return _answer_outcome(tx.execute(answer_sql, _answer_params(*call)).fetchone(), call, answer_sql)
 
 
 def _answer_together(answer_sql: str, tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]]:
@@ -158,7 +107,7 @@ def _answer_together(answer_sql: str, tx: Transaction, calls: list[tuple]) -> li
     outcomes: list[tuple[bool, Any]] = []
     for row, call in zip(rows, calls, strict=True):
         try:
-            outcome = _answer_outcome(row, call[3])
+            outcome = _answer_outcome(row, call, answer_sql)
         except Refusal as refusal:
             outcomes.append((False, refusal))
         else:
@@ -167,12 +116,12 @@ def _answer_together(answer_sql: str, tx: Transaction, calls: list[tuple]) -> li
     return outcomes
 
 
-def vote(tx: Transaction, *call: Any) -> tuple[str, int, bool]:
+def vote(tx: Transaction, *call: Any) -> Answer:
     return _answer_once(tx, VOTE_SQL, *call)
 
 
 def submission(tx: Transaction, code: str, participant_id: int, message_id: str, qid: str,
-                text: str) -> tuple[str, int, bool]:
+                text: str) -> Answer:
     # Processes write side by side: one at a time per question, so the caps hold across them.
     tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"submissions:{code}:{qid}",))
     mine, everyone = cast(tuple, tx.execute(
@@ -191,7 +140,7 @@ def votes_together(tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]
     The questions are read FOR SHARE, so a close committed by another process waits for this batch
     and the round it closes holds every vote taken while it was open. Any database error (a message
     id another process stored meanwhile, say) sends the batch to savepoints, one ANSWER_SQL each."""
-    questions, seen, removed = _vote_context(tx, calls)
+    questions, seen, removed, groups = _vote_context(tx, calls)
     outcomes: list[tuple[bool, Any]] = []
     messages: dict[tuple[int, str], tuple[str, int]] = {}
     ballots: dict[tuple[str, str, int, int], tuple[str, str]] = {}
@@ -205,13 +154,15 @@ def votes_together(tx: Transaction, calls: list[tuple]) -> list[tuple[bool, Any]
         if outcome[2]:
             messages[(person, message)] = (qid, outcome[1])
             ballots[(code, qid, outcome[1], person)] = (value, now())
-        outcomes.append((True, outcome))
+        outcomes.append((True, Answer(*outcome[:2], Voted(person, qid, outcome[1], value, groups.get(person, "")))
+                            if outcome[2] else Answer(*outcome[:2])))
     _store_votes(tx, messages, ballots)
     return outcomes
 
 
-def _vote_context(tx: Transaction, calls: list[tuple]) -> tuple[dict, dict, set]:
-    """The batch's questions (status, round), message ids already stored, and removed participants."""
+def _vote_context(tx: Transaction, calls: list[tuple]) -> tuple[dict, dict, set, dict]:
+    """The batch's questions (status, round), message ids already stored, removed participants, and
+    each participant's group."""
     codes, people, message_ids, qids = ([call[i] for call in calls] for i in (0, 1, 2, 3))
     questions = {(row[0], row[1]): (row[2], row[3]) for row in tx.execute(
         "select q.session_code, q.question_id, q.status, q.round from questions q"
@@ -221,9 +172,9 @@ def _vote_context(tx: Transaction, calls: list[tuple]) -> tuple[dict, dict, set]
         "select m.participant_id, m.message_id, m.question_id, m.round from messages m"
         " join unnest(%s::bigint[], %s::text[]) as i(person, message)"
         " on m.participant_id = i.person and m.message_id = i.message", (people, message_ids))}
-    removed = {row[0] for row in tx.execute(
-        "select id from participants where id = any(%s::bigint[]) and removed_at is not null", (people,))}
-    return questions, seen, removed
+    found = tx.execute("select id, removed_at is not null, group_name from participants where id = any(%s::bigint[])",
+                       (people,)).fetchall()
+    return questions, seen, {row[0] for row in found if row[1]}, {row[0]: row[2] for row in found}
 
 
 def _decide_vote(question: tuple[str, int] | None, seen: tuple[str, int] | None, removed: bool,
@@ -258,13 +209,12 @@ def _columns(rows: list[tuple], width: int) -> list[list]:
     return [[row[i] for row in rows] for i in range(width)] if rows else [[] for _ in range(width)]
 
 
+ANSWERED: dict[str, Callable[[tuple, int, str], Voted | Submitted]] = {VOTE_SQL: _voted, SUBMISSION_SQL: _submitted}
 pipelined_votes = partial(_answer_together, VOTE_SQL)  # one ANSWER_SQL per vote, pipelined: the former way
 vote.together = votes_together  # type: ignore[attr-defined]
 
 
-
-
-def save_record(tx: Transaction, code: str, record: dict, version: str | None | object) -> dict:
+def save_record(tx: Transaction, code: str, record: dict, version: str | None | object) -> Stored:
     if version is not ANY_VERSION:
         # One saver per record at a time, so two processes saving over one version cannot both pass.
         tx.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"record:{code}:{record['kind']}",))
@@ -280,4 +230,4 @@ def save_record(tx: Transaction, code: str, record: dict, version: str | None | 
         sql.SQL(", ").join(columns), sql.SQL(", ").join(sql.Placeholder() * len(row)),
         sql.SQL(", ").join(updates))
     tx.execute(statement, tuple(row.values()))
-    return record_from_row(row)
+    return Stored(record_from_row(row), RecordSaved(record["kind"]))

@@ -122,7 +122,7 @@ async def find_people_in_room(request: Request) -> JSONResponse:
               for row in rows]
     found, matched = find_people(people, query, PEOPLE_FOUND)
     shown = [{"id": person["id"], "name": person["name"], "group": person["group"],
-              "connected": person["id"] in room.audience.connected, "address": room.addresses.get(person["id"], "")}
+              "connected": person["id"] in room.audience.connected, "address": room.address_of(person["id"])}
              for person in found]
     total = sum(1 for person in people if not person["removed_at"])
     return JSONResponse({"people": shown, "matched": matched, "total": total})
