@@ -47,7 +47,10 @@ function renderStep(snapshot) {
     const content = stepContent(step);
     const slide = slideText(step);
     return [
-      slide ? h('p', { class: 'step-slide' }, h('span', { class: 'step-slide-label' }, 'On the projector: '), slide) : null,
+      // A summary step projects the room's decisions, not its slide text: say so rather than promise it.
+      slide ? h('p', { class: 'step-slide' }, h('span', { class: 'step-slide-label' },
+        step.kind === 'summary' ? 'Slide text (the projector shows the decisions instead): ' : 'On the projector: '),
+      slide) : null,
       // The long texts are the facilitator's to say: the projector shows only the slide's few words.
       content.length ? h('details', { class: 'step-details', open: true },
         h('summary', {}, 'Speaker notes'), content) : null,

@@ -130,6 +130,11 @@ def test_the_console_at_forty_phones_keeps_the_live_tally_in_view(surfaces, serv
         page.locator("#people-search").fill("")
         expect(page.locator("#people-list .person")).to_have_count(40)
         assert_accessible(page, "console at 40 phones")
+        # the summary step projects the decisions: its slide text is not promised to the projector
+        steps = server.api("GET", f"/api/sessions/{code}").json()["steps"]
+        command(server, code, command="goto", step=len(steps) - 1)
+        expect(page.locator("#step-content .step-slide-label")).to_have_text(
+            "Slide text (the projector shows the decisions instead): ")
     finally:
         room.close()
     surfaces.check()
