@@ -80,3 +80,24 @@ async def test_a_due_sweep_waits_for_a_second_without_messages_unless_twice_due(
     finally:
         task.cancel()
         gc.unfreeze()
+
+
+async def test_the_frozen_set_is_never_counted_while_phones_send(monkeypatch):
+    # Counting walks the whole frozen set: tens of milliseconds in a full hall, a pause every phone feels.
+    counted = []
+    real_count = gc.get_freeze_count
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or real_count())
+    churn = Churn()
+    task = asyncio.create_task(keep_frozen(churn, 0.02))
+    try:
+        await asyncio.sleep(0)
+        started = len(counted)
+        for _ in range(30):  # phones keep sending
+            churn.heard += 1
+            await asyncio.sleep(0.01)
+        assert len(counted) == started, "the frozen set was counted while phones were sending"
+        await asyncio.sleep(0.1)
+        assert len(counted) > started, "a quiet second no longer checks the backstop"
+    finally:
+        task.cancel()
+        gc.unfreeze()
