@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,7 +52,7 @@ class Timed(Transaction):
         super().__init__(connection)
         self.times = times
 
-    def execute(self, sql, params=None):  # type: ignore[no-untyped-def]
+    def execute(self, sql: Any, params: Any = None) -> psycopg.Cursor:
         started = time.perf_counter()
         cursor = super().execute(sql, params)
         self.times.setdefault(_label(str(sql)), []).append(time.perf_counter() - started)
