@@ -13,13 +13,14 @@ def _sleeps(tx, count: int, seconds: float) -> None:
 
 
 def _stalled_while(store, count: int, seconds: float) -> list[bool]:
-    """Run one job of `count` statements of `seconds` each; what writer_stalled(0.5) said meanwhile."""
+    """Run one job of `count` statements of `seconds` each; what writer_stalled said meanwhile, asked
+    with the PostgreSQL store's own bound (1 s)."""
     seen: list[bool] = []
     done = threading.Event()
     pending = store.write(_sleeps, count, seconds)
     pending.add_done_callback(lambda _: done.set())
     while not done.wait(0.05):
-        seen.append(store.writer_stalled(0.5))
+        seen.append(store.writer_stalled(store.write_wait))
     pending.result()
     return seen
 
@@ -29,8 +30,8 @@ def test_a_batch_whose_statements_keep_being_answered_is_never_stalled(postgres_
     store.start()
     try:
         started = time.monotonic()
-        seen = _stalled_while(store, 30, 0.05)  # 1.5 s in all, each statement answered within 0.05 s
-        assert time.monotonic() - started > 1.0 and len(seen) > 10
+        seen = _stalled_while(store, 40, 0.05)  # 2 s in all, each statement answered within 0.05 s
+        assert time.monotonic() - started > 2 * store.write_wait - 0.1 and len(seen) > 10
         assert not any(seen)
     finally:
         store.close()
@@ -40,7 +41,7 @@ def test_a_statement_the_database_does_not_answer_stalls_the_writer(postgres_url
     store = open_store(postgres_url)
     store.start()
     try:
-        seen = _stalled_while(store, 1, 1.5)  # one statement unanswered for 1.5 s
+        seen = _stalled_while(store, 1, 2.0)  # one statement unanswered for 2 s
         assert not seen[0] and any(seen)
     finally:
         store.close()
