@@ -186,8 +186,13 @@ async def phone(port: int, code: str, number: int, gate: asyncio.Semaphore, star
             result.append("refused")
             return
         await socket.send(json.dumps({"type": "join"}))
-        while json.loads(await socket.recv())["type"] != "welcome":
+        while (reply := json.loads(await socket.recv()))["type"] not in ("welcome", "error"):
             pass
+        if reply["type"] == "error":  # a join refused: turned away too, never waited on forever
+            print(f"phone {number}: join refused: {reply.get('code')}", file=sys.stderr, flush=True)
+            await socket.close()
+            result.append("refused")
+            return
     async with socket:
         result.append("joined")
         await start.wait()

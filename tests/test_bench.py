@@ -16,6 +16,7 @@ RUNS = {
     "snapshot_cost": (["200"], "snapshot"),
     "export_cost": (["100"], "x = times the raw query"),
     "store_backends": (["100", "1"], "PostgreSQL burst throughput is"),
+    "vote_batch": (["600", "2"], "writer CPU ms"),
     "pod_resources": (["50"], "KiB a phone"),
     "keepalive": (["--requests", "20", "--repeat", "1"], "p50 off/on"),
     "ping_flood": (["--seconds", "1"], "ping flood memory grown"),

@@ -5,6 +5,7 @@ that only the proxy may name."""
 import asyncio
 import json
 import re
+import time
 
 import httpx2 as httpx
 import pytest
@@ -98,6 +99,52 @@ def test_trusted_proxies_must_be_addresses_or_networks(tmp_path, capsys, value):
     error = capsys.readouterr().err.strip()
     assert error.startswith("workshop serve: --trusted-proxies") and "\n" not in error
     assert not (tmp_path / "w.db").exists()
+
+
+HALL = 300
+
+
+async def _join_phones(url: str, origin: str, count: int, vote: bool) -> tuple[list[int], int]:
+    """`count` phones join through the proxy (all from this machine: one client address); with `vote`,
+    each then votes once. Returns the participants who joined and were acked, and how many were refused."""
+    async def one(number: int) -> int | None:
+        async with websockets.connect(url, origin=origin, open_timeout=30, ping_interval=None) as phone:
+            await phone.send(json.dumps({"type": "join", "name": f"P{number}"}))
+            while (reply := json.loads(await asyncio.wait_for(phone.recv(), 30)))["type"] not in ("welcome", "error"):
+                pass
+            if reply["type"] == "error":
+                assert reply["code"] == "rate_limited", reply
+                return None
+            if vote:
+                await phone.send(json.dumps({"type": "vote", "id": "v", "question": QUESTION, "value": 1}))
+                await receive(phone, "ack", timeout=30)
+            return int(reply["participant"]["id"])
+    joined = await asyncio.gather(*(one(number) for number in range(count)))
+    return [person for person in joined if person is not None], joined.count(None)
+
+
+def test_a_hall_of_300_behind_the_proxy_joins_once_its_size_is_expected(proxied):
+    url = f"ws://127.0.0.1:{proxied.port}/ws/"
+    # Without the room size, one address gets a minute's budget of joins, shared by the processes.
+    unexpected = proxied.api("POST", "/api/sessions", json={"title": "Unexpected"}).json()["code"]
+    joined, refused = asyncio.run(_join_phones(url + unexpected, proxied.base, 150, vote=False))
+    assert refused > 0 and len(joined) + refused == 150
+
+    code = proxied.api("POST", "/api/sessions", json={"title": "Hall"}).json()["code"]
+    for command in ({"command": "room_size", "size": HALL}, {"command": "goto", "step": 1},
+                    {"command": "open", "question": QUESTION}):
+        assert proxied.api("POST", f"/api/sessions/{code}/commands", json=command).status_code == 200
+    started = time.monotonic()
+    joined, refused = asyncio.run(_join_phones(url + code, proxied.base, HALL, vote=True))
+    took = time.monotonic() - started
+    assert refused == 0 and len(set(joined)) == HALL and took < 30, (refused, took)
+    print(f"{HALL} phones joined and voted through the proxy in {took:.2f} s")
+    counts = [server.api("GET", f"/api/sessions/{code}").json()["room"]["joins_by_address"]
+              for server in proxied.servers]  # each process counts the joins it took: all one address
+    assert sum(entry["joins"] for entries in counts for entry in entries) == HALL
+    assert {entry["address"] for entries in counts for entry in entries} == {"127.0.0.1"}
+    results = proxied.api("GET", f"/api/sessions/{code}/results/{QUESTION}").json()["rounds"][0]
+    assert results["n"] == HALL, results
 
 
 PHONES = 150

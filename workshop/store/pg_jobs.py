@@ -166,13 +166,13 @@ def _vote_context(tx: Transaction, calls: list[tuple]) -> tuple[dict, dict, set,
     codes, people, message_ids, qids = ([call[i] for call in calls] for i in (0, 1, 2, 3))
     questions = {(row[0], row[1]): (row[2], row[3]) for row in tx.execute(
         "select q.session_code, q.question_id, q.status, q.round from questions q"
-        " join (select distinct * from unnest(%s::text[], %s::text[])) as i(code, qid)"
+        " join (select distinct * from unnest(%b::text[], %b::text[])) as i(code, qid)"
         " on q.session_code = i.code and q.question_id = i.qid for share of q", (codes, qids))}
     seen = {(row[0], row[1]): (row[2], row[3]) for row in tx.execute(
         "select m.participant_id, m.message_id, m.question_id, m.round from messages m"
-        " join unnest(%s::bigint[], %s::text[]) as i(person, message)"
+        " join unnest(%b::bigint[], %b::text[]) as i(person, message)"
         " on m.participant_id = i.person and m.message_id = i.message", (people, message_ids))}
-    found = tx.execute("select id, removed_at is not null, group_name from participants where id = any(%s::bigint[])",
+    found = tx.execute("select id, removed_at is not null, group_name from participants where id = any(%b::bigint[])",
                        (people,)).fetchall()
     return questions, seen, {row[0] for row in found if row[1]}, {row[0]: row[2] for row in found}
 
@@ -196,10 +196,10 @@ def _store_votes(tx: Transaction, messages: dict[tuple[int, str], tuple[str, int
     if not messages:
         return
     tx.execute("insert into messages (participant_id, message_id, question_id, round)"
-               " select * from unnest(%s::bigint[], %s::text[], %s::text[], %s::integer[])",
+               " select * from unnest(%b::bigint[], %b::text[], %b::text[], %b::integer[])",
                _columns([(*key, *value) for key, value in messages.items()], 4))
     tx.execute("insert into votes (session_code, question_id, round, participant_id, value, voted_at)"
-               " select * from unnest(%s::text[], %s::text[], %s::integer[], %s::bigint[], %s::text[], %s::text[])"
+               " select * from unnest(%b::text[], %b::text[], %b::integer[], %b::bigint[], %b::text[], %b::text[])"
                " on conflict (session_code, question_id, round, participant_id)"
                " do update set value = excluded.value, voted_at = excluded.voted_at",
                _columns([(*key, *value) for key, value in ballots.items()], 6))

@@ -31,9 +31,10 @@ class Transaction:
     then runs consecutive jobs of that function in one call, which must write nothing for a job it
     reports as refused, and raise (sending the batch to savepoints) on any database error."""
 
-    def __init__(self, connection: psycopg.Connection) -> None:
+    def __init__(self, connection: psycopg.Connection, answered: Callable[[], None] = lambda: None) -> None:
         self.connection = connection
         self.changes = 0
+        self._answered = answered  # told each time the database answers a statement
 
     def execute(self, sql: Any, params: Sequence | dict | None = None) -> psycopg.Cursor:
         cursor = self.connection.execute(sql, params)
@@ -46,6 +47,7 @@ class Transaction:
         self._count(cursor)
 
     def _count(self, cursor: psycopg.Cursor) -> None:
+        self._answered()
         if cursor.rowcount > 0 and not (cursor.statusmessage or "").startswith("SELECT"):
             self.changes += cursor.rowcount
 
@@ -70,6 +72,12 @@ class PostgresWriter(Writer):
                 connection.close()
             self._fail_leftovers()
 
+    def _answered(self) -> None:
+        # A batch whose statements keep being answered is not stalled, however long it runs: 512
+        # joins took over a second when a join storm held the event loop (and the GIL), and every
+        # write waiting on them was refused as if the database were frozen.
+        self._busy_since = time.monotonic()
+
     def _reconnect(self, connection: psycopg.Connection | None) -> psycopg.Connection | None:
         if connection is not None and not connection.closed and not connection.broken:
             return connection
@@ -88,7 +96,7 @@ class PostgresWriter(Writer):
         try:
             if connection is None:
                 raise psycopg.OperationalError("no connection to the database")
-            outcomes = self._commit(Transaction(connection), batch)
+            outcomes = self._commit(Transaction(connection, self._answered), batch)
         except psycopg.Error as error:
             _roll_back_quietly(connection)
             log.error("THE DATABASE COULD NOT BE WRITTEN, %d writes refused: %s", len(batch), error)
