@@ -5,6 +5,7 @@ import asyncio
 import gc
 import weakref
 
+from workshop.live import collector
 from workshop.live.collector import SWEEP_DEPARTURES, Churn, keep_frozen
 
 
@@ -98,6 +99,44 @@ async def test_the_frozen_set_is_never_counted_while_phones_send(monkeypatch):
         assert len(counted) == started, "the frozen set was counted while phones were sending"
         await asyncio.sleep(0.1)
         assert len(counted) > started, "a quiet second no longer checks the backstop"
+    finally:
+        task.cancel()
+        gc.unfreeze()
+
+
+async def test_a_quiet_room_is_counted_at_most_once_per_backstop_interval(monkeypatch):
+    counted = []
+    real_count = gc.get_freeze_count
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or real_count())
+    monkeypatch.setattr(collector, "BACKSTOP_EVERY", 0.2)
+    task = asyncio.create_task(keep_frozen(Churn(), 0.01))
+    try:
+        await asyncio.sleep(0.5)  # about 50 quiet ticks
+        assert 2 <= len(counted) <= 5
+    finally:
+        task.cancel()
+        gc.unfreeze()
+
+
+async def test_a_room_that_grew_is_not_swept_by_the_backstop_but_garbage_in_a_steady_room_is(monkeypatch):
+    swept = []
+    real_sweep = collector.sweep
+    monkeypatch.setattr(collector, "sweep", lambda: swept.append(1) or real_sweep())
+    monkeypatch.setattr(collector, "BACKSTOP_EVERY", 0.0)
+    churn = Churn()
+    task = asyncio.create_task(keep_frozen(churn, 0.01))
+    try:
+        await asyncio.sleep(0.03)
+        for _ in range(100):  # a hall joins: what its sockets hold is alive
+            churn.opened()
+        held = [[n] for n in range(3 * gc.get_freeze_count())]
+        await asyncio.sleep(0.1)
+        assert swept == [], "the backstop swept a room that had only grown"
+        garbage = [Node() for _ in range(3 * gc.get_freeze_count())]  # cycles, as left by something else
+        del garbage
+        await asyncio.sleep(0.1)
+        assert swept, "the backstop missed a frozen set that doubled in a room of the same size"
+        del held
     finally:
         task.cancel()
         gc.unfreeze()

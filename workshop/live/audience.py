@@ -1,7 +1,6 @@
 """Who is in a room right now: its phones by participant, its consoles and projectors, and (with a
 broker) the participants connected to other processes."""
 
-from collections import Counter
 from collections.abc import Mapping
 
 from .subscribers import Subscriber
@@ -13,7 +12,7 @@ class Audience:
     def __init__(self) -> None:
         self.phones: dict[Subscriber, dict] = {}
         self.stamps: dict[Subscriber, Stamp] = {}
-        self.connected: Counter[int] = Counter()  # participant id -> open connections here
+        self.connected: dict[int, set[Subscriber]] = {}  # participant id -> its phones connected here
         self.elsewhere: set[int] = set()  # participants connected to other processes
         self.named: dict[int, str] = {}  # connected participants who gave a name
         self.consoles: set[Subscriber] = set()
@@ -22,10 +21,10 @@ class Audience:
     def add_phone(self, connection: Subscriber, participant: dict, stamp: Stamp = (0, "")) -> None:
         previous = self.phones.get(connection)
         if previous is not None:
-            self._disconnected(previous)
+            self._disconnected(connection, previous)
         self.phones[connection] = participant
         self.stamps[connection] = stamp
-        self.connected[participant["id"]] += 1
+        self.connected.setdefault(participant["id"], set()).add(connection)
         if participant["name"]:
             self.named[participant["id"]] = participant["name"]
         else:
@@ -38,22 +37,22 @@ class Audience:
         participant = self.phones.pop(connection, None)
         self.stamps.pop(connection, None)
         if participant is not None:
-            self._disconnected(participant)
+            self._disconnected(connection, participant)
         return participant is not None
 
-    def _disconnected(self, participant: dict) -> None:
+    def _disconnected(self, connection: Subscriber, participant: dict) -> None:
         participant_id = participant["id"]
-        self.connected[participant_id] -= 1
-        if self.connected[participant_id] <= 0:
+        phones = self.connected[participant_id]
+        phones.discard(connection)
+        if not phones:
             del self.connected[participant_id]
             self.named.pop(participant_id, None)
 
     def phones_of(self, participant_id: int, keep: Subscriber | None = None,
                   before: Stamp | None = None) -> list[Subscriber]:
         """The participant's phones here, but `keep`; with `before`, only those that joined before it."""
-        return [connection for connection, participant in self.phones.items()
-                if participant["id"] == participant_id and connection is not keep
-                and (before is None or self.stamps[connection] < before)]
+        return [connection for connection in self.connected.get(participant_id, ())
+                if connection is not keep and (before is None or self.stamps[connection] < before)]
 
     def present(self) -> int:
         """Participants with a phone connected, here and on other processes."""

@@ -16,7 +16,10 @@ once enough sockets have closed since the last sweep: at least `SWEEP_DEPARTURES
 over as many departures. A sweep waits for a second in which no phone sent a message, so it does not
 fall in a burst of votes, unless twice as many have closed by then. As a backstop for garbage from
 anywhere else, the frozen set is also swept when, in such a quiet second, it is found to have doubled
-since the last sweep (counting it walks it, so it is never counted while votes flow).
+since the last sweep (counting it walks it, so it is never counted while votes flow, and at most
+every `BACKSTOP_EVERY`). A room that grew since then holds more that is alive, not garbage: its
+count becomes the reference instead, so a hall that has just joined is not swept (a full collection,
+about a second at 5,000 phones) in the first quiet second before its first vote.
 """
 
 import asyncio
@@ -27,6 +30,7 @@ FREEZE_EVERY = 1.0  # seconds
 SWEEP_DEPARTURES = 1000  # sockets closed before a sweep, at the least
 SWEEP_SHARE = 0.5  # of the sockets open now: a bigger hall, whose sweep takes longer, sweeps less often
 SWEEP_GROWTH = 2.0  # or the frozen set grew this many times over since the last sweep
+BACKSTOP_EVERY = 30.0  # seconds between counts of the frozen set, at the most
 
 
 @dataclass
@@ -53,18 +57,44 @@ def sweep() -> int:
     return gc.get_freeze_count()
 
 
+@dataclass
+class _Reference:
+    """What the next sweep is judged against: the frozen set's size when last counted, and the sockets
+    open and closed and the messages heard by then."""
+
+    frozen: int
+    open: int
+    closed: int
+    heard: int
+    counted_at: float = float("-inf")  # loop time of the last count
+
+
 async def keep_frozen(churn: Churn, interval: float = FREEZE_EVERY) -> None:
     """Freeze the objects alive now, every `interval` seconds, and sweep when due, until cancelled
     (a lifespan task)."""
     gc.freeze()  # not a sweep: a full collection at start would walk whatever the process already holds
-    swept, closed, heard = gc.get_freeze_count(), churn.closed, churn.heard
+    loop = asyncio.get_running_loop()
+    reference = _Reference(gc.get_freeze_count(), churn.open, churn.closed, churn.heard)
     while True:
         await asyncio.sleep(interval)
         gc.freeze()  # cheap: it moves the generations' lists, it does not walk them
-        departed = churn.closed - closed
-        due = departed / max(SWEEP_DEPARTURES, SWEEP_SHARE * churn.open)
-        quiet, heard = churn.heard == heard, churn.heard
-        # Counting the frozen set walks all of it (about 80 ms at 5,000 phones), so the backstop is
-        # only counted in a second when no phone is waiting on an answer.
-        if (due >= 1 and quiet) or due >= 2 or (quiet and gc.get_freeze_count() > swept * SWEEP_GROWTH):
-            swept, closed = sweep(), churn.closed
+        quiet, reference.heard = churn.heard == reference.heard, churn.heard
+        due = (churn.closed - reference.closed) / max(SWEEP_DEPARTURES, SWEEP_SHARE * churn.open)
+        if (due >= 1 and quiet) or due >= 2:
+            _sweep(churn, reference, loop.time())
+        elif quiet and loop.time() - reference.counted_at >= BACKSTOP_EVERY:
+            _backstop(churn, reference, loop.time())
+
+
+def _sweep(churn: Churn, reference: _Reference, now: float) -> None:
+    reference.frozen, reference.counted_at = sweep(), now
+    reference.open, reference.closed = churn.open, churn.closed
+
+
+def _backstop(churn: Churn, reference: _Reference, now: float) -> None:
+    # Counting walks all of the frozen set (about 80 ms at 5,000 phones), hence only in a quiet second.
+    frozen, reference.counted_at = gc.get_freeze_count(), now
+    if churn.open > reference.open:  # phones joined: what they hold is alive, not garbage
+        reference.frozen, reference.open = frozen, churn.open
+    elif frozen > reference.frozen * SWEEP_GROWTH:
+        _sweep(churn, reference, now)

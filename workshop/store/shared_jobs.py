@@ -92,8 +92,10 @@ def join(tx: Any, code: str, token: str | None, name: str, group: str) -> Stored
             raise removed_phone()
         if row:
             return rejoin(tx, row[:4], name, group)
-    session = _execute(tx, "select joining_locked, ended, room_size, (select count(*) from participants p"
-                           " where p.session_code = s.code and p.removed_at is null) from sessions s where code = ?",
+    # Counted only when a room size caps the room: the count reads every participant, once a join.
+    session = _execute(tx, "select joining_locked, ended, room_size, case when room_size > 0 then"
+                           " (select count(*) from participants p where p.session_code = s.code"
+                           " and p.removed_at is null) else 0 end from sessions s where code = ?",
                        (code,)).fetchone()
     if session:  # an unknown session is refused by the schema
         refuse_newcomers(bool(session[0]), bool(session[1]), session[2], session[3])
