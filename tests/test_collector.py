@@ -83,11 +83,17 @@ async def test_a_due_sweep_waits_for_a_second_without_messages_unless_twice_due(
         gc.unfreeze()
 
 
-async def test_the_frozen_set_is_never_counted_while_phones_send(monkeypatch):
-    # Counting walks the whole frozen set: tens of milliseconds in a full hall, a pause every phone feels.
-    counted = []
+def count_counts(monkeypatch) -> list[int]:
+    """Record each count of the frozen set."""
+    counted: list[int] = []
     real_count = gc.get_freeze_count
     monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or real_count())
+    return counted
+
+
+async def test_the_frozen_set_is_never_counted_while_phones_send(monkeypatch):
+    # Counting walks the whole frozen set: tens of milliseconds in a full hall, a pause every phone feels.
+    counted = count_counts(monkeypatch)
     churn = Churn()
     task = asyncio.create_task(keep_frozen(churn, 0.02))
     try:
@@ -105,9 +111,7 @@ async def test_the_frozen_set_is_never_counted_while_phones_send(monkeypatch):
 
 
 async def test_a_quiet_room_is_counted_at_most_once_per_backstop_interval(monkeypatch):
-    counted = []
-    real_count = gc.get_freeze_count
-    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or real_count())
+    counted = count_counts(monkeypatch)
     monkeypatch.setattr(collector, "BACKSTOP_EVERY", 0.2)
     task = asyncio.create_task(keep_frozen(Churn(), 0.01))
     try:
