@@ -144,10 +144,11 @@ function tallyView(question, live) {
   const tally = live.tally;
   const parts = [h('p', { class: 'tally-line' }, h('strong', { class: 'voted-count' }, String(tally.voted)),
     ` ${tally.voted === 1 ? 'phone has' : 'phones have'} voted in round ${live.round}`)];
-  if (live.not_voted && live.not_voted.count) parts.push(notVotedLine(live.not_voted));
   parts.push(h('div', { class: 'tally-body' },
     h('div', { class: 'chart-box' }, liveChart(`console:${question.id}`, question, tally, { title: question.prompt })),
     figuresList(question, tally, { full: true })));
+  // Below the chart, so that a long list of names never pushes the chart out of view.
+  if (live.not_voted && live.not_voted.count) parts.push(notVotedLine(live.not_voted));
   const groups = groupsLine(question, tally);
   if (groups) parts.push(groups);
   return parts;
