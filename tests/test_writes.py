@@ -7,6 +7,8 @@ import time
 from concurrent.futures import Future
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workshop.live.writes import committed
 from workshop.store.errors import StorageError
@@ -104,3 +106,58 @@ async def test_a_cancelled_waiter_leaves_the_write_alone():
     assert not pending.cancelled()
     pending.set_result("written")  # settles quietly: nothing awaits it
     await asyncio.sleep(0.01)
+
+
+WRITES = st.lists(st.tuples(st.sampled_from([0.02, 0.05]),  # the bound
+                            st.one_of(st.none(), st.floats(0, 0.08)),  # when the write settles (None: only at the end)
+                            st.booleans(),  # whether it fails
+                            st.booleans()),  # whether the writer says it is stalled
+                  min_size=1, max_size=12)
+
+
+@given(WRITES)
+@settings(max_examples=30, deadline=None)
+def test_every_wait_ends_with_its_own_answer_or_a_refusal_after_its_bound_and_late_commits_are_followed_once(writes):
+    outcomes, followed, settled = asyncio.run(wait_for_all(writes))
+    for number, (within, _, fails, stalled) in enumerate(writes):
+        outcome, waited = outcomes[number]
+        if isinstance(outcome, StorageError):
+            assert stalled and waited >= within * 0.9, (number, writes[number], waited)
+            assert followed.count(number) == (0 if fails else 1), (number, followed)
+        else:
+            assert outcome == (f"failed {number}" if fails else number)
+            assert number not in followed  # answered in time: nothing to follow late
+    assert settled == len(writes)
+
+
+async def wait_for_all(writes) -> tuple[list, list[int], int]:
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in writes]
+    followed: list[int] = []
+
+    def settle(number: int) -> None:
+        if futures[number].done():  # settled at the end already
+            return
+        if writes[number][2]:
+            futures[number].set_exception(ValueError(f"failed {number}"))
+        else:
+            futures[number].set_result(number)
+
+    async def wait(number: int, within: float, stalled: bool) -> tuple[object, float]:
+        started = loop.time()
+        try:
+            outcome = await committed(futures[number], within, lambda: stalled, followed.append)
+        except (StorageError, ValueError) as error:
+            outcome = error if isinstance(error, StorageError) else str(error)
+        return outcome, loop.time() - started
+
+    for number, (_, settles_at, _, stalled) in enumerate(writes):
+        if settles_at is not None or not stalled:  # a writer that is not stuck answers in the end
+            loop.call_later(settles_at if settles_at is not None else 0.1, settle, number)
+    outcomes = await asyncio.gather(*(wait(number, within, stalled)
+                                      for number, (within, _, _, stalled) in enumerate(writes)))
+    for number, future in enumerate(futures):  # the writes never answered commit once all have waited
+        if not future.done():
+            settle(number)
+    await asyncio.sleep(0.11)  # past every settlement still scheduled
+    return outcomes, followed, sum(future.done() for future in futures)

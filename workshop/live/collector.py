@@ -59,8 +59,8 @@ def sweep() -> int:
 
 @dataclass
 class _Reference:
-    """What the next sweep is judged against: the frozen set's size when last counted, and the sockets
-    open and closed and the messages heard by then."""
+    """What the next sweep is judged against: the frozen set's size when last counted and the sockets
+    open and closed by then; and the messages heard by the last tick, to tell a quiet second."""
 
     frozen: int
     open: int
